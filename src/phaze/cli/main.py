@@ -1,0 +1,46 @@
+"""Entry point: one sub-command per module; user errors become one clear line and exit code 2."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from phaze.errors import PhazeError
+
+# Each module defines `register(subparsers)`; its parser sets `func(args) -> int | None`.
+COMMAND_MODULES = ("design", "train", "swap", "export")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="phaze", description="Phaze-A: build, inspect, train and use face-swap models.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"phaze.cli.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"phaze.cli.{name}":
+                raise
+            continue  # a command module not written yet
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except PhazeError as error:
+        print(f"phaze: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("phaze: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

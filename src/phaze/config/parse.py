@@ -1,0 +1,115 @@
+"""Turn raw values (TOML, `--set name=value`) into a validated PhazeAOptions."""
+from __future__ import annotations
+
+import difflib
+from typing import Any, Iterable, Mapping
+
+from phaze.config.options import OPTION_FIELDS, PhazeAOptions
+from phaze.errors import ConfigError
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def unknown_option_error(name: str, known: Iterable[str] = OPTION_FIELDS) -> ConfigError:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.5)
+    hint = f"; did you mean '{close[0]}'?" if close else "; run `phaze options` for the list"
+    return ConfigError(f"unknown option '{name}'{hint}")
+
+
+def _allowed(meta: Mapping[str, Any]) -> str:
+    kind = meta["kind"]
+    if kind in (int, float):
+        low, high = meta["range"]
+        return f"{'an integer' if kind is int else 'a number'} from {low} to {high}"
+    if kind is bool:
+        return "true or false"
+    if kind is tuple:
+        return "a list of: " + ", ".join(meta["choices"])
+    if meta["choices"] is None:
+        return "an encoder name (see `phaze encoders`)"
+    return "one of: " + ", ".join(meta["choices"])
+
+
+def _bad(name: str, value: Any, meta: Mapping[str, Any]) -> ConfigError:
+    return ConfigError(f"option '{name}' = {value!r} is invalid: expected {_allowed(meta)}")
+
+
+def _coerce_number(name: str, value: Any, meta: Mapping[str, Any]) -> int | float:
+    kind = meta["kind"]
+    if isinstance(value, bool):
+        raise _bad(name, value, meta)
+    try:
+        number = float(value) if isinstance(value, str) else value
+    except ValueError:
+        raise _bad(name, value, meta) from None
+    if not isinstance(number, (int, float)):
+        raise _bad(name, value, meta)
+    if kind is int:
+        if float(number) != int(number):
+            raise _bad(name, value, meta)
+        number = int(number)
+    else:
+        number = float(number)
+    low, high = meta["range"]
+    if not low <= number <= high:
+        raise _bad(name, value, meta)
+    return number
+
+
+def _coerce_bool(name: str, value: Any, meta: Mapping[str, Any]) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise _bad(name, value, meta)
+
+
+def _coerce_names(name: str, value: Any, meta: Mapping[str, Any]) -> tuple[str, ...]:
+    # faceswap stores these as comma- or space-separated strings; duplicates are dropped.
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
+        raise _bad(name, value, meta)
+    bad = [i for i in items if i not in meta["choices"]]
+    if bad:
+        raise ConfigError(f"option '{name}' contains {bad[0]!r}, which is not allowed: "
+                          f"expected {_allowed(meta)}")
+    return tuple(dict.fromkeys(items))
+
+
+def coerce_option(name: str, value: Any) -> Any:
+    """Return `value` converted to option `name`'s type, or raise a ConfigError naming both."""
+    if name not in OPTION_FIELDS:
+        raise unknown_option_error(name)
+    meta = OPTION_FIELDS[name].metadata
+    kind = meta["kind"]
+    if kind in (int, float):
+        return _coerce_number(name, value, meta)
+    if kind is bool:
+        return _coerce_bool(name, value, meta)
+    if kind is tuple:
+        return _coerce_names(name, value, meta)
+    if not isinstance(value, str):
+        raise _bad(name, value, meta)
+    value = value.strip()
+    if meta["choices"] is not None and value not in meta["choices"]:
+        raise _bad(name, value, meta)
+    return value
+
+
+def options_from_mapping(values: Mapping[str, Any],
+                         base: PhazeAOptions | None = None) -> PhazeAOptions:
+    """Apply `values` (already parsed TOML or --set pairs) on top of `base` (the defaults)."""
+    changes = {name: coerce_option(name, value) for name, value in values.items()}
+    return (base or PhazeAOptions()).replace(**changes)
+
+
+def parse_set_pairs(pairs: Iterable[str]) -> dict[str, str]:
+    """`["a=1", "b=x"]` → `{"a": "1", "b": "x"}` with a clear error for a malformed pair."""
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--set expects name=value, got {pair!r}")
+        parsed[name.strip()] = value.strip()
+    return parsed

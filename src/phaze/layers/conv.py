@@ -1,0 +1,60 @@
+"""Convolutions with TensorFlow-style "same" padding, and faceswap's conv block (spec §4.1–4.2)."""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from phaze.layers.init import ConvInit, init_faceswap_conv
+
+
+def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """(before, after) padding of TF "same": output ceil(n/s), extra pixel after."""
+    total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class SamePadConv2d(nn.Conv2d):
+    """Conv2d whose padding is computed per input like TF "same" (zero or reflect).
+
+    `padding_mode="valid"` pads nothing unless `reflect` is set: faceswap reflect-pads even
+    its "valid" convolution, which then stops shrinking the image (spec §4.1).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 reflect: bool = False, valid: bool = False, bias: bool = True) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, bias=bias)
+        self.reflect = reflect
+        self.valid = valid and not reflect
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.valid:
+            k, s = self.kernel_size[0], self.stride[0]
+            top, bottom = same_padding(x.shape[-2], k, s)
+            left, right = same_padding(x.shape[-1], k, s)
+            if top or bottom or left or right:
+                mode = "reflect" if self.reflect else "constant"
+                x = F.pad(x, (left, right, top, bottom), mode=mode)
+        return super().forward(x)
+
+
+class ConvBlock(nn.Sequential):
+    """[reflect pad] → Conv(k, s) with faceswap init → LeakyReLU(slope)."""
+
+    def __init__(self, in_channels: int, filters: int, kernel_size: int, stride: int = 1,
+                 slope: float = 0.1, init: ConvInit = ConvInit(), reflect: bool = False,
+                 valid: bool = False, upscale: bool = False) -> None:
+        conv = SamePadConv2d(in_channels, filters, kernel_size, stride, reflect=reflect,
+                             valid=valid)
+        init_faceswap_conv(conv, init, upscale=upscale)
+        super().__init__(conv, nn.LeakyReLU(slope))
+
+
+def plain_conv(in_channels: int, filters: int, kernel_size: int, init: ConvInit,
+               upscale: bool = False) -> SamePadConv2d:
+    """A convolution outside conv blocks: always zero "same" padding, faceswap init."""
+    conv = SamePadConv2d(in_channels, filters, kernel_size)
+    init_faceswap_conv(conv, init, upscale=upscale)
+    return conv

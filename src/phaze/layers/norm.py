@@ -1,0 +1,74 @@
+"""Normalisation layers of spec §4.6, channels-first, for feature maps (N,C,H,W) or vectors (N,C)."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+NORM_NAMES = ("none", "batch", "group", "instance", "layer", "rms")
+
+
+class InstanceNormAll(nn.Module):
+    """faceswap's 'instance' norm: stats over all of C, H, W; one scalar γ and β; ε on σ."""
+
+    def __init__(self, eps: float = 1e-3) -> None:
+        super().__init__()
+        self.eps = eps
+        self.gamma = nn.Parameter(torch.ones(1))
+        self.beta = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dims = tuple(range(1, x.dim()))
+        mean = x.mean(dim=dims, keepdim=True)
+        std = x.var(dim=dims, keepdim=True, unbiased=False).sqrt()
+        return self.gamma * (x - mean) / (std + self.eps) + self.beta
+
+
+def _channel_shape(x: torch.Tensor) -> tuple[int, ...]:
+    return (1, -1) + (1,) * (x.dim() - 2)
+
+
+class ChannelLayerNorm(nn.Module):
+    """Layer norm over the channel axis at every position (Keras LayerNormalization(axis=-1))."""
+
+    def __init__(self, channels: int, eps: float = 1e-3) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(dim=1, keepdim=True)
+        var = x.var(dim=1, keepdim=True, unbiased=False)
+        shape = _channel_shape(x)
+        normed = (x - mean) * torch.rsqrt(var + self.eps)
+        return normed * self.weight.view(shape) + self.bias.view(shape)
+
+
+class ChannelRMSNorm(nn.Module):
+    """RMS norm over the channel axis with a per-channel scale and no bias."""
+
+    def __init__(self, channels: int, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.eps = eps
+        self.scale = nn.Parameter(torch.ones(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rms = torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + self.eps)
+        return x * rms * self.scale.view(_channel_shape(x))
+
+
+def create_norm(name: str, channels: int) -> nn.Module:
+    """Norm layer by option value; `none` is the identity."""
+    if name == "none":
+        return nn.Identity()
+    if name == "instance":
+        return InstanceNormAll()
+    if name == "layer":
+        return ChannelLayerNorm(channels)
+    if name == "rms":
+        return ChannelRMSNorm(channels)
+    if name == "batch":
+        return nn.BatchNorm2d(channels, eps=1e-3, momentum=0.01)
+    if name == "group":
+        return nn.GroupNorm(32, channels, eps=1e-6)
+    raise ValueError(f"unknown norm {name!r}")

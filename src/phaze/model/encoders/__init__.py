@@ -1,0 +1,21 @@
+"""Encoders by name: the built-in fs_original plus the ImageNet/CLIP backbones."""
+from __future__ import annotations
+
+from phaze.model.encoders.fs_original import FS_ORIGINAL
+from phaze.model.encoders.registry import EncoderRegistry, EncoderSpec
+
+
+def _build_registry() -> EncoderRegistry:
+    registry = EncoderRegistry()
+    registry.register(FS_ORIGINAL)
+    try:
+        from phaze.model.encoders.backbones import register_backbones
+    except ImportError:  # backbones module not present
+        return registry
+    register_backbones(registry)
+    return registry
+
+
+ENCODERS = _build_registry()
+
+__all__ = ["ENCODERS", "EncoderRegistry", "EncoderSpec"]
