@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     except PhazeError as error:
         print(f"phaze: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("phaze: interrupted", file=sys.stderr)
         return 130

@@ -17,7 +17,7 @@ def unknown_option_error(name: str, known: Iterable[str] = OPTION_FIELDS) -> Con
     return ConfigError(f"unknown option '{name}'{hint}")
 
 
-def _allowed(meta: Mapping[str, Any]) -> str:
+def describe_allowed(meta: Mapping[str, Any]) -> str:
     kind = meta["kind"]
     if kind in (int, float):
         low, high = meta["range"]
@@ -32,7 +32,7 @@ def _allowed(meta: Mapping[str, Any]) -> str:
 
 
 def _bad(name: str, value: Any, meta: Mapping[str, Any]) -> ConfigError:
-    return ConfigError(f"option '{name}' = {value!r} is invalid: expected {_allowed(meta)}")
+    return ConfigError(f"option '{name}' = {value!r} is invalid: expected {describe_allowed(meta)}")
 
 
 def _coerce_number(name: str, value: Any, meta: Mapping[str, Any]) -> int | float:
@@ -73,7 +73,7 @@ def _coerce_names(name: str, value: Any, meta: Mapping[str, Any]) -> tuple[str, 
     bad = [i for i in items if i not in meta["choices"]]
     if bad:
         raise ConfigError(f"option '{name}' contains {bad[0]!r}, which is not allowed: "
-                          f"expected {_allowed(meta)}")
+                          f"expected {describe_allowed(meta)}")
     return tuple(dict.fromkeys(items))
 
 

@@ -47,14 +47,12 @@ def conv_aware_(weight: torch.Tensor) -> None:
     out_ch, in_ch, rows, cols = weight.shape
     fft_cols = cols // 2 + 1
     basis_size = rows * fft_cols
-    kernels = []
-    for _ in range(math.ceil(out_ch * in_ch / basis_size)):
-        random = torch.randn(basis_size, basis_size, dtype=torch.float64)
-        symmetric = random + random.T
-        left, _, _ = torch.linalg.svd(symmetric)
-        basis = left.T.reshape(basis_size, rows, fft_cols)
-        kernels.append(torch.fft.irfft2(basis.to(torch.complex128), s=(rows, cols)))
-    stacked = torch.cat(kernels)[: out_ch * in_ch].reshape(out_ch, in_ch, rows, cols)
+    count = math.ceil(out_ch * in_ch / basis_size)
+    random = torch.randn(count, basis_size, basis_size, dtype=torch.float64)
+    left, _, _ = torch.linalg.svd(random + random.transpose(1, 2))   # batched, one call
+    basis = left.transpose(1, 2).reshape(count * basis_size, rows, fft_cols)
+    kernels = torch.fft.irfft2(basis.to(torch.complex128), s=(rows, cols))
+    stacked = kernels[: out_ch * in_ch].reshape(out_ch, in_ch, rows, cols)
     stacked = stacked + torch.randn_like(stacked) * 0.05
     stacked = stacked * math.sqrt(2.0 / _fan_in(weight)) / stacked.std().clamp_min(1e-12)
     with torch.no_grad():

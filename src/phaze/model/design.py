@@ -5,6 +5,7 @@ with a ConfigError naming the options involved, before any real tensor is made.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import torch
@@ -19,6 +20,8 @@ from phaze.model.fc import fc_input_size
 from phaze.model.geometry import (DecoderGeometry, FCGeometry, decoder_geometry,
                                   encoder_input_size, fc_geometry)
 from phaze.model.curve import filter_curve
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,10 @@ def _probe_feature_shape(spec: EncoderSpec, opts: PhazeAOptions, size: int) -> t
     """Run the backbone on the meta device to learn its output shape without real tensors."""
     try:
         with torch.device("meta"):
-            backbone = spec.build(opts, size)
-            features = backbone(torch.empty(1, 3, size, size))
+            backbone = spec.build(opts, size).eval()   # train-mode batch norm rejects a
+            features = backbone(torch.empty(1, 3, size, size))   # 1×1 map of a batch of 1
+    except ConfigError:     # e.g. timm missing: already says what to do
+        raise
     except (RuntimeError, ValueError) as error:
         raise ConfigError(f"encoder '{spec.name}' cannot take a {size}px input "
                           f"(enc_scaling={opts.enc_scaling}): {error}") from None
@@ -55,8 +60,10 @@ def resolve_input_size(spec: EncoderSpec, opts: PhazeAOptions) -> tuple[int, str
     size = encoder_input_size(spec.default_size, spec.min_size, opts.enc_scaling)
     if (spec.weights_force_default_size and opts.enc_load_weights
             and opts.enc_scaling != 100):
-        return spec.default_size, (f"{spec.name}: pretrained weights need the default input "
-                                   f"size, using {spec.default_size}px instead of {size}px")
+        return spec.default_size, (
+            f"{spec.name}: its pretrained weights (enc_load_weights = true) need the default "
+            f"input size, so enc_scaling = {opts.enc_scaling} ({size}px) is overridden: using "
+            f"{spec.default_size}px")
     return size, None
 
 
@@ -64,7 +71,9 @@ def plan_design(opts: PhazeAOptions) -> Design:
     """Derive all sizes of `opts` or raise a ConfigError that names the offending options."""
     _check_general(opts)
     spec = ENCODERS.get(opts.enc_architecture)
-    size, _ = resolve_input_size(spec, opts)
+    size, warning = resolve_input_size(spec, opts)
+    if warning:
+        logger.warning(warning)
     features = _probe_feature_shape(spec, opts, size)
     _check_bottleneck(opts, features)
     encoder_out = features

@@ -1,6 +1,8 @@
 """Phaze-A: the two-sided autoencoder assembled from named sub-models (spec §1, §7)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -9,6 +11,7 @@ from phaze.layers.init import ConvInit
 from phaze.model.decoder import Decoder
 from phaze.model.design import Design, plan_design
 from phaze.model.encoder import Encoder
+from phaze.model.encoders.weights import load_backbone_weights
 from phaze.model.fc import FullyConnected, GBlockFullyConnected
 from phaze.model.gblock import GBlock
 
@@ -99,10 +102,19 @@ class PhazeA(nn.Module):
         return self.options.output_size
 
 
-def build_model(options: PhazeAOptions, device: torch.device | str | None = None) -> PhazeA:
-    """Plan (validating every option) and build the model, on `device` if given ('meta' ok)."""
+def build_model(options: PhazeAOptions, device: torch.device | str | None = None,
+                pretrained: bool = False, weights_path: str | Path | None = None) -> PhazeA:
+    """Plan (validating every option) and build the model, on `device` if given ('meta' ok).
+
+    `pretrained` (when creating a new model): load the backbone's local weights file if
+    `enc_load_weights` is on (ignored for fs_original); see encoders/weights.py.
+    """
     design = plan_design(options)
     if device is None:
-        return PhazeA(options, design)
-    with torch.device(device):
-        return PhazeA(options, design)
+        model = PhazeA(options, design)
+    else:
+        with torch.device(device):
+            model = PhazeA(options, design)
+    if pretrained and options.enc_load_weights and options.enc_architecture != "fs_original":
+        load_backbone_weights(model, weights_path)
+    return model

@@ -1,6 +1,7 @@
 """Encoders by name: the built-in fs_original plus the ImageNet/CLIP backbones."""
 from __future__ import annotations
 
+from phaze.model.encoders.backbones import register_backbones
 from phaze.model.encoders.fs_original import FS_ORIGINAL
 from phaze.model.encoders.registry import EncoderRegistry, EncoderSpec
 
@@ -8,11 +9,7 @@ from phaze.model.encoders.registry import EncoderRegistry, EncoderSpec
 def _build_registry() -> EncoderRegistry:
     registry = EncoderRegistry()
     registry.register(FS_ORIGINAL)
-    try:
-        from phaze.model.encoders.backbones import register_backbones
-    except ImportError:  # backbones module not present
-        return registry
-    register_backbones(registry)
+    register_backbones(registry)   # imports no library: timm is loaded when one is built
     return registry
 
 

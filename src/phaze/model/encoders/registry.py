@@ -12,6 +12,7 @@ from phaze.errors import ConfigError
 INPUT_RANGES = ("unit", "byte", "signed")   # [0,1], [0,255], [-1,1]
 
 BackboneBuilder = Callable[[PhazeAOptions, int], nn.Module]
+Resolver = Callable[[str], "EncoderSpec"]   # the name after a prefix → its spec
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class EncoderSpec:
     description: str = ""
     weights_force_default_size: bool = False   # NASNet: pretrained weights need the full size
     has_pretrained: bool = False
+    weights_hint: str = ""    # where suitable pretrained weights come from (for error messages)
 
     def __post_init__(self) -> None:
         if self.input_range not in INPUT_RANGES:
@@ -44,12 +46,22 @@ class EncoderRegistry:
 
     def __init__(self) -> None:
         self._specs: dict[str, EncoderSpec] = {}
+        self._resolvers: dict[str, Resolver] = {}
 
     def register(self, spec: EncoderSpec) -> EncoderSpec:
         if spec.name in self._specs:
             raise ValueError(f"encoder {spec.name!r} registered twice")
         self._specs[spec.name] = spec
         return spec
+
+    def add_resolver(self, prefix: str, resolve: Resolver) -> None:
+        """Names starting with `prefix` (e.g. 'timm:') are built on demand by `resolve`."""
+        if prefix in self._resolvers:
+            raise ValueError(f"encoder prefix {prefix!r} registered twice")
+        self._resolvers[prefix] = resolve
+
+    def prefixes(self) -> list[str]:
+        return sorted(self._resolvers)
 
     def names(self) -> list[str]:
         return sorted(self._specs)
@@ -60,5 +72,9 @@ class EncoderRegistry:
     def get(self, name: str) -> EncoderSpec:
         if name in self._specs:
             return self._specs[name]
+        for prefix, resolve in self._resolvers.items():
+            if name.startswith(prefix) and len(name) > len(prefix):
+                return resolve(name[len(prefix):])
+        patterns = [f"{prefix}<name>" for prefix in self.prefixes()]
         raise ConfigError(f"option 'enc_architecture' = {name!r} is invalid: expected one of: "
-                          + ", ".join(self.names()))
+                          + ", ".join(self.names() + patterns))

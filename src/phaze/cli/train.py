@@ -1,0 +1,169 @@
+"""`phaze train`: parse the command line and call phaze.train (nothing else happens here)."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any
+
+from phaze.checkpoint import is_model_dir, read_options
+from phaze.cli.design import add_design_arguments, options_from_args
+from phaze.config.options import PhazeAOptions
+from phaze.config.parse import options_from_mapping, parse_set_pairs
+from phaze.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train", help="train (or resume) a model on two face folders",
+        description="Train a Phaze-A model on faces of person A and person B, or resume the "
+                    "model in --model-dir. Try it without data: phaze train --demo "
+                    "--model-dir DIR")
+    _data_arguments(parser)
+    add_design_arguments(parser)
+    _trainer_arguments(parser)
+    _weights_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def _data_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("data")
+    group.add_argument("--faces-a", type=Path, help="folder of aligned faces of person A "
+                       "(masks, if any, in its masks/ sub-folder)")
+    group.add_argument("--faces-b", type=Path, help="folder of aligned faces of person B")
+    group.add_argument("--model-dir", type=Path, required=True,
+                       help="the model folder: created if new, resumed if it holds a model")
+    group.add_argument("--demo", action="store_true",
+                       help="train the 'demo' preset on two synthetic people (no data needed)")
+
+
+def _trainer_arguments(parser: argparse.ArgumentParser) -> None:
+    # Defaults are None: an option not given keeps the saved (or the default) setting.
+    group = parser.add_argument_group("training")
+    add = group.add_argument
+    add("--batch-size", type=int, help="faces per side per step (1-256, default 16)")
+    add("--iterations", type=int, help="steps to train in this run (default: until Ctrl-C)")
+    add("--save-interval", type=int, help="save every N iterations (default 250)")
+    add("--preview-interval", type=int, help="write a preview every N iterations (default 250)")
+    add("--snapshot-interval", type=int, help="copy the checkpoint every N iterations "
+        "(default 25000, 0 = off)")
+    add("--learning-rate", type=float, help="default 5e-5")
+    add("--optimizer", help="adam (default), adamw, adabelief or lion")
+    add("--losses", help="weighted loss list, e.g. ssim:1,mse:1 (the default)")
+    add("--mixed-precision", help="auto (default: bf16 on a capable GPU), off, bf16 or fp16")
+    add("--warmup", type=int, help="learning-rate warm-up steps (default 0)")
+    add("--clipping", help="none (default), autoclip, global_norm, norm or value")
+    add("--workers", type=int, help="data-loading processes (default 2)")
+    add("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+    add("--seed", type=int, help="random seed (default 0)")
+    add("--device", help="auto (default), cpu, cuda or cuda:N")
+    add("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
+
+
+def _weights_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("weights")
+    group.add_argument("--load-weights", type=Path, metavar="MODEL_DIR",
+                       help="a new model copies sub-models from this model folder")
+    group.add_argument("--load-layers", metavar="NAMES",
+                       help="comma-separated sub-models to copy (default: the options' "
+                            "load_layers, i.e. encoder)")
+    group.add_argument("--freeze-layers", nargs="?", const=True, metavar="NAMES",
+                       help="freeze these comma-separated sub-models for this run; without "
+                            "names, the options' freeze_layers")
+
+
+# --- turning arguments into library calls ---------------------------------------------------
+def run(args: argparse.Namespace) -> int:
+    from phaze.train.loop import train  # imports torch: keep `phaze --help` fast
+
+    faces_a, faces_b = _face_folders(args)
+    result = train(faces_a, faces_b, args.model_dir, _requested_options(args),
+                   trainer_from_args(args), load_weights=args.load_weights,
+                   load_layers=_names(args.load_layers),
+                   freeze_layers=_freeze_names(args.freeze_layers))
+    print(f"stopped ({result.stopped}) at iteration {result.iteration} after {result.steps} "
+          f"steps in {result.elapsed_s:.0f} s; model: {result.model_dir}")
+    if result.preview is not None:
+        print(f"latest preview: {result.model_dir / 'preview.png'} "
+              f"(all previews in {result.model_dir / 'previews'})")
+    return 1 if result.stopped == "non_finite" else 0
+
+
+def _face_folders(args: argparse.Namespace) -> tuple[Path, Path]:
+    if args.demo:
+        if args.faces_a or args.faces_b:
+            raise ConfigError("--demo draws its own faces: leave out --faces-a/--faces-b")
+        from phaze.train.demo import demo_faces
+
+        return demo_faces(args.model_dir)
+    if not (args.faces_a and args.faces_b):
+        raise ConfigError("--faces-a and --faces-b are both required (or try --demo)")
+    return args.faces_a, args.faces_b
+
+
+def _requested_options(args: argparse.Namespace) -> PhazeAOptions | None:
+    """The options the user asked for; None means "whatever the model folder holds"."""
+    if args.demo and not (args.preset or args.config):
+        from phaze.train.demo import DEMO_PRESET
+
+        args.preset = DEMO_PRESET
+    if is_model_dir(args.model_dir) and not (args.preset or args.config):
+        # Resuming: --set changes only what it names (updatable options, or a clear error).
+        overrides = parse_set_pairs(args.sets)
+        return options_from_mapping(overrides, read_options(args.model_dir)) if overrides \
+            else None
+    return options_from_args(args)
+
+
+def trainer_from_args(args: argparse.Namespace):
+    """The saved trainer settings (or the defaults) with the options given on the line."""
+    from phaze.train.config import TrainerConfig, saved_trainer_config
+    from phaze.train.demo import demo_trainer
+
+    saved = saved_trainer_config(args.model_dir)
+    if saved is not None:
+        base = saved.replace(iterations=None)  # a run's length is never inherited
+    else:
+        base = demo_trainer() if args.demo else TrainerConfig()
+    if args.demo:
+        base = base.replace(iterations=demo_trainer().iterations)
+    return base.replace(**_trainer_changes(args, base))
+
+
+def _trainer_changes(args: argparse.Namespace, base: Any) -> dict[str, Any]:
+    from phaze.train.losses import parse_loss_list
+
+    plain = {"batch_size": args.batch_size, "iterations": args.iterations,
+             "save_interval": args.save_interval, "preview_interval": args.preview_interval,
+             "snapshot_interval": args.snapshot_interval, "mixed_precision":
+             args.mixed_precision, "workers": args.workers, "threads": args.threads,
+             "seed": args.seed, "device": args.device}
+    changes = {name: value for name, value in plain.items() if value is not None}
+    if args.no_tensorboard:
+        changes["tensorboard"] = False
+    optimizer = {"learning_rate": args.learning_rate, "name": args.optimizer,
+                 "clipping": args.clipping, "warmup_steps": args.warmup}
+    optimizer = {name: value for name, value in optimizer.items() if value is not None}
+    if optimizer:
+        changes["optimizer"] = dataclasses.replace(base.optimizer, **optimizer)
+    if args.losses is not None:
+        changes["losses"] = dataclasses.replace(base.losses,
+                                                functions=parse_loss_list(args.losses))
+    return changes
+
+
+def _names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [name for name in text.replace(" ", ",").split(",") if name]
+
+
+def _freeze_names(value: str | bool | None) -> list[str] | bool:
+    if value is None:
+        return ()
+    if value is True:
+        return True
+    return _names(value)

@@ -1,0 +1,128 @@
+"""Endless, reproducible streams of augmented A/B training batches, built by DataLoader workers."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from phaze.data.augment import AugmentConfig, augment_pair, prepare_plain
+from phaze.data.faceset import FaceSet
+
+SIDES = ("a", "b")
+
+
+@dataclass
+class SideBatch:
+    """One side's batch: float32 in [0, 1], channels in RGB order."""
+
+    inputs: torch.Tensor  # (N, 3, S, S) warped encoder inputs
+    targets: torch.Tensor  # (N, 3, R, R) unwarped targets at the output size
+    masks: torch.Tensor | None  # (N, 1, R, R) face masks, or None when the side has none
+
+    def pin_memory(self) -> SideBatch:
+        """Called by DataLoader(pin_memory=True) so host-to-GPU copies can be asynchronous."""
+        return SideBatch(self.inputs.pin_memory(), self.targets.pin_memory(),
+                         None if self.masks is None else self.masks.pin_memory())
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> SideBatch:
+        def move(tensor: torch.Tensor) -> torch.Tensor:
+            return tensor.to(device, non_blocking=non_blocking)
+
+        return SideBatch(move(self.inputs), move(self.targets),
+                         None if self.masks is None else move(self.masks))
+
+
+class _EpochOrder:
+    """Face indices of one side as an endless run of epochs, each a fresh permutation."""
+
+    def __init__(self, count: int, seed: int, side: int) -> None:
+        self._count, self._seed, self._side = count, seed, side
+        self._epoch, self._order = -1, np.empty(0, dtype=np.int64)
+
+    def take(self, start: int, stop: int) -> np.ndarray:
+        """Indices at stream positions [start, stop); a batch may span two epochs."""
+        return np.array([self._at(position) for position in range(start, stop)], dtype=np.int64)
+
+    def _at(self, position: int) -> int:
+        epoch, offset = divmod(position, self._count)
+        if epoch != self._epoch:
+            epoch_rng = np.random.default_rng([self._seed, self._side, epoch, 0])
+            self._epoch, self._order = epoch, epoch_rng.permutation(self._count)
+        return int(self._order[offset])
+
+
+class _PairBatches(IterableDataset):
+    """Yields {"a": SideBatch, "b": SideBatch} forever.
+
+    Batch k is fully determined by (seed, k): its faces come from position k·batch of the side's
+    epoch stream and its augmentation from an RNG seeded with (seed, side, k). Worker w of W makes
+    batches w, w + W, ...; DataLoader hands them out round-robin, so the sequence is the same for
+    any number of workers.
+    """
+
+    def __init__(self, facesets: dict[str, FaceSet], input_size: int, output_size: int,
+                 batch_size: int, augment: AugmentConfig, seed: int) -> None:
+        super().__init__()
+        self.facesets, self.batch_size, self.augment, self.seed = facesets, batch_size, augment, seed
+        self.input_size, self.output_size = input_size, output_size
+
+    def __iter__(self) -> Iterator[dict[str, SideBatch]]:
+        worker = get_worker_info()
+        first, step = (0, 1) if worker is None else (worker.id, worker.num_workers)
+        orders = {side: _EpochOrder(len(faces), self.seed, code)
+                  for code, (side, faces) in enumerate(self.facesets.items())}
+        batch_index = first
+        while True:
+            yield {side: self._side_batch(side, orders[side], code, batch_index)
+                   for code, side in enumerate(self.facesets)}
+            batch_index += step
+
+    def _side_batch(self, side: str, order: _EpochOrder, side_code: int,
+                    batch_index: int) -> SideBatch:
+        start = batch_index * self.batch_size
+        indices = order.take(start, start + self.batch_size)
+        rng = np.random.default_rng([self.seed, side_code, batch_index, 1])
+        faceset = self.facesets[side]
+        examples = [augment_pair(faceset.face(i), faceset.mask(i), self.input_size,
+                                 self.output_size, self.augment, rng) for i in indices]
+        return _stack(examples)
+
+
+def _stack(examples: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]) -> SideBatch:
+    inputs, targets, masks = zip(*examples)
+    has_masks = all(mask is not None for mask in masks)
+    return SideBatch(torch.from_numpy(np.stack(inputs)), torch.from_numpy(np.stack(targets)),
+                     torch.from_numpy(np.stack(masks)) if has_masks else None)
+
+
+def _init_worker(_worker_id: int) -> None:
+    # Each worker is one of several processes already: OpenCV's own thread pool would oversubscribe.
+    cv2.setNumThreads(1)
+
+
+def make_training_batches(faceset_a: FaceSet, faceset_b: FaceSet, input_size: int,
+                          output_size: int, batch_size: int, augment: AugmentConfig,
+                          workers: int = 2, seed: int = 0) -> Iterator[dict[str, SideBatch]]:
+    """Endless {"a": SideBatch, "b": SideBatch}; each face once per epoch per side; seeded."""
+    dataset = _PairBatches({"a": faceset_a, "b": faceset_b}, input_size, output_size,
+                           batch_size, augment, seed)
+    loader = DataLoader(
+        dataset, batch_size=None, num_workers=workers,
+        pin_memory=torch.cuda.is_available(),
+        persistent_workers=workers > 0,
+        prefetch_factor=2 if workers > 0 else None,
+        worker_init_fn=_init_worker if workers > 0 else None,
+    )
+    return iter(loader)
+
+
+def preview_batch(faceset: FaceSet, count: int, input_size: int, output_size: int,
+                  coverage: float = 100.0) -> SideBatch:
+    """`count` evenly spaced faces, unaugmented, for previews; the same faces every call."""
+    indices = (np.arange(count) * len(faceset)) // count
+    return _stack([prepare_plain(faceset.face(int(i)), faceset.mask(int(i)), input_size,
+                                 output_size, coverage) for i in indices])

@@ -1,0 +1,1 @@
+"""Training: losses, optimisation and the training loop (kept out of the model files)."""

@@ -1,0 +1,163 @@
+"""The trainer's typed settings: everything about *how* to train, nothing about the network.
+
+Network options (PhazeAOptions) are fixed when a model is created; these may change on every
+run. They are saved in each checkpoint (TrainingState.trainer) so a resume can reuse them.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from phaze.checkpoint import BACKUP, LATEST, STATE
+from phaze.data.augment import AugmentConfig
+from phaze.errors import ConfigError
+from phaze.train.losses import LossConfig, LossSpec
+from phaze.train.optim import OptimizerConfig
+
+log = logging.getLogger(__name__)
+
+PRECISION_MODES = ("auto", "off", "bf16", "fp16")
+DEVICE_NAMES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class NanProtection:
+    """Skip steps whose loss is not finite; stop after `max_consecutive` of them in a row.
+
+    Checking costs one tiny host sync per step; with `enabled=False` there is none, and the
+    only guard left is that non-finite weights are never saved.
+    """
+
+    enabled: bool = True
+    max_consecutive: int = 10
+
+
+@dataclass(frozen=True)
+class TrainerConfig:
+    """How to train. `iterations=None` trains until Ctrl-C (or `on_progress` returns False)."""
+
+    batch_size: int = 16
+    iterations: int | None = None          # steps in this run, not a total
+    save_interval: int = 250
+    preview_interval: int = 250
+    snapshot_interval: int = 25000         # 0 = off
+    log_interval: int = 10                 # how often losses are read back from the device
+    preview_faces: int = 8                 # per side
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    losses: LossConfig = field(default_factory=LossConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    mixed_precision: str = "auto"
+    nan_protection: NanProtection = field(default_factory=NanProtection)
+    workers: int = 2
+    threads: int | None = None             # torch CPU threads; None leaves torch's default
+    seed: int = 0
+    device: str = "auto"
+    tensorboard: bool = True
+
+    def __post_init__(self) -> None:
+        _check_range("batch_size", self.batch_size, 1, 256)
+        if self.iterations is not None:
+            _check_range("iterations", self.iterations, 1, None)
+        for name in ("save_interval", "preview_interval", "log_interval", "preview_faces"):
+            _check_range(name, getattr(self, name), 1, None)
+        _check_range("snapshot_interval", self.snapshot_interval, 0, None)
+        _check_range("workers", self.workers, 0, 64)
+        _check_range("nan_protection.max_consecutive", self.nan_protection.max_consecutive,
+                     1, None)
+        if self.threads is not None:
+            _check_range("threads", self.threads, 1, 1024)
+        _check_choice("mixed_precision", self.mixed_precision, PRECISION_MODES)
+        if self.device.split(":")[0] not in DEVICE_NAMES:
+            raise ConfigError(f"trainer option 'device' = {self.device!r} is invalid: expected "
+                              "one of: auto, cpu, cuda, cuda:N")
+
+    def replace(self, **changes: Any) -> "TrainerConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values (nested configs become dicts, tuples lists)."""
+        return _jsonable(dataclasses.asdict(self))
+
+
+def _check_range(name: str, value: Any, low: int, high: int | None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
+            high is not None and value > high):
+        upper = f"to {high}" if high is not None else "or more"
+        raise ConfigError(f"trainer option '{name}' = {value!r} is invalid: expected an "
+                          f"integer from {low} {upper}")
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"trainer option '{name}' = {value!r} is invalid: expected one of: "
+                          + ", ".join(choices))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+# --- reading a saved config back --------------------------------------------------------------
+def trainer_from_dict(values: Mapping[str, Any]) -> TrainerConfig:
+    """Rebuild a saved TrainerConfig; keys this version does not know are dropped with a note.
+
+    A checkpoint written by another version may lack or add settings, so unknown keys are
+    ignored rather than fatal: a resume must not fail over a trainer setting.
+    """
+    nested = {"optimizer": OptimizerConfig, "augment": AugmentConfig,
+              "nan_protection": NanProtection}
+    kwargs = _known_fields(TrainerConfig, values)
+    for name, kind in nested.items():
+        if isinstance(kwargs.get(name), Mapping):
+            kwargs[name] = kind(**_known_fields(kind, kwargs[name]))
+    if isinstance(kwargs.get("losses"), Mapping):
+        kwargs["losses"] = _losses_from_dict(kwargs["losses"])
+    return TrainerConfig(**kwargs)
+
+
+def _losses_from_dict(values: Mapping[str, Any]) -> LossConfig:
+    kwargs = _known_fields(LossConfig, values)
+    if "functions" in kwargs:
+        kwargs["functions"] = tuple(LossSpec(**_known_fields(LossSpec, spec))
+                                    for spec in kwargs["functions"])
+    return LossConfig(**kwargs)
+
+
+def _known_fields(kind: type, values: Mapping[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(kind)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        log.info("ignoring saved trainer settings this version does not know: %s",
+                 ", ".join(unknown))
+    kwargs = {key: value for key, value in values.items() if key in names}
+    # JSON turns tuples into lists; frozen configs expect tuples.
+    return {key: tuple(value) if isinstance(value, list) else value
+            for key, value in kwargs.items()}
+
+
+def saved_trainer_config(model_dir: str | Path) -> TrainerConfig | None:
+    """The trainer settings of a model's newest checkpoint, or None when it has none.
+
+    Reads only the small state file, not the weights.
+    """
+    for name in (LATEST, BACKUP):
+        path = Path(model_dir) / name / STATE
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8")).get("trainer")
+        except (OSError, ValueError):
+            continue
+        if saved:
+            try:
+                return trainer_from_dict(saved)
+            except (ConfigError, TypeError, ValueError) as error:
+                log.warning("ignoring the saved trainer settings in %s: %s", path, error)
+                return None
+    return None

@@ -1,0 +1,330 @@
+"""The training loop and its Python API: two face folders in, a trained model folder out.
+
+`train(...)` is what notebooks and the CLI call. `Trainer` is the same in two steps (set up,
+then `run()`), for callers that want to look at the model or optimiser before training.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import torch
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from phaze.checkpoint import TrainingState, snapshot
+from phaze.config.options import PhazeAOptions
+from phaze.data.faceset import FaceSet, load_faceset
+from phaze.data.loader import SideBatch, make_training_batches, preview_batch
+from phaze.errors import DataError
+from phaze.model.design import plan_design
+from phaze.model.freeze import set_frozen_norms_eval
+from phaze.train.checkpointing import restore_training_state, save_training_state
+from phaze.train.config import TrainerConfig
+from phaze.train.logging import Progress, ProgressBar, TensorBoardLog
+from phaze.train.losses import FaceLoss
+from phaze.train.optim import GradientClipper, build_optimizer, warmup_scheduler
+from phaze.train.precision import resolve_precision, select_device
+from phaze.train.preview import render_preview, write_preview
+from phaze.train.session import ModelSession, open_session, resolve_run_options
+from phaze.train.step import SIDES, StepParts, TrainStep
+from phaze.train.transfer import TransferReport
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[Progress], "bool | None"]
+
+
+@dataclass
+class TrainResult:
+    model_dir: Path
+    iteration: int                 # the model's iteration count now
+    steps: int                     # optimiser steps taken in this run
+    stopped: str                   # "completed", "interrupted", "non_finite" or "callback"
+    history: list[Progress] = field(default_factory=list)   # every report of this run
+    checkpoint: Path | None = None
+    preview: Path | None = None
+    elapsed_s: float = 0.0
+    transfer: TransferReport | None = None
+
+
+def train(faces_a: str | Path, faces_b: str | Path, model_dir: str | Path,
+          options: PhazeAOptions | None = None, trainer: TrainerConfig | None = None,
+          load_weights: str | Path | None = None, load_layers: Sequence[str] | None = None,
+          freeze_layers: Sequence[str] | bool = (),
+          on_progress: ProgressCallback | None = None) -> TrainResult:
+    """Train (or resume) the model in `model_dir` on two face folders.
+
+    options: the network for a new model (None: Phaze-A defaults). For an existing model the
+        saved options are used; these may only change its updatable options.
+    trainer: how to train (None: TrainerConfig() defaults).
+    load_weights, load_layers: copy these sub-models from another model folder (new models
+        only; `load_layers=None` uses the options' `load_layers`).
+    freeze_layers: sub-model names to freeze, True for the options' `freeze_layers`; empty
+        trains everything.
+    on_progress: called at every log interval; returning False stops training (and saves).
+    """
+    return Trainer(faces_a, faces_b, model_dir, options, trainer, load_weights, load_layers,
+                   freeze_layers).run(on_progress)
+
+
+class Trainer:
+    """Everything a run needs, set up; `run()` trains."""
+
+    def __init__(self, faces_a: str | Path, faces_b: str | Path, model_dir: str | Path,
+                 options: PhazeAOptions | None = None, trainer: TrainerConfig | None = None,
+                 load_weights: str | Path | None = None,
+                 load_layers: Sequence[str] | None = None,
+                 freeze_layers: Sequence[str] | bool = ()) -> None:
+        self.config = trainer or TrainerConfig()
+        self.model_dir = Path(model_dir)
+        self.device = select_device(self.config.device)
+        self.precision = resolve_precision(self.config.mixed_precision, self.device)
+        options = resolve_run_options(self.model_dir, options, load_layers, freeze_layers)
+        # Data is checked before anything is written, so a typo leaves no half-made model.
+        design = plan_design(options)
+        self.facesets = self._load_facesets(faces_a, faces_b, design.input_size,
+                                            options.output_size, options.learn_mask)
+        torch.manual_seed(self.config.seed)
+        self.session = open_session(self.model_dir, options, self.device, load_weights,
+                                    freeze=bool(freeze_layers))
+        self.model = self.session.model
+        self.parts = self._step_parts()
+        self.state = self._restore()
+        self.step = TrainStep(self.model, self.parts)
+        self.samples = self._preview_samples()
+
+    # --- setup ------------------------------------------------------------------------------
+    def _load_facesets(self, faces_a: str | Path, faces_b: str | Path, input_size: int,
+                       output_size: int, learn_mask: bool) -> dict[str, FaceSet]:
+        size_px = max(input_size, output_size)  # augmentation works at the larger size
+        facesets = {side: load_faceset(folder, side, self.config.batch_size, size_px)
+                    for side, folder in zip(SIDES, (faces_a, faces_b))}
+        with_masks = [side.upper() for side, faces in facesets.items() if faces.has_masks]
+        if learn_mask and not with_masks:
+            raise DataError(
+                "option 'learn_mask' is on but neither face folder has masks: put a mask image "
+                "with the same name as each face in <faces>/masks/, or build the model with "
+                "learn_mask=false")
+        if learn_mask and len(with_masks) == 1:
+            log.warning("learn_mask: only side %s has masks; the other side's mask output is "
+                        "not trained", with_masks[0])
+        return facesets
+
+    def _step_parts(self) -> StepParts:
+        config = self.config
+        # The model decides whether there is a mask output to train.
+        losses = dataclasses.replace(config.losses, learn_mask=self.session.options.learn_mask)
+        optimizer = build_optimizer(self.model, config.optimizer)
+        return StepParts(
+            loss=FaceLoss(losses), optimizer=optimizer,
+            scheduler=warmup_scheduler(optimizer, config.optimizer.warmup_steps),
+            clipper=GradientClipper(config.optimizer), scaler=self.precision.grad_scaler(),
+            precision=self.precision, check_finite=config.nan_protection.enabled)
+
+    def _restore(self) -> TrainingState:
+        checkpoint = self.session.checkpoint
+        if checkpoint is None:
+            return TrainingState(trainer=self.config.to_dict())
+        restore_training_state(checkpoint, self.model, self.parts)
+        state = checkpoint.state
+        state.trainer = self.config.to_dict()
+        return state
+
+    def _preview_samples(self) -> dict[str, SideBatch]:
+        count = self.config.preview_faces
+        return {side: preview_batch(faces, min(count, len(faces)), self.model.input_size,
+                                    self.model.output_size, self.config.augment.coverage
+                                    ).to(self.device)
+                for side, faces in self.facesets.items()}
+
+    @property
+    def iteration(self) -> int:
+        return self.state.iteration
+
+    # --- running ----------------------------------------------------------------------------
+    def run(self, on_progress: ProgressCallback | None = None) -> TrainResult:
+        """Train until the configured iterations, Ctrl-C, too many NaNs or `on_progress`."""
+        run = _RunState(self, on_progress)
+        started = time.perf_counter()
+        with logging_redirect_tqdm(), _torch_threads(self.config.threads):
+            try:
+                run.stopped = run.loop()
+            except KeyboardInterrupt:
+                run.stopped = "interrupted"
+                log.info("interrupted at iteration %d: saving", self.iteration)
+            finally:
+                run.close_batches()
+                run.bar.close()
+            run.finish()
+        return TrainResult(self.model_dir, self.iteration, run.steps, run.stopped, run.history,
+                           run.checkpoint, run.preview, time.perf_counter() - started,
+                           self.session.transfer)
+
+
+@contextlib.contextmanager
+def _torch_threads(count: int | None) -> Iterator[None]:
+    """Use `count` CPU threads while training, then restore (the setting is process-wide)."""
+    previous = torch.get_num_threads()
+    if count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+class _RunState:
+    """One call of `Trainer.run`: counters, timers and the feedback channels."""
+
+    def __init__(self, trainer: Trainer, on_progress: ProgressCallback | None) -> None:
+        self.t = trainer
+        self.config = trainer.config
+        self.on_progress = on_progress
+        self.start_iteration = trainer.iteration
+        self.steps = 0
+        self.skipped = 0
+        self.consecutive_skips = 0
+        self.stopped = "completed"
+        self.history: list[Progress] = []
+        self.checkpoint: Path | None = None
+        self.preview: Path | None = None
+        self.saved_at = self.previewed_at = trainer.iteration
+        self.reported_since_save: list[Progress] = []
+        self.bar = ProgressBar(trainer.iteration, self.config.iterations)
+        self.tensorboard = (TensorBoardLog(trainer.model_dir / "logs", trainer.iteration)
+                            if self.config.tensorboard else None)
+        self.batches = self._batches()
+        self._timer_start, self._timed_steps = time.perf_counter(), 0
+
+    def _batches(self) -> Iterator[dict[str, SideBatch]]:
+        t = self.t
+        # Offset by the iteration so a resumed run does not replay the same batches.
+        return make_training_batches(t.facesets["a"], t.facesets["b"], t.model.input_size,
+                                     t.model.output_size, self.config.batch_size,
+                                     self.config.augment, self.config.workers,
+                                     seed=self.config.seed + t.iteration)
+
+    def close_batches(self) -> None:
+        self.batches = None  # drops the DataLoader iterator, which stops its workers
+
+    # --- the loop ---------------------------------------------------------------------------
+    def loop(self) -> str:
+        t, limit = self.t, self.config.iterations
+        t.model.train()
+        set_frozen_norms_eval(t.model)
+        log.info("training on %s (%s), batch %d per side, from iteration %d%s", t.device,
+                 t.precision.label, self.config.batch_size, t.iteration,
+                 f" for {limit} iterations" if limit else " until Ctrl-C")
+        while limit is None or self.steps < limit:
+            batch = {side: b.to(t.device, non_blocking=True)
+                     for side, b in next(self.batches).items()}
+            if not t.step(batch):
+                if self._skipped_step():
+                    return "non_finite"
+                continue
+            self.steps += 1
+            t.state.iteration += 1
+            self._timed_steps += 1
+            self.consecutive_skips = 0
+            self.bar.step()
+            if self._after_step() is False:
+                return "callback"
+        return "completed"
+
+    def _skipped_step(self) -> bool:
+        """Count a non-finite step; True when too many came in a row."""
+        self.skipped += 1
+        self.consecutive_skips += 1
+        limit = self.config.nan_protection.max_consecutive
+        log.warning("iteration %d: loss is not finite (NaN or inf): step skipped (%d in a row, "
+                    "stopping at %d)", self.t.iteration + 1, self.consecutive_skips, limit)
+        if self.consecutive_skips >= limit:
+            log.error("stopping: %d consecutive non-finite losses. Try a lower learning rate, "
+                      "gradient clipping (--clipping autoclip) or --mixed-precision off",
+                      self.consecutive_skips)
+            return True
+        return False
+
+    def _after_step(self) -> bool | None:
+        iteration, config = self.t.iteration, self.config
+        keep_going = None
+        if iteration % config.log_interval == 0:
+            keep_going = self.report()
+        if iteration % config.preview_interval == 0:
+            self.write_preview()
+        if iteration % config.save_interval == 0:
+            self.save()
+            if config.snapshot_interval and iteration % config.snapshot_interval == 0:
+                log.info("snapshot: %s", snapshot(self.t.model_dir, iteration))
+        return keep_going
+
+    # --- feedback ---------------------------------------------------------------------------
+    def report(self) -> bool | None:
+        losses = self.t.step.meter.read()
+        if not losses:
+            return None
+        elapsed = time.perf_counter() - self._timer_start
+        egs = self.config.batch_size * 2 * self._timed_steps / max(elapsed, 1e-9)
+        progress = Progress(self.t.iteration, losses, egs,
+                            self.t.parts.optimizer.param_groups[0]["lr"], self.skipped)
+        self.skipped = 0
+        self.history.append(progress)
+        self.reported_since_save.append(progress)
+        self.bar.report(progress)
+        if self.tensorboard:
+            self.tensorboard.report(progress)
+        self._restart_timer()
+        return self.on_progress(progress) if self.on_progress else None
+
+    def _restart_timer(self) -> None:
+        # Saves and previews are not training: the EGs/sec clock restarts after them.
+        self._timer_start, self._timed_steps = time.perf_counter(), 0
+
+    def write_preview(self) -> None:
+        t = self.t
+        image = render_preview(t.model, t.samples, t.precision, t.iteration)
+        self.preview = write_preview(t.model_dir, t.iteration, image)
+        self.previewed_at = t.iteration
+        if self.tensorboard:
+            self.tensorboard.image(t.iteration, image)
+        self._restart_timer()
+
+    def save(self) -> None:
+        t = self.t
+        self.report()  # so the loss history covers every step up to this save
+        if self.reported_since_save:
+            t.state.loss_history.append(self._mean_losses(self.reported_since_save))
+            self.reported_since_save = []
+        if save_training_state(t.model_dir, t.model, t.parts, t.state):
+            self.checkpoint = t.model_dir / "checkpoint"
+            self.saved_at = t.iteration
+            log.debug("saved iteration %d", t.iteration)
+        if self.tensorboard:
+            self.tensorboard.flush()
+        self._restart_timer()
+
+    def _mean_losses(self, reports: list[Progress]) -> dict[str, float]:
+        means = {"iteration": float(self.t.iteration)}
+        for side in SIDES:
+            values = [r.losses[side] for r in reports if side in r.losses]
+            if values:
+                means[side] = sum(values) / len(values)
+        return means
+
+    def finish(self) -> None:
+        """Save and preview the final state (unless just done), then close the logs."""
+        t = self.t
+        if t.iteration != self.previewed_at:
+            self.write_preview()
+        if t.iteration != self.saved_at:
+            self.save()
+        if self.tensorboard:
+            self.tensorboard.close()
+        log.info("stopped (%s) at iteration %d; model in %s%s", self.stopped, t.iteration,
+                 t.model_dir, f", latest preview {t.model_dir / 'preview.png'}"
+                 if self.preview else "")

@@ -1,0 +1,69 @@
+"""Device choice and mixed precision: which device, which autocast dtype, whether to scale."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import ContextManager
+
+import torch
+
+from phaze.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def select_device(name: str = "auto") -> torch.device:
+    """'auto' → the first CUDA device when there is one, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"trainer option 'device' = {name!r} is invalid: no CUDA device is "
+                          "available here (use 'cpu' or 'auto')")
+    return device
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How the forward pass runs. `dtype=None` means full float32."""
+
+    device_type: str
+    dtype: torch.dtype | None
+
+    @property
+    def needs_scaler(self) -> bool:
+        # float16 underflows small gradients; bfloat16 has float32's range and needs no scaling.
+        return self.dtype == torch.float16
+
+    @property
+    def label(self) -> str:
+        return {None: "float32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.dtype]
+
+    def autocast(self) -> ContextManager:
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device_type, dtype=self.dtype)
+
+    def grad_scaler(self) -> torch.amp.GradScaler:
+        return torch.amp.GradScaler(self.device_type, enabled=self.needs_scaler)
+
+
+def resolve_precision(mode: str, device: torch.device) -> Precision:
+    """'auto' is bf16 on a CUDA device that supports it and float32 everywhere else.
+
+    float32 is the CPU default because CPU autocast is rarely faster and costs accuracy.
+    """
+    if mode == "off":
+        return Precision(device.type, None)
+    if mode == "auto":
+        if device.type == "cuda" and torch.cuda.is_bf16_supported():
+            return Precision(device.type, torch.bfloat16)
+        return Precision(device.type, None)
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[mode]
+    if device.type == "cuda" and dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported():
+        raise ConfigError("mixed_precision 'bf16' is not supported by this GPU: use 'fp16' or "
+                          "'off'")
+    if device.type == "cpu":
+        log.warning("mixed precision '%s' on the CPU is usually slower than float32", mode)
+    return Precision(device.type, dtype)

@@ -1,0 +1,53 @@
+"""Shared fixtures for training tests: synthetic face folders and a tiny, fast design."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TRAIN_TINY = {
+    # 32 px in, 64 px out; ~5 M parameters, a few hundredths of a second per step on a CPU.
+    "output_size": 64, "enc_scaling": 3, "enc_load_weights": False,
+    "enable_gblock": False, "split_fc": False, "split_decoders": True,
+    "fs_original_depth": 3, "fs_original_min_filters": 16, "fs_original_max_filters": 256,
+    "bottleneck_size": 128, "fc_min_filters": 128, "fc_max_filters": 128,
+    "fc_upsampler": "upsample2d", "fc_upsample_filters": 128,
+    "dec_max_filters": 256, "dec_min_filters": 16, "dec_res_blocks": 0,
+    "dec_gaussian": False,
+}
+
+
+@pytest.fixture(scope="session")
+def synthetic_faces(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Folders A and B of 16 synthetic 64 px faces each, with masks in masks/."""
+    from phaze.data.synthetic import write_faceset
+
+    root = tmp_path_factory.mktemp("faces")
+    write_faceset(root / "a", "a", 16, size_px=64, seed=0)
+    write_faceset(root / "b", "b", 16, size_px=64, seed=0)
+    return root / "a", root / "b"
+
+
+@pytest.fixture(scope="session")
+def train_tiny() -> dict:
+    """Option values (copy before changing: `dict(train_tiny, learn_mask=True)`)."""
+    return dict(TRAIN_TINY)
+
+
+@pytest.fixture(scope="session")
+def fast_trainer():
+    """Factory of TrainerConfigs for tests: batch 4, one thread, no augmentation, lr 1e-3."""
+    from phaze.data.augment import AugmentConfig
+    from phaze.train.config import TrainerConfig
+    from phaze.train.optim import OptimizerConfig
+
+    def make(**changes) -> TrainerConfig:
+        config = TrainerConfig(
+            batch_size=4, iterations=4, save_interval=1000, preview_interval=1000,
+            log_interval=2, preview_faces=4, workers=0, device="cpu", tensorboard=False,
+            threads=1,  # several torch threads crawl on a busy 2-core machine (CI, xdist)
+            augment=AugmentConfig(warp=False, color=False),
+            optimizer=OptimizerConfig(learning_rate=1e-3))
+        return config.replace(**changes)
+
+    return make
