@@ -2,13 +2,15 @@
 # Install timm (+ the torchvision release paired with the installed torch) for Phaze's ImageNet
 # backbones, without letting pip resolve a different torch (which would pull CUDA packages).
 #
-# Usage: scripts/install_backbones.sh [path/to/python]   (default: .venv/bin/python, else python3)
+# Usage: scripts/install_backbones.sh [path/to/python]   (default: <repo>/.venv/bin/python)
 # See docs/backbones.md ("Installing timm") for why each step is needed.
 set -euo pipefail
 
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON="${1:-}"
 if [[ -z "$PYTHON" ]]; then
-    if [[ -x .venv/bin/python ]]; then PYTHON=.venv/bin/python; else PYTHON=python3; fi
+    PYTHON=python3
+    if [[ -x "$ROOT/.venv/bin/python" ]]; then PYTHON="$ROOT/.venv/bin/python"; fi
 fi
 TIMM_VERSION="${PHAZE_TIMM_VERSION:-1.0.31}"
 
@@ -24,8 +26,10 @@ PY
 # --no-deps: both packages declare a torch dependency that pip could otherwise satisfy by
 # downloading another (CUDA) torch. timm's other requirements (huggingface_hub, pyyaml) are only
 # used for downloading weights and reading datasets, which Phaze never does; safetensors is
-# already a Phaze dependency.
-"$PYTHON" -m pip install --no-deps "timm==${TIMM_VERSION}" "torchvision==${TORCHVISION_VERSION}"
+# already a Phaze dependency. Idempotent: pip leaves matching versions alone.
+"$PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps \
+    "timm==${TIMM_VERSION}" "torchvision==${TORCHVISION_VERSION}"
 
 # Check: phaze.model.encoders.timm_compat makes a CPU-only torch accept a CUDA torchvision build.
-"$PYTHON" -c "from phaze.model.encoders.timm_compat import import_timm; print('timm', import_timm().__version__, 'ready')"
+"$PYTHON" -c "from phaze.model.encoders.timm_compat import import_timm
+print('timm', import_timm().__version__, 'ready')"

@@ -144,9 +144,10 @@ class Swapper:
         Inputs of another size are area-resized to the encoder size. Results are float32 on
         the input's device.
         """
-        if faces.ndim != 4 or faces.shape[1] != 3 or not faces.is_floating_point():
+        if (faces.ndim != 4 or faces.shape[0] == 0 or faces.shape[1] != 3
+                or not faces.is_floating_point()):
             raise DataError(f"faces have shape {tuple(faces.shape)} and dtype {faces.dtype}: "
-                            "expected (N, 3, H, W) floats in [0, 1]")
+                            "expected (N >= 1, 3, H, W) floats in [0, 1]")
         if faces.shape[-2:] != (self.input_size, self.input_size):
             faces = F.interpolate(faces.float(), size=(self.input_size,) * 2, mode="area")
         chunks: list[list[torch.Tensor]] = []

@@ -79,39 +79,45 @@ def test_half_shared_fc_with_split_fc_feeds_fc_a_to_side_b(tiny):
 
 # --- a broad random sample of valid designs ------------------------------------------------
 RANDOM_CHOICES = {
-    "output_size": [64, 96, 128], "shared_fc": ["none", "full", "half"],
+    "output_size": [64, 64, 128], "shared_fc": ["none", "full", "half"],
     "enable_gblock": [True, False], "split_fc": [True, False], "split_gblock": [True, False],
-    "split_decoders": [True, False], "enc_scaling": [4, 7, 9],
+    "split_decoders": [True, False], "enc_scaling": [4, 7],
     "bottleneck_type": ["dense", "average_pooling", "max_pooling", "flatten"],
     "bottleneck_norm": ["none", "instance", "layer", "rms"], "bottleneck_in_encoder": [True, False],
-    "fc_depth": [0, 1, 2], "fc_min_filters": [64, 128], "fc_max_filters": [128, 256],
-    "fc_dimensions": [2, 3, 4], "fc_dropout": [0.0, 0.3],
+    "fc_depth": [1, 1, 2], "fc_dimensions": [2, 4], "fc_dropout": [0.0, 0.3],
     "fc_upsampler": list(OPTION_FIELDS["fc_upsampler"].metadata["choices"]),
-    "fc_upsamples": [0, 1, 2], "fc_upsample_filters": [128, 192],
+    "fc_upsamples": [0, 1, 2],
     "dec_upscale_method": list(OPTION_FIELDS["dec_upscale_method"].metadata["choices"]),
     "dec_upscales_in_fc": [0, 0, 1, 2], "dec_norm": ["none", "batch", "group", "instance",
                                                       "layer", "rms"],
-    "dec_min_filters": [16, 32], "dec_max_filters": [256], "dec_slope_mode": ["full", "cap_max",
-                                                                              "cap_min"],
+    "dec_min_filters": [32, 64, 64], "dec_slope_mode": ["full", "cap_max", "cap_min"],
     "dec_filter_slope": [-0.45, 0.3], "dec_res_blocks": [0, 1, 2], "dec_output_kernel": [1, 3, 5],
     "dec_gaussian": [True, False], "dec_skip_last_residual": [True, False],
-    "fs_original_depth": [3, 4], "fs_original_min_filters": [16, 32],
-    "fs_original_max_filters": [256], "fs_original_use_alt": [False, False, True],
+    "fs_original_depth": [3, 4], "fs_original_use_alt": [False, False, True],
     "learn_mask": [False, True], "reflect_padding": [False, True], "icnr_init": [False, True],
-    "conv_aware_init": [False, True],
+    "conv_aware_init": [False, False, False, True],
 }
+SMALL = {"bottleneck_size": 128, "fc_min_filters": 128, "fc_max_filters": 128,
+         "fc_upsample_filters": 128, "fc_gblock_min_nodes": 128, "fc_gblock_max_nodes": 128,
+         "fs_original_min_filters": 16, "fs_original_max_filters": 256, "dec_max_filters": 256,
+         "enc_load_weights": False}
 
 
 def random_design(rng: random.Random) -> dict:
     design = {name: rng.choice(values) for name, values in RANDOM_CHOICES.items()}
-    return {**design, "bottleneck_size": 128, "fc_gblock_min_nodes": 128,
-            "fc_gblock_max_nodes": 128, "enc_load_weights": False}
+    if design["fc_depth"] == 2:
+        design["fc_min_filters"] = 64
+    if design["bottleneck_type"] == "flatten":
+        design["bottleneck_in_encoder"] = True   # one flatten-sized dense stack, not four
+    if design["learn_mask"] and (design["enable_gblock"] or design["shared_fc"] != "none"):
+        design["dec_upscales_in_fc"] = 0         # the one combination that is rejected
+    return {**SMALL, **design}
 
 
-MAX_PARAMETERS = 15_000_000   # keeps each draw to a second or two on a 2-core CPU
+MAX_PARAMETERS = 8_000_000   # keeps each draw to a second or two on a 2-core CPU
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(30))
 def test_random_design_builds_or_is_rejected_clearly(seed):
     rng = random.Random(seed)
     built = 0

@@ -18,8 +18,8 @@ def test_fc_depth_one_with_different_min_and_max():
 
 
 def test_last_dense_width_not_multiple_of_eight():
-    # d = 3 → 9 × 1000 nodes; the curve rounds the last width down to 8992
-    message = rejected(fc_dimensions=3, fc_min_filters=1000, fc_max_filters=1000,
+    # d = 3 → 9 × 1001 = 9009 nodes; the curve would round the last width down to 9008
+    message = rejected(fc_dimensions=3, fc_min_filters=1001, fc_max_filters=1001,
                        output_size=96, fc_upsamples=0)
     assert "multiple of 8" in message
 
@@ -30,14 +30,16 @@ def test_fc_depth_zero_needs_matching_vector():
 
 
 def test_scaled_filters_of_zero():
-    # output 144 → T = 9, so filters are scaled to multiples of 81... (fc_dimensions 2)
-    message = rejected(output_size=144, fc_dimensions=16, fc_upsamples=0, fc_min_filters=128,
+    # output 192 with d = 16 → T = 12: filters become multiples of 144, and 128 becomes 0
+    message = rejected(output_size=192, fc_dimensions=16, fc_upsamples=0, fc_min_filters=128,
                        fc_max_filters=128)
     assert "fc_min_filters" in message and "gives 0" in message
 
 
 def test_indivisible_decoder_reshape():
-    message = rejected(output_size=80, fc_upsamples=0, fc_min_filters=1000, fc_max_filters=1000)
+    # 128 upsample filters scale to 125; hybrid makes that 126 channels at 8 × 8, and
+    # 8·8·126 values do not fill whole 5 × 5 cells (spec §12 #6)
+    message = rejected(output_size=80, fc_upsampler="upscale_hybrid", fc_upsample_filters=128)
     assert "cannot be reshaped" in message
 
 
@@ -65,8 +67,9 @@ def test_encoder_too_small_for_its_depth():
 
 
 def test_icnr_needs_filters_divisible_by_four():
-    message = rejected(icnr_init=True, dec_slope_mode="cap_min", dec_min_filters=18,
-                       dec_max_filters=512)
+    # cap_min, slope 0.9: [512, 48, 18, 18]; 18 filters cannot be split in 4 sub-pixels
+    message = rejected(icnr_init=True, dec_slope_mode="cap_min", dec_filter_slope=0.9,
+                       dec_min_filters=18)
     assert "icnr_init" in message
 
 

@@ -49,7 +49,7 @@ def test_optimizer_minimises_a_quadratic(name):
     assert ((weight - target) ** 2).sum().item() < 0.01 * initial
 
 
-def test_adam_uses_configured_epsilon_betas_and_foreach_on_cpu():
+def test_adam_uses_configured_epsilon_betas_and_fused_kernel_on_cpu():
     config = OptimizerConfig(epsilon_exponent=-5, beta_1=0.8, beta_2=0.99, amsgrad=True)
 
     optimizer = build_optimizer(_small_model(), config)
@@ -59,8 +59,15 @@ def test_adam_uses_configured_epsilon_betas_and_foreach_on_cpu():
     assert group["eps"] == pytest.approx(1e-5)
     assert group["betas"] == (0.8, 0.99)
     assert group["amsgrad"] is True
-    assert group["foreach"] is True
+    assert group["fused"] is True
     assert group["lr"] == 5e-5
+
+
+def test_adam_uses_foreach_when_fused_is_switched_off():
+    optimizer = build_optimizer(_small_model(), OptimizerConfig(fused=False))
+
+    assert optimizer.param_groups[0]["foreach"] is True
+    assert not optimizer.param_groups[0]["fused"]
 
 
 @pytest.mark.parametrize("name, optimizer_class", [

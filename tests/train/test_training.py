@@ -221,3 +221,28 @@ def test_ctrl_c_saves_and_returns(tmp_path, synthetic_faces, train_tiny, fast_tr
     assert result.stopped == "interrupted"
     assert load_checkpoint(tmp_path / "model").state.iteration == 2
     assert Path(tmp_path / "model" / "preview.png").is_file()
+
+
+def test_snapshots_are_taken_every_snapshot_interval(tmp_path, synthetic_faces, train_tiny,
+                                                     fast_trainer):
+    train(*synthetic_faces, tmp_path / "model", options_from_mapping(train_tiny),
+          fast_trainer(iterations=4, save_interval=2, snapshot_interval=4))
+
+    snapshots = sorted(p.name for p in (tmp_path / "model" / "snapshots").iterdir())
+    assert snapshots == ["00000004"]
+
+
+@pytest.mark.parametrize("mode", [
+    "bf16",
+    # float16 matmuls on a CPU are emulated and take ~10 s per step even for this model.
+    pytest.param("fp16", marks=pytest.mark.skipif(not torch.cuda.is_available(),
+                                                  reason="float16 needs a GPU to be fast")),
+])
+def test_mixed_precision_trains_with_finite_weights(tmp_path, synthetic_faces, train_tiny,
+                                                    fast_trainer, mode):
+    result = train(*synthetic_faces, tmp_path / "model", options_from_mapping(train_tiny),
+                   fast_trainer(iterations=2, mixed_precision=mode))
+
+    assert result.stopped == "completed" and result.iteration == 2
+    weights = load_checkpoint(tmp_path / "model").weights
+    assert all(torch.isfinite(t).all() for t in weights.values())

@@ -17,6 +17,7 @@ from phaze.data.augment import AugmentConfig
 from phaze.errors import ConfigError
 from phaze.train.losses import LossConfig, LossSpec
 from phaze.train.optim import OptimizerConfig
+from phaze.train.speed import SpeedConfig
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class TrainerConfig:
     seed: int = 0
     device: str = "auto"
     tensorboard: bool = True
+    speed: SpeedConfig = field(default_factory=SpeedConfig)  # None = per-device default
 
     def __post_init__(self) -> None:
         _check_range("batch_size", self.batch_size, 1, 256)
@@ -113,7 +115,7 @@ def trainer_from_dict(values: Mapping[str, Any]) -> TrainerConfig:
     ignored rather than fatal: a resume must not fail over a trainer setting.
     """
     nested = {"optimizer": OptimizerConfig, "augment": AugmentConfig,
-              "nan_protection": NanProtection}
+              "nan_protection": NanProtection, "speed": SpeedConfig}
     kwargs = _known_fields(TrainerConfig, values)
     for name, kind in nested.items():
         if isinstance(kwargs.get(name), Mapping):

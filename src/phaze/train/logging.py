@@ -1,7 +1,7 @@
 """Feedback while training: the terminal progress bar and TensorBoard scalars and images."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,6 @@ class Progress:
     egs_per_sec: float                 # examples per second, both sides: batch × 2 / step time
     learning_rate: float
     skipped_steps: int = 0             # non-finite steps since the last report
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 class ProgressBar:

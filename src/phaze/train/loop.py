@@ -34,6 +34,8 @@ from phaze.train.session import ModelSession, open_session, resolve_run_options
 from phaze.train.step import SIDES, StepParts, TrainStep
 from phaze.train.transfer import TransferReport
 
+__all__ = ["Progress", "TrainResult", "Trainer", "TrainerConfig", "train"]
+
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[Progress], "bool | None"]
@@ -220,6 +222,9 @@ class _RunState:
         log.info("training on %s (%s), batch %d per side, from iteration %d%s", t.device,
                  t.precision.label, self.config.batch_size, t.iteration,
                  f" for {limit} iterations" if limit else " until Ctrl-C")
+        log.info("previews every %d iterations: %s (history in %s)",
+                 self.config.preview_interval, t.model_dir / "preview.png",
+                 t.model_dir / "previews")
         while limit is None or self.steps < limit:
             batch = {side: b.to(t.device, non_blocking=True)
                      for side, b in next(self.batches).items()}

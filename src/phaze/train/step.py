@@ -11,12 +11,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 from torch.optim import Optimizer
-from torch.optim.lr_scheduler import LRScheduler
+from torch.optim.lr_scheduler import LambdaLR
 
 from phaze.data.loader import SideBatch
 from phaze.train.losses import FaceLoss, LossParts
 from phaze.train.optim import GradientClipper
 from phaze.train.precision import Precision
+from phaze.train.speed import Speed, SpeedConfig, resolve_speed, use_channels_last
 
 SIDES = ("a", "b")
 
@@ -55,11 +56,12 @@ class StepParts:
 
     loss: FaceLoss
     optimizer: Optimizer
-    scheduler: LRScheduler
+    scheduler: LambdaLR                  # warm-up; its factor depends on the step count
     clipper: GradientClipper
     scaler: torch.amp.GradScaler
     precision: Precision
     check_finite: bool
+    speed: Speed | None = None  # None: the model's device's defaults (train/speed.py)
 
 
 class TrainStep:
@@ -70,6 +72,13 @@ class TrainStep:
         self.parts = parts
         self.meter = LossMeter()
         self.trainable = [p for p in model.parameters() if p.requires_grad]
+        if parts.speed is None:
+            parts.speed = resolve_speed(SpeedConfig(), _device_of(model))
+        if parts.speed.channels_last:
+            use_channels_last(model, parts.optimizer)
+        # Compiled lazily: the first step of each side pays the compilation.
+        self._side_forward = (torch.compile(model.side_forward) if parts.speed.compile
+                              else model.side_forward)
 
     def __call__(self, batch: dict[str, SideBatch]) -> bool:
         """Train on `batch`; False when the step was skipped because its loss was not finite."""
@@ -90,7 +99,14 @@ class TrainStep:
         return True
 
     def _side_loss(self, batch: SideBatch, side: str) -> LossParts:
+        inputs = batch.inputs
+        if self.parts.speed.channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
         with self.parts.precision.autocast():
-            outputs = self.model.side_forward(batch.inputs, side)  # [face(, mask)]
+            outputs = self._side_forward(inputs, side)  # [face(, mask)]
         predicted_mask = outputs[1] if len(outputs) > 1 else None
         return self.parts.loss(outputs[0], batch.targets, batch.masks, predicted_mask)
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    return next(model.parameters(), torch.empty(0)).device

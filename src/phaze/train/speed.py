@@ -1,0 +1,60 @@
+"""Speed switches of the training step, and the measured best choice for each device.
+
+Each switch in SpeedConfig is None (the default: the choice measured fastest on that kind of
+device, see docs/performance.md), True or False. `resolve_speed` turns them into plain bools
+for one device. The optimiser's fused kernels are switched in OptimizerConfig (`fused`).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.optim import Optimizer
+
+# The measured defaults per device type (docs/performance.md); other device types get all off.
+DEVICE_DEFAULTS: dict[str, dict[str, bool]] = {
+    "cpu": {"channels_last": False, "compile": False},
+    "cuda": {"channels_last": True, "compile": False},
+}
+
+
+@dataclass(frozen=True)
+class SpeedConfig:
+    """How the step runs, not what it computes. None = the device's measured default."""
+
+    channels_last: bool | None = None  # NHWC activations and conv weights
+    compile: bool | None = None        # torch.compile the model's forward (slow first steps)
+
+
+@dataclass(frozen=True)
+class Speed:
+    """SpeedConfig resolved for one device: every switch is a plain bool."""
+
+    channels_last: bool = False
+    compile: bool = False
+
+
+def resolve_speed(config: SpeedConfig, device: torch.device | str) -> Speed:
+    """The switches for `device`: the ones set in `config`, else the device's default."""
+    defaults = DEVICE_DEFAULTS.get(torch.device(device).type, {})
+    values = {f.name: getattr(config, f.name) for f in dataclasses.fields(SpeedConfig)}
+    return Speed(**{name: defaults.get(name, False) if value is None else value
+                    for name, value in values.items()})
+
+
+def use_channels_last(model: nn.Module, optimizer: Optimizer | None = None) -> None:
+    """Store 4-D weights (and any optimiser state shaped like them) channels-last, in place.
+
+    Parameters keep their identity, so an optimiser built before still holds them; restored
+    optimiser state is converted too, so elementwise updates see matching layouts.
+    """
+    model.to(memory_format=torch.channels_last)
+    if optimizer is None:
+        return
+    for param, state in optimizer.state.items():
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor) and value.dim() == 4 \
+                    and value.shape == param.shape:
+                state[key] = value.contiguous(memory_format=torch.channels_last)
