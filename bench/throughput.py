@@ -44,6 +44,8 @@ from phaze.train.step import SIDES, StepParts, TrainStep
 
 DEFAULT_PRESETS = "original,lightweight,iae,dfaker"
 SWITCH = {"auto": None, "on": True, "off": False}
+# Environment variables that change CPU threading; recorded with every run.
+THREAD_ENV = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "MKL_NUM_THREADS")
 
 
 # --- memory ---------------------------------------------------------------------------------
@@ -346,6 +348,7 @@ def main(argv: list[str] | None = None) -> None:
                     seen.add(key)
                     loaders.append(_run_child(argv, "loader", preset, batch_size))
     report = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
+                          "environment": {name: os.environ.get(name) for name in THREAD_ENV},
                           "torch": torch.__version__, "python": platform.python_version(),
                           "load_average_before": load_before,
                           "load_average_after": os.getloadavg()},

@@ -123,7 +123,8 @@ def test_demo_flag_uses_the_demo_settings(tmp_path):
 
     args = build_parser().parse_args(["train", "--demo", "--model-dir", str(tmp_path / "m")])
 
-    assert trainer_from_args(args) == demo_trainer()
+    # Threads follow the machine's load at the moment: compare the rest.
+    assert trainer_from_args(args).replace(threads=None) == demo_trainer(threads=None)
 
 
 def test_demo_refuses_face_folders(tmp_path, synthetic_faces, capsys):

@@ -109,7 +109,7 @@ def _requested_options(args: argparse.Namespace) -> PhazeAOptions | None:
     if args.demo and not (args.preset or args.config):
         from phaze.train.demo import DEMO_PRESET
 
-        args.preset = DEMO_PRESET
+        args = argparse.Namespace(**{**vars(args), "preset": DEMO_PRESET})
     if is_model_dir(args.model_dir) and not (args.preset or args.config):
         # Resuming: --set changes only what it names (updatable options, or a clear error).
         overrides = parse_set_pairs(args.sets)
@@ -123,13 +123,12 @@ def trainer_from_args(args: argparse.Namespace):
     from phaze.train.config import TrainerConfig, saved_trainer_config
     from phaze.train.demo import demo_trainer
 
-    saved = saved_trainer_config(args.model_dir)
-    if saved is not None:
-        base = saved.replace(iterations=None)  # a run's length is never inherited
-    else:
-        base = demo_trainer() if args.demo else TrainerConfig()
     if args.demo:
-        base = base.replace(iterations=demo_trainer().iterations)
+        base = demo_trainer()  # fitted to this machine's free cores each time
+    else:
+        saved = saved_trainer_config(args.model_dir)
+        # A run's length is never inherited: without --iterations it trains until Ctrl-C.
+        base = saved.replace(iterations=None) if saved else TrainerConfig()
     return base.replace(**_trainer_changes(args, base))
 
 

@@ -30,13 +30,19 @@ class SamePadConv2d(nn.Conv2d):
         self.valid = valid and not reflect
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.valid:
-            k, s = self.kernel_size[0], self.stride[0]
-            top, bottom = same_padding(x.shape[-2], k, s)
-            left, right = same_padding(x.shape[-1], k, s)
-            if top or bottom or left or right:
-                mode = "reflect" if self.reflect else "constant"
-                x = F.pad(x, (left, right, top, bottom), mode=mode)
+        if self.valid:
+            return super().forward(x)
+        k, s = self.kernel_size[0], self.stride[0]
+        top, bottom = same_padding(x.shape[-2], k, s)
+        left, right = same_padding(x.shape[-1], k, s)
+        if not self.reflect and top == bottom and left == right:
+            # Symmetric zeros: the convolution pads by itself, without a padded copy of x
+            # (faster, and autograd saves no copy for the backward pass).
+            return F.conv2d(x, self.weight, self.bias, self.stride, (top, left),
+                            self.dilation, self.groups)
+        if top or bottom or left or right:
+            mode = "reflect" if self.reflect else "constant"
+            x = F.pad(x, (left, right, top, bottom), mode=mode)
         return super().forward(x)
 
 

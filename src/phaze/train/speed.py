@@ -15,7 +15,7 @@ from torch.optim import Optimizer
 
 # The measured defaults per device type (docs/performance.md); other device types get all off.
 DEVICE_DEFAULTS: dict[str, dict[str, bool]] = {
-    "cpu": {"channels_last": False, "compile": False},
+    "cpu": {"channels_last": True, "compile": False},
     "cuda": {"channels_last": True, "compile": False},
 }
 

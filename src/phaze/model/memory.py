@@ -1,0 +1,107 @@
+"""Estimate the memory one training step needs, before building anything real.
+
+Weights, gradients and optimiser state follow from the parameter count. Activations are what
+autograd keeps for the backward pass: one training forward (both sides, the default SSIM + MSE
+face loss with masks) runs on the meta device, where tensors have shapes but no storage, and a
+saved-tensors hook adds up the bytes of every distinct storage it is handed. The meta weights are
+turned into fake CPU tensors (torch's FakeTensorMode: meta storage that claims a device), so the
+losses' autocast guards work; nothing real is allocated, so a design too big for the machine can
+still be estimated.
+
+docs/performance.md compares the estimate with measured peaks.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch._subclasses.fake_tensor import FakeTensorMode
+
+from phaze.config.options import PhazeAOptions
+from phaze.model.phaze_a import SIDES, build_model
+
+# Optimiser state tensors kept per parameter (Adam/AdamW/AdaBelief: two moments; Lion: one).
+OPTIMIZER_STATES = {"adam": 2, "adamw": 2, "adabelief": 2, "lion": 1, "sgd": 0}
+FLOAT32_BYTES = 4
+
+
+def estimate_training_memory(options: PhazeAOptions, batch_size: int, optimizer: str = "adam",
+                             dtype_bytes: int = 4, device: str = "cuda") -> dict[str, int]:
+    """Bytes one training step of `options` needs at `batch_size` faces per side.
+
+    optimizer: its name decides the state kept per parameter (see OPTIMIZER_STATES).
+    dtype_bytes: bytes per activation element: 4 for float32, 2 under bf16/fp16 autocast.
+        Weights, gradients and optimiser state stay float32, as the trainer keeps them.
+    device: "cuda" or "cpu". The estimate itself runs on the meta device either way; on the
+        CPU the peak also holds oneDNN's reordered copies of the weights (`workspace_bytes`).
+
+    Returns batch_size, weights_bytes, gradients_bytes, optimizer_bytes, activations_bytes,
+    workspace_bytes and total_bytes (their sum).
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    if optimizer not in OPTIMIZER_STATES:
+        raise ValueError(f"optimizer {optimizer!r} is unknown; allowed: "
+                         + ", ".join(OPTIMIZER_STATES))
+    if dtype_bytes not in (2, 4):
+        raise ValueError(f"dtype_bytes must be 2 or 4, got {dtype_bytes}")
+    model = build_model(options, "meta")
+    params = [p for p in model.parameters() if p.requires_grad]
+    count = sum(p.numel() for p in params)
+    weights = sum(p.numel() for p in model.parameters()) * FLOAT32_BYTES
+    gradients = count * FLOAT32_BYTES
+    states = count * FLOAT32_BYTES * OPTIMIZER_STATES[optimizer]
+    activations = saved_activation_bytes(model, batch_size, dtype_bytes)
+    workspace = _cpu_weight_copies(model) if device == "cpu" else 0
+    return {"batch_size": batch_size, "weights_bytes": weights, "gradients_bytes": gradients,
+            "optimizer_bytes": states, "activations_bytes": activations,
+            "workspace_bytes": workspace,
+            "total_bytes": weights + gradients + states + activations + workspace}
+
+
+def saved_activation_bytes(model: nn.Module, batch_size: int, dtype_bytes: int = 4) -> int:
+    """Bytes autograd saves for backward in one step of `model` (built on meta), both sides.
+
+    `model` is moved onto fake tensors in place; build a fresh one to use it afterwards.
+
+    Each storage counts once however many operations save it (or a view of it); parameters are
+    not activations and are left out. Floating tensors are counted at `dtype_bytes` each.
+    """
+    from phaze.train.losses import FaceLoss, LossConfig  # train imports model; not at import
+
+    mode = FakeTensorMode(allow_non_fake_inputs=True)
+    with mode:
+        model.to_empty(device="cpu")
+    parameter_storages = {p.untyped_storage()._cdata for p in model.parameters()}
+    seen: dict[int, int] = {}
+    kept: list[torch.Tensor] = []  # keeps storages alive, so their ids are not reused
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        key = storage._cdata
+        if key not in parameter_storages and key not in seen:
+            element = tensor.element_size()
+            if tensor.is_floating_point():
+                element = min(element, dtype_bytes)
+            seen[key] = storage.nbytes() // tensor.element_size() * element
+            kept.append(tensor)
+        return tensor
+
+    loss = FaceLoss(LossConfig(learn_mask=model.options.learn_mask))
+    size_in, size_out = model.input_size, model.output_size
+    with mode, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        totals = []
+        for side in SIDES:
+            inputs = torch.empty(batch_size, 3, size_in, size_in)
+            targets = torch.empty(batch_size, 3, size_out, size_out)
+            masks = torch.empty(batch_size, 1, size_out, size_out)
+            outputs = model.side_forward(inputs, side)
+            predicted_mask = outputs[1] if len(outputs) > 1 else None
+            totals.append(loss(outputs[0], targets, masks, predicted_mask).total)
+    del totals, kept
+    return sum(seen.values())
+
+
+def _cpu_weight_copies(model: nn.Module) -> int:
+    """oneDNN reorders convolution weights into its own layout for the forward and backward
+    passes; those copies of the 4-D weights live while a step runs."""
+    return sum(p.numel() for p in model.parameters() if p.dim() == 4) * FLOAT32_BYTES
