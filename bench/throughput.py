@@ -235,7 +235,8 @@ def measure_loader(preset: str, batch_size: int, workers: int, batches: int,
 
 # --- orchestration --------------------------------------------------------------------------
 def _speed_from_args(args: argparse.Namespace) -> SpeedConfig:
-    return SpeedConfig(channels_last=SWITCH[args.channels_last], compile=SWITCH[args.compile])
+    return SpeedConfig(channels_last=SWITCH[args.channels_last], compile=SWITCH[args.compile],
+                       per_side_backward=SWITCH[args.per_side_backward])
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -311,7 +312,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="torch CPU threads (default: torch's own choice)")
     for name, text in (("channels-last", "channels_last memory format"),
                        ("compile", "torch.compile of the model"),
-                       ("fused-optimizer", "fused optimiser kernels")):
+                       ("fused-optimizer", "fused optimiser kernels"),
+                       ("per-side-backward", "backward after each side's loss")):
         parser.add_argument(f"--{name}", choices=("auto", "on", "off"), default="auto",
                             help=f"{text} (default auto: the trainer's per-device choice)")
     parser.add_argument("--loader-workers", type=int, default=2,
@@ -354,12 +356,13 @@ def main(argv: list[str] | None = None) -> None:
                           "load_average_after": os.getloadavg()},
               "args": {k: v for k, v in vars(args).items() if k != "child"},
               "steps": steps, "loaders": loaders}
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
     print()
     print(format_table(steps, loaders))
     print(f"\nload average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f} "
           f"({os.cpu_count()} CPUs)")
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2))
         print(f"wrote {args.json}")
 
 

@@ -25,14 +25,19 @@ FLOAT32_BYTES = 4
 
 
 def estimate_training_memory(options: PhazeAOptions, batch_size: int, optimizer: str = "adam",
-                             dtype_bytes: int = 4, device: str = "cuda") -> dict[str, int]:
+                             dtype_bytes: int = 4, device: str = "cuda",
+                             per_side_backward: bool = True) -> dict[str, int]:
     """Bytes one training step of `options` needs at `batch_size` faces per side.
 
     optimizer: its name decides the state kept per parameter (see OPTIMIZER_STATES).
-    dtype_bytes: bytes per activation element: 4 for float32, 2 under bf16/fp16 autocast.
+    dtype_bytes: 4 for float32 training, 2 for bf16/fp16 autocast (activations, and the half
+        copies of the weights autocast keeps for backward, counted as autocast makes them).
         Weights, gradients and optimiser state stay float32, as the trainer keeps them.
     device: "cuda" or "cpu". The estimate itself runs on the meta device either way; on the
         CPU the peak also holds oneDNN's reordered copies of the weights (`workspace_bytes`).
+    per_side_backward: the trainer's default (SpeedConfig.per_side_backward) runs backward
+        after each side, so only the larger side's activations are alive at once; False
+        counts both sides.
 
     Returns batch_size, weights_bytes, gradients_bytes, optimizer_bytes, activations_bytes,
     workspace_bytes and total_bytes (their sum).
@@ -50,7 +55,8 @@ def estimate_training_memory(options: PhazeAOptions, batch_size: int, optimizer:
     weights = sum(p.numel() for p in model.parameters()) * FLOAT32_BYTES
     gradients = count * FLOAT32_BYTES
     states = count * FLOAT32_BYTES * OPTIMIZER_STATES[optimizer]
-    activations = saved_activation_bytes(model, batch_size, dtype_bytes)
+    per_side = saved_activation_bytes(model, batch_size, dtype_bytes)
+    activations = max(per_side.values()) if per_side_backward else sum(per_side.values())
     workspace = _cpu_weight_copies(model) if device == "cpu" else 0
     return {"batch_size": batch_size, "weights_bytes": weights, "gradients_bytes": gradients,
             "optimizer_bytes": states, "activations_bytes": activations,
@@ -58,13 +64,14 @@ def estimate_training_memory(options: PhazeAOptions, batch_size: int, optimizer:
             "total_bytes": weights + gradients + states + activations + workspace}
 
 
-def saved_activation_bytes(model: nn.Module, batch_size: int, dtype_bytes: int = 4) -> int:
-    """Bytes autograd saves for backward in one step of `model` (built on meta), both sides.
+def saved_activation_bytes(model: nn.Module, batch_size: int,
+                           dtype_bytes: int = 4) -> dict[str, int]:
+    """Bytes autograd saves for backward in one step of `model` (built on meta), per side.
 
     `model` is moved onto fake tensors in place; build a fresh one to use it afterwards.
 
     Each storage counts once however many operations save it (or a view of it); parameters are
-    not activations and are left out. Floating tensors are counted at `dtype_bytes` each.
+    not activations and are left out. `dtype_bytes=2` runs the forward under bf16 autocast.
     """
     from phaze.train.losses import FaceLoss, LossConfig  # train imports model; not at import
 
@@ -79,26 +86,28 @@ def saved_activation_bytes(model: nn.Module, batch_size: int, dtype_bytes: int =
         storage = tensor.untyped_storage()
         key = storage._cdata
         if key not in parameter_storages and key not in seen:
-            element = tensor.element_size()
-            if tensor.is_floating_point():
-                element = min(element, dtype_bytes)
-            seen[key] = storage.nbytes() // tensor.element_size() * element
+            seen[key] = storage.nbytes()
             kept.append(tensor)
         return tensor
 
     loss = FaceLoss(LossConfig(learn_mask=model.options.learn_mask))
     size_in, size_out = model.input_size, model.output_size
-    with mode, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        totals = []
+    per_side = {}
+    # Half precision: run under bf16 autocast (fp16 saves the same bytes), so the saved
+    # half-precision activations and the half copies of the weights are counted as they are.
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype_bytes == 2)
+    with mode, autocast, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         for side in SIDES:
+            before = sum(seen.values())
             inputs = torch.empty(batch_size, 3, size_in, size_in)
             targets = torch.empty(batch_size, 3, size_out, size_out)
             masks = torch.empty(batch_size, 1, size_out, size_out)
             outputs = model.side_forward(inputs, side)
             predicted_mask = outputs[1] if len(outputs) > 1 else None
-            totals.append(loss(outputs[0], targets, masks, predicted_mask).total)
-    del totals, kept
-    return sum(seen.values())
+            kept.append(loss(outputs[0], targets, masks, predicted_mask).total)
+            per_side[side] = sum(seen.values()) - before
+    del kept
+    return per_side
 
 
 def _cpu_weight_copies(model: nn.Module) -> int:

@@ -15,8 +15,8 @@ from torch.optim import Optimizer
 
 # The measured defaults per device type (docs/performance.md); other device types get all off.
 DEVICE_DEFAULTS: dict[str, dict[str, bool]] = {
-    "cpu": {"channels_last": True, "compile": False},
-    "cuda": {"channels_last": True, "compile": False},
+    "cpu": {"channels_last": True, "compile": False, "per_side_backward": True},
+    "cuda": {"channels_last": True, "compile": False, "per_side_backward": True},
 }
 
 
@@ -26,6 +26,7 @@ class SpeedConfig:
 
     channels_last: bool | None = None  # NHWC activations and conv weights
     compile: bool | None = None        # torch.compile the model's forward (slow first steps)
+    per_side_backward: bool | None = None  # backward after each side: half the activations
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Speed:
 
     channels_last: bool = False
     compile: bool = False
+    per_side_backward: bool = False
 
 
 def resolve_speed(config: SpeedConfig, device: torch.device | str) -> Speed:

@@ -84,9 +84,19 @@ class TrainStep:
         """Train on `batch`; False when the step was skipped because its loss was not finite."""
         p = self.parts
         p.optimizer.zero_grad(set_to_none=True)
-        losses = {side: self._side_loss(batch[side], side) for side in SIDES}
-        total = losses["a"].total + losses["b"].total
-        p.scaler.scale(total).backward()
+        if p.speed.per_side_backward:
+            # Gradients add up, so backward after each side keeps one side's activations
+            # alive at a time instead of both: the same update in less memory.
+            losses = {}
+            for side in SIDES:
+                losses[side] = self._side_loss(batch[side], side)
+                if losses[side].total.requires_grad:  # false when the whole path is frozen
+                    p.scaler.scale(losses[side].total).backward()
+            total = losses["a"].total.detach() + losses["b"].total.detach()
+        else:
+            losses = {side: self._side_loss(batch[side], side) for side in SIDES}
+            total = losses["a"].total + losses["b"].total
+            p.scaler.scale(total).backward()
         if p.check_finite and not bool(torch.isfinite(total)):
             p.optimizer.zero_grad(set_to_none=True)  # learn nothing from this batch
             return False

@@ -1,0 +1,146 @@
+"""Augmentation: output contract, flips, crops, and which steps touch input, target and mask."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from phaze.data.augment import AugmentConfig, augment_pair, prepare_plain
+
+NOTHING = AugmentConfig(rotation_range=0, zoom_amount=0, shift_range=0, warp=False, color=False,
+                        flip=False)
+
+
+def _plain(image: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, C) -> float32 (C, H, W) in [0, 1], the way the loader expects it."""
+    return image.transpose(2, 0, 1).astype(np.float32) / 255.0
+
+
+def _mask_for(face: np.ndarray) -> np.ndarray:
+    return face[..., 0].copy()
+
+
+def test_default_augmentation_returns_float32_chw_in_unit_range(gradient_face):
+    inputs, target, mask = augment_pair(gradient_face, _mask_for(gradient_face), 32, 48,
+                                        AugmentConfig(), np.random.default_rng(0))
+    assert inputs.shape == (3, 32, 32) and target.shape == (3, 48, 48)
+    assert mask.shape == (1, 48, 48)
+    for array in (inputs, target, mask):
+        assert array.dtype == np.float32
+        assert 0.0 <= array.min() and array.max() <= 1.0
+
+
+def test_missing_mask_stays_missing(gradient_face):
+    _, _, mask = augment_pair(gradient_face, None, 32, 32, AugmentConfig(),
+                              np.random.default_rng(0))
+    assert mask is None
+
+
+def test_same_rng_seed_gives_same_example(gradient_face):
+    first = augment_pair(gradient_face, None, 32, 32, AugmentConfig(), np.random.default_rng(4))
+    again = augment_pair(gradient_face, None, 32, 32, AugmentConfig(), np.random.default_rng(4))
+    other = augment_pair(gradient_face, None, 32, 32, AugmentConfig(), np.random.default_rng(5))
+    np.testing.assert_array_equal(first[0], again[0])
+    assert not np.array_equal(first[0], other[0])
+
+
+def test_no_augmentation_is_a_plain_area_resize(gradient_face):
+    inputs, target, mask = augment_pair(gradient_face, _mask_for(gradient_face), 32, 64, NOTHING,
+                                        np.random.default_rng(0))
+    resized = cv2.resize(gradient_face, (32, 32), interpolation=cv2.INTER_AREA)
+    np.testing.assert_array_equal(inputs, _plain(resized))
+    np.testing.assert_array_equal(target, _plain(gradient_face))
+    np.testing.assert_array_equal(mask[0], gradient_face[..., 0] / np.float32(255))
+
+
+def test_no_augmentation_matches_prepare_plain_with_coverage(gradient_face):
+    config = AugmentConfig(rotation_range=0, zoom_amount=0, shift_range=0, warp=False,
+                           color=False, flip=False, coverage=62.5)
+    augmented = augment_pair(gradient_face, _mask_for(gradient_face), 24, 40, config,
+                             np.random.default_rng(0))
+    plain = prepare_plain(gradient_face, _mask_for(gradient_face), 24, 40, coverage=62.5)
+    for got, expected in zip(augmented, plain):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_coverage_is_a_centre_crop(gradient_face):
+    _, target, _ = prepare_plain(gradient_face, None, 32, 32, coverage=50.0)
+    np.testing.assert_array_equal(target, _plain(gradient_face[16:48, 16:48]))
+
+
+def test_certain_flip_mirrors_input_target_and_mask(gradient_face):
+    config = AugmentConfig(rotation_range=0, zoom_amount=0, shift_range=0, warp=False,
+                           color=False, flip=True, flip_chance=100)
+    inputs, target, mask = augment_pair(gradient_face, _mask_for(gradient_face), 64, 64, config,
+                                        np.random.default_rng(0))
+    mirrored = np.fliplr(gradient_face)
+    np.testing.assert_array_equal(target, _plain(mirrored))
+    np.testing.assert_array_equal(inputs, _plain(mirrored))
+    np.testing.assert_array_equal(mask[0], mirrored[..., 0] / np.float32(255))
+
+
+def test_zero_flip_chance_never_flips(gradient_face):
+    config = AugmentConfig(rotation_range=0, zoom_amount=0, shift_range=0, warp=False,
+                           color=False, flip=True, flip_chance=0)
+    for seed in range(5):
+        _, target, _ = augment_pair(gradient_face, None, 64, 64, config,
+                                    np.random.default_rng(seed))
+        np.testing.assert_array_equal(target, _plain(gradient_face))
+
+
+def test_warp_changes_the_input_only(gradient_face):
+    config = AugmentConfig(rotation_range=0, zoom_amount=0, shift_range=0, warp=True,
+                           color=False, flip=False)
+    inputs, target, _ = augment_pair(gradient_face, None, 64, 64, config,
+                                     np.random.default_rng(0))
+    np.testing.assert_array_equal(target, _plain(gradient_face))
+    difference = np.abs(inputs - _plain(gradient_face)).mean()
+    assert 0.0 < difference < 0.1  # a gentle distortion, not a different image
+
+
+def test_affine_moves_target_and_mask_together(gradient_face):
+    config = AugmentConfig(rotation_range=10, zoom_amount=5, shift_range=5, warp=False,
+                           color=False, flip=True)
+    _, target, mask = augment_pair(gradient_face, _mask_for(gradient_face), 64, 64, config,
+                                   np.random.default_rng(1))
+    assert not np.array_equal(target, _plain(gradient_face))
+    np.testing.assert_array_equal(mask[0], target[0])  # the mask was the face's red channel
+
+
+def test_colour_jitter_changes_colours_but_not_the_mask(gradient_face):
+    config = AugmentConfig(rotation_range=0, zoom_amount=0, shift_range=0, warp=False,
+                           color=True, flip=False, color_clahe_chance=0)
+    _, target, mask = augment_pair(gradient_face, _mask_for(gradient_face), 64, 64, config,
+                                   np.random.default_rng(2))
+    assert np.abs(target - _plain(gradient_face)).mean() > 0.01
+    np.testing.assert_array_equal(mask[0], gradient_face[..., 0] / np.float32(255))
+
+
+def test_zero_colour_amounts_only_round_trip_through_lab(gradient_face):
+    config = AugmentConfig(rotation_range=0, zoom_amount=0, shift_range=0, warp=False,
+                           color=True, flip=False, color_lightness=0, color_ab=0,
+                           color_clahe_chance=0)
+    _, target, _ = augment_pair(gradient_face, None, 64, 64, config, np.random.default_rng(0))
+    lab = cv2.cvtColor(gradient_face, cv2.COLOR_RGB2LAB)
+    np.testing.assert_array_equal(target, _plain(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)))
+
+
+def test_lightness_factor_moves_lightness_towards_black_or_white(gradient_face):
+    config = AugmentConfig(rotation_range=0, zoom_amount=0, shift_range=0, warp=False,
+                           color=True, flip=False, color_lightness=30, color_ab=0,
+                           color_clahe_chance=0)
+    lightness_before = cv2.cvtColor(gradient_face, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+    shifts = []
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        factor = np.random.default_rng(seed).uniform(-0.3, 0.3)  # the draw jitter_colour makes
+        _, target, _ = augment_pair(gradient_face, None, 64, 64, config, rng)
+        image = np.rint(target.transpose(1, 2, 0) * 255).astype(np.uint8)
+        lightness = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+        shifts.append((factor, (lightness - lightness_before).mean()))
+    assert all(np.sign(factor) == np.sign(shift) for factor, shift in shifts if abs(factor) > 0.05)
+
+
+def test_bad_coverage_is_rejected():
+    with pytest.raises(ValueError, match="coverage"):
+        AugmentConfig(coverage=0)
