@@ -1,25 +1,8 @@
-"""Shared fixtures for the data tests: small face sets whose pixels say which face they are."""
+"""Shared fixtures for the data tests."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-from phaze.data.faceset import FaceSet
-
-
-def coded_faceset(count: int, size_px: int, with_masks: bool = True) -> FaceSet:
-    """Face i is a flat image of value 10·i + 5, so a batch reveals which faces it holds."""
-    faces = np.stack([np.full((size_px, size_px, 3), 10 * i + 5, np.uint8) for i in range(count)])
-    masks = np.full((count, size_px, size_px), 255, np.uint8) if with_masks else None
-    return FaceSet([Path(f"face_{i:03d}.png") for i in range(count)], size_px, faces=faces,
-                   masks=masks)
-
-
-def face_ids(images) -> list[int]:
-    """Undo `coded_faceset`: the face index of each (C, H, W) image in [0, 1]."""
-    return [int(round((float(img.mean()) * 255 - 5) / 10)) for img in images]
 
 
 @pytest.fixture

@@ -137,7 +137,8 @@ def test_lazy_decoding_beyond_the_cache_limit_gives_the_same_pixels(tmp_path):
     rng = np.random.default_rng(0)
     for stem in ("a", "b"):
         cv2.imwrite(str(tmp_path / f"{stem}.png"), rng.integers(0, 256, (48, 48, 3), np.uint8))
-        cv2.imwrite(str(tmp_path / "masks" / f"{stem}.png"), rng.integers(0, 256, (48, 48), np.uint8))
+        mask = rng.integers(0, 256, (48, 48), np.uint8)
+        cv2.imwrite(str(tmp_path / "masks" / f"{stem}.png"), mask)
     cached = load_faceset(tmp_path, "a", min_count=2, size_px=32)
     lazy = load_faceset(tmp_path, "a", min_count=2, size_px=32, cache_limit_bytes=0)
     assert lazy.has_masks

@@ -2,15 +2,29 @@
 from __future__ import annotations
 
 from itertools import islice
+from pathlib import Path
 
+import numpy as np
 import torch
 
 from phaze.data.augment import AugmentConfig
-from phaze.data.faceset import load_faceset
+from phaze.data.faceset import FaceSet, load_faceset
 from phaze.data.loader import make_training_batches, preview_batch
 from phaze.data.synthetic import synthetic_faceset, write_faceset
 
-from conftest import coded_faceset, face_ids
+
+def coded_faceset(count: int, size_px: int, with_masks: bool = True) -> FaceSet:
+    """Face i is a flat image of value 10·i + 5, so a batch reveals which faces it holds."""
+    faces = np.stack([np.full((size_px, size_px, 3), 10 * i + 5, np.uint8) for i in range(count)])
+    masks = np.full((count, size_px, size_px), 255, np.uint8) if with_masks else None
+    return FaceSet([Path(f"face_{i:03d}.png") for i in range(count)], size_px, faces=faces,
+                   masks=masks)
+
+
+def face_ids(images) -> list[int]:
+    """Undo `coded_faceset`: the face index of each (C, H, W) image in [0, 1]."""
+    return [int(round((float(img.mean()) * 255 - 5) / 10)) for img in images]
+
 
 NOTHING = AugmentConfig(rotation_range=0, zoom_amount=0, shift_range=0, warp=False, color=False,
                         flip=False)
@@ -19,8 +33,10 @@ NOTHING = AugmentConfig(rotation_range=0, zoom_amount=0, shift_range=0, warp=Fal
 def _take(count: int, **kwargs) -> list[dict]:
     defaults = dict(input_size=32, output_size=48, batch_size=4, augment=AugmentConfig(),
                     workers=0, seed=0)
-    faces_a = kwargs.pop("faceset_a", None) or synthetic_faceset("a", 10, 48, seed=1)
-    faces_b = kwargs.pop("faceset_b", None) or synthetic_faceset("b", 7, 48, seed=2)
+    faces_a = kwargs.pop("faceset_a", None)
+    faces_b = kwargs.pop("faceset_b", None)
+    faces_a = synthetic_faceset("a", 10, 48, seed=1) if faces_a is None else faces_a
+    faces_b = synthetic_faceset("b", 7, 48, seed=2) if faces_b is None else faces_b
     return list(islice(make_training_batches(faces_a, faces_b, **{**defaults, **kwargs}), count))
 
 

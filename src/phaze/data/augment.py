@@ -1,4 +1,4 @@
-"""Training augmentation of one face (spec §11): colour, affine, flip, then warp of the input only."""
+"""Training augmentation of one face (spec §11): colour, affine, flip, then warp of the input."""
 from __future__ import annotations
 
 from dataclasses import dataclass

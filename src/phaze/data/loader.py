@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
@@ -67,7 +66,8 @@ class _PairBatches(IterableDataset):
     def __init__(self, facesets: dict[str, FaceSet], input_size: int, output_size: int,
                  batch_size: int, augment: AugmentConfig, seed: int) -> None:
         super().__init__()
-        self.facesets, self.batch_size, self.augment, self.seed = facesets, batch_size, augment, seed
+        self.facesets, self.batch_size = facesets, batch_size
+        self.augment, self.seed = augment, seed
         self.input_size, self.output_size = input_size, output_size
 
     def __iter__(self) -> Iterator[dict[str, SideBatch]]:
@@ -99,15 +99,12 @@ def _stack(examples: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]) -> 
                      torch.from_numpy(np.stack(masks)) if has_masks else None)
 
 
-def _init_worker(_worker_id: int) -> None:
-    # Each worker is one of several processes already: OpenCV's own thread pool would oversubscribe.
-    cv2.setNumThreads(1)
-
-
 def make_training_batches(faceset_a: FaceSet, faceset_b: FaceSet, input_size: int,
                           output_size: int, batch_size: int, augment: AugmentConfig,
                           workers: int = 2, seed: int = 0) -> Iterator[dict[str, SideBatch]]:
     """Endless {"a": SideBatch, "b": SideBatch}; each face once per epoch per side; seeded."""
+    # No worker_init_fn calling cv2.setNumThreads: in a forked worker it deadlocks on the parent's
+    # thread-pool state, and OpenCV already runs single-threaded in a forked child.
     dataset = _PairBatches({"a": faceset_a, "b": faceset_b}, input_size, output_size,
                            batch_size, augment, seed)
     loader = DataLoader(
@@ -115,7 +112,6 @@ def make_training_batches(faceset_a: FaceSet, faceset_b: FaceSet, input_size: in
         pin_memory=torch.cuda.is_available(),
         persistent_workers=workers > 0,
         prefetch_factor=2 if workers > 0 else None,
-        worker_init_fn=_init_worker if workers > 0 else None,
     )
     return iter(loader)
 

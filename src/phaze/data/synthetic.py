@@ -39,7 +39,7 @@ class SyntheticIdentity:
     moustache: bool
 
 
-# Two people who differ in every trait a viewer notices first: colouring, face shape, hair, features.
+# Two people who differ in what a viewer notices first: colouring, face shape, hair, features.
 IDENTITIES: dict[str, SyntheticIdentity] = {
     "a": SyntheticIdentity(
         skin_rgb=(238, 202, 178), hair_rgb=(226, 186, 92), iris_rgb=(58, 118, 214),
@@ -106,7 +106,7 @@ def iter_faces(identity: str, count: int, size_px: int,
 
 def render_faces(identity: str, count: int, size_px: int,
                  seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """`count` uint8 RGB faces (N, H, W, 3) and masks (N, H, W; 255 = face); same seed, same pixels."""
+    """`count` uint8 RGB faces (N, H, W, 3) and masks (N, H, W; 255 = face); seeded."""
     faces = np.empty((count, size_px, size_px, 3), dtype=np.uint8)
     masks = np.empty((count, size_px, size_px), dtype=np.uint8)
     for index, (face, mask) in enumerate(iter_faces(identity, count, size_px, seed)):

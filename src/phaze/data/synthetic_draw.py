@@ -11,7 +11,8 @@ if TYPE_CHECKING:  # only for annotations: synthetic.py imports this module
     from phaze.data.synthetic import SyntheticIdentity
 
 RGB = tuple[int, int, int]
-_SUBPIXEL_BITS = 4  # cv2 fixed-point shift: polygon corners land on 1/16 px, so small faces stay smooth
+# cv2 fixed-point shift: polygon corners land on 1/16 px, so small faces stay smooth.
+_SUBPIXEL_BITS = 4
 _EYE_Y = -0.08
 _MOUTH_Y = 0.5
 
