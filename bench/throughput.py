@@ -236,7 +236,8 @@ def measure_loader(preset: str, batch_size: int, workers: int, batches: int,
 # --- orchestration --------------------------------------------------------------------------
 def _speed_from_args(args: argparse.Namespace) -> SpeedConfig:
     return SpeedConfig(channels_last=SWITCH[args.channels_last], compile=SWITCH[args.compile],
-                       per_side_backward=SWITCH[args.per_side_backward])
+                       per_side_backward=SWITCH[args.per_side_backward],
+                       cudnn_benchmark=SWITCH[args.cudnn_benchmark])
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -313,7 +314,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name, text in (("channels-last", "channels_last memory format"),
                        ("compile", "torch.compile of the model"),
                        ("fused-optimizer", "fused optimiser kernels"),
-                       ("per-side-backward", "backward after each side's loss")):
+                       ("per-side-backward", "backward after each side's loss"),
+                       ("cudnn-benchmark", "cuDNN algorithm timing (CUDA only)")):
         parser.add_argument(f"--{name}", choices=("auto", "on", "off"), default="auto",
                             help=f"{text} (default auto: the trainer's per-device choice)")
     parser.add_argument("--loader-workers", type=int, default=2,

@@ -206,8 +206,9 @@ def load_model_dir(model_dir: str | Path, device: torch.device | str = "cpu"):
     checkpoint = load_checkpoint(model_dir, with_optimizer=False)
     if checkpoint is None:
         raise ModelDirError(f"'{model_dir}' holds no trained weights yet (no {LATEST}/)")
-    model = build_model(options, device="meta")
-    model = model.to_empty(device=device)
+    # A real build (not meta + to_empty): non-persistent buffers such as a backbone's fixed
+    # normalisation constants are not in the weights file and must be initialised.
+    model = build_model(options, device=device)
     missing, unexpected = model.load_state_dict(checkpoint.weights, strict=False)
     if missing or unexpected:
         raise ModelDirError(f"weights in '{checkpoint.path}' do not fit the saved options "

@@ -123,8 +123,7 @@ def test_demo_flag_uses_the_demo_settings(tmp_path):
 
     args = build_parser().parse_args(["train", "--demo", "--model-dir", str(tmp_path / "m")])
 
-    # Threads follow the machine's load at the moment: compare the rest.
-    assert trainer_from_args(args).replace(threads=None) == demo_trainer(threads=None)
+    assert trainer_from_args(args) == demo_trainer()
 
 
 def test_demo_refuses_face_folders(tmp_path, synthetic_faces, capsys):

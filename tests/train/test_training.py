@@ -27,7 +27,7 @@ def trained(tmp_path_factory, synthetic_faces, train_tiny, fast_trainer):
     """One short run shared by the tests below: 40 steps, previews, saves, TensorBoard."""
     model_dir = tmp_path_factory.mktemp("trained") / "model"
     trainer = fast_trainer(iterations=40, save_interval=20, preview_interval=20,
-                           log_interval=5, tensorboard=True)
+                           log_interval=5, workers=1, tensorboard=True)
     result = train(*synthetic_faces, model_dir, options_from_mapping(train_tiny), trainer)
     return model_dir, result
 

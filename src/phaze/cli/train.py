@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phaze.checkpoint import is_model_dir, read_options
 from phaze.cli.design import add_design_arguments, options_from_args
@@ -13,7 +12,8 @@ from phaze.config.options import PhazeAOptions
 from phaze.config.parse import options_from_mapping, parse_set_pairs
 from phaze.errors import ConfigError
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from phaze.train.config import TrainerConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -79,10 +79,10 @@ def _weights_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from phaze.train.loop import train  # imports torch: keep `phaze --help` fast
 
-    faces_a, faces_b = _face_folders(args)
-    result = train(faces_a, faces_b, args.model_dir, _requested_options(args),
-                   trainer_from_args(args), load_weights=args.load_weights,
-                   load_layers=_names(args.load_layers),
+    options, trainer = _requested_options(args), trainer_from_args(args)
+    faces_a, faces_b = _face_folders(args)  # after the checks: --demo may draw faces
+    result = train(faces_a, faces_b, args.model_dir, options, trainer,
+                   load_weights=args.load_weights, load_layers=_names(args.load_layers),
                    freeze_layers=_freeze_names(args.freeze_layers))
     print(f"stopped ({result.stopped}) at iteration {result.iteration} after {result.steps} "
           f"steps in {result.elapsed_s:.0f} s; model: {result.model_dir}")
@@ -118,13 +118,13 @@ def _requested_options(args: argparse.Namespace) -> PhazeAOptions | None:
     return options_from_args(args)
 
 
-def trainer_from_args(args: argparse.Namespace):
+def trainer_from_args(args: argparse.Namespace) -> TrainerConfig:
     """The saved trainer settings (or the defaults) with the options given on the line."""
     from phaze.train.config import TrainerConfig, saved_trainer_config
     from phaze.train.demo import demo_trainer
 
     if args.demo:
-        base = demo_trainer()  # fitted to this machine's free cores each time
+        base = demo_trainer()
     else:
         saved = saved_trainer_config(args.model_dir)
         # A run's length is never inherited: without --iterations it trains until Ctrl-C.
@@ -132,7 +132,7 @@ def trainer_from_args(args: argparse.Namespace):
     return base.replace(**_trainer_changes(args, base))
 
 
-def _trainer_changes(args: argparse.Namespace, base: Any) -> dict[str, Any]:
+def _trainer_changes(args: argparse.Namespace, base: TrainerConfig) -> dict[str, Any]:
     from phaze.train.losses import parse_loss_list
 
     plain = {"batch_size": args.batch_size, "iterations": args.iterations,

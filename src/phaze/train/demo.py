@@ -5,10 +5,7 @@ Sized to show a face swap taking shape within about five minutes on a 2-core CPU
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
-
-import torch
 
 from phaze.config.presets import resolve_options
 from phaze.data.faceset import IMAGE_SUFFIXES
@@ -29,34 +26,21 @@ DEMO_SEED = 0
 def demo_trainer(**changes) -> TrainerConfig:
     """Trainer settings of the demo; `changes` override any of them."""
     defaults = TrainerConfig(
-        # ~600 iterations already show B's hair, eyes and moustache on A's faces; 800 leave a
-        # margin and take about 3-4 minutes on two CPU cores.
+        # ~600 iterations already show B's hair, eyes and moustache on A's faces; 800 took
+        # 2.5-4 minutes on one core of a (busy) 2-core machine: 0.18-0.30 s per iteration.
         batch_size=8, iterations=800, save_interval=100, preview_interval=100,
-        log_interval=10, seed=DEMO_SEED, threads=free_cores(),
+        log_interval=10, seed=DEMO_SEED,
+        # One thread: torch's threads wait for each other many times per step, so on a 2-core
+        # machine where anything else runs, two threads were 10x slower than one. One thread
+        # gives the same few minutes whether the machine is idle or busy.
+        threads=1,
         # Augmenting 64 px faces costs ~1 ms each: a worker process would only compete with
-        # torch for the two cores.
+        # torch for the cores.
         workers=0,
         # Far above faceswap's 5e-5: a small model on clean synthetic data tolerates it, and
         # the demo has minutes, not days.
         optimizer=OptimizerConfig(learning_rate=4e-4))
     return defaults.replace(**changes)
-
-
-def free_cores() -> int | None:
-    """CPU cores not already busy, judged by the 1-minute load average; None if unknown.
-
-    torch's threads wait for each other many times per step, so one thread that shares its
-    core with another busy process stalls all of them: on a loaded 2-core machine two threads
-    ran 10x slower than one.
-    """
-    cores = os.cpu_count()
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # not on every platform
-        return None
-    if not cores:
-        return None
-    return max(1, min(torch.get_num_threads(), cores - round(load)))
 
 
 def demo_faces(model_dir: str | Path,

@@ -30,7 +30,7 @@ from phaze.train.losses import FaceLoss
 from phaze.train.optim import GradientClipper, build_optimizer, warmup_scheduler
 from phaze.train.precision import resolve_precision, select_device
 from phaze.train.preview import render_preview, write_preview
-from phaze.train.session import ModelSession, open_session, resolve_run_options
+from phaze.train.session import open_session, resolve_run_options
 from phaze.train.step import SIDES, StepParts, TrainStep
 from phaze.train.transfer import TransferReport
 
@@ -269,7 +269,8 @@ class _RunState:
         return keep_going
 
     # --- feedback ---------------------------------------------------------------------------
-    def report(self) -> bool | None:
+    def report(self, notify: bool = True) -> bool | None:
+        """Read the losses, update bar and TensorBoard; `notify` calls `on_progress`."""
         losses = self.t.step.meter.read()
         if not losses:
             return None
@@ -284,7 +285,7 @@ class _RunState:
         if self.tensorboard:
             self.tensorboard.report(progress)
         self._restart_timer()
-        return self.on_progress(progress) if self.on_progress else None
+        return self.on_progress(progress) if self.on_progress and notify else None
 
     def _restart_timer(self) -> None:
         # Saves and previews are not training: the EGs/sec clock restarts after them.
@@ -301,7 +302,7 @@ class _RunState:
 
     def save(self) -> None:
         t = self.t
-        self.report()  # so the loss history covers every step up to this save
+        self.report(notify=False)  # so the loss history covers every step up to this save
         if self.reported_since_save:
             t.state.loss_history.append(self._mean_losses(self.reported_since_save))
             self.reported_since_save = []

@@ -16,7 +16,9 @@ from torch.optim import Optimizer
 # The measured defaults per device type (docs/performance.md); other device types get all off.
 DEVICE_DEFAULTS: dict[str, dict[str, bool]] = {
     "cpu": {"channels_last": True, "compile": False, "per_side_backward": True},
-    "cuda": {"channels_last": True, "compile": False, "per_side_backward": True},
+    # Not yet measured on a GPU: the usual best choices for convolutions on tensor cores.
+    "cuda": {"channels_last": True, "compile": False, "per_side_backward": True,
+             "cudnn_benchmark": True},
 }
 
 
@@ -27,6 +29,7 @@ class SpeedConfig:
     channels_last: bool | None = None  # NHWC activations and conv weights
     compile: bool | None = None        # torch.compile the model's forward (slow first steps)
     per_side_backward: bool | None = None  # backward after each side: half the activations
+    cudnn_benchmark: bool | None = None    # let cuDNN time its algorithms (CUDA only)
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Speed:
     channels_last: bool = False
     compile: bool = False
     per_side_backward: bool = False
+    cudnn_benchmark: bool = False
 
 
 def resolve_speed(config: SpeedConfig, device: torch.device | str) -> Speed:

@@ -76,6 +76,8 @@ class TrainStep:
             parts.speed = resolve_speed(SpeedConfig(), _device_of(model))
         if parts.speed.channels_last:
             use_channels_last(model, parts.optimizer)
+        if parts.speed.cudnn_benchmark:
+            torch.backends.cudnn.benchmark = True  # process-wide; input sizes never change
         # Compiled lazily: the first step of each side pays the compilation.
         self._side_forward = (torch.compile(model.side_forward) if parts.speed.compile
                               else model.side_forward)
