@@ -31,6 +31,7 @@ from phaze.train.optim import GradientClipper, build_optimizer, warmup_scheduler
 from phaze.train.precision import resolve_precision, select_device
 from phaze.train.preview import render_preview, write_preview
 from phaze.train.session import open_session, resolve_run_options
+from phaze.train.speed import resolve_speed
 from phaze.train.step import SIDES, StepParts, TrainStep
 from phaze.train.transfer import TransferReport
 
@@ -126,7 +127,8 @@ class Trainer:
             loss=FaceLoss(losses), optimizer=optimizer,
             scheduler=warmup_scheduler(optimizer, config.optimizer.warmup_steps),
             clipper=GradientClipper(config.optimizer), scaler=self.precision.grad_scaler(),
-            precision=self.precision, check_finite=config.nan_protection.enabled)
+            precision=self.precision, check_finite=config.nan_protection.enabled,
+            speed=resolve_speed(config.speed, self.device))
 
     def _restore(self) -> TrainingState:
         checkpoint = self.session.checkpoint
