@@ -1,15 +1,19 @@
-"""Tiny designs shared by the model tests: real structure, seconds on a 2-core CPU."""
+"""Fixtures shared by the model tests."""
 import pytest
+import torch
 
-TINY = {
-    "output_size": 64, "fs_original_depth": 4, "fs_original_min_filters": 16,
-    "fs_original_max_filters": 256, "bottleneck_size": 128, "fc_min_filters": 128,
-    "fc_max_filters": 128, "fc_upsample_filters": 128, "fc_gblock_min_nodes": 128,
-    "fc_gblock_max_nodes": 128, "dec_max_filters": 256, "dec_min_filters": 16,
-    "enc_load_weights": False,
-}
+from designs import TINY
 
 
 @pytest.fixture
 def tiny() -> dict:
     return dict(TINY)
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny tensors: thread start-up and spinning cost more than they save on a small CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -9,18 +9,13 @@ from phaze.model.encoders.timm_compat import timm_available
 from phaze.model.encoders.weights import WEIGHTS_DIR_ENV, load_state_into
 from phaze.model.phaze_a import build_model
 
-SMALL = {"output_size": 64, "bottleneck_size": 128, "fc_min_filters": 128,
-         "fc_max_filters": 128, "fc_upsample_filters": 128, "fc_gblock_min_nodes": 128,
-         "fc_gblock_max_nodes": 128, "dec_max_filters": 256, "dec_min_filters": 16,
-         "fs_original_min_filters": 16, "fs_original_max_filters": 256, "enc_scaling": 10}
+from designs import TINY
+
+SMALL = {**{k: v for k, v in TINY.items() if k != "enc_load_weights"},
+         "enc_scaling": 10}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,8 @@ from phaze.model.design import plan_design
 from phaze.model.geometry import encoder_input_size
 from phaze.model.phaze_a import build_model
 
+from designs import TINY
+
 # spec §8.1: default px, min px, S@100 %, range, colour, output @100 %, output @50 % as (C, H, W)
 # or (E,), and Keras' (trainable, non-trainable) parameter counts of the backbone.
 SPEC_TABLE = {
@@ -115,20 +117,10 @@ REAL_SUBSET = {"fs_original", "mobilenet", "mobilenet_v2", "mobilenet_v3_small",
                "mobilenet_v3_large", "efficientnet_b0", "efficientnet_v2_b0", "densenet121",
                "resnet50", "resnet50_v2", "vgg16", "xception", "inception_v3", "nasnet_mobile",
                "convnext_tiny", "clipv_vit-b-32"}
-SMALL = {"output_size": 64, "bottleneck_size": 128, "fc_min_filters": 128,
-         "fc_max_filters": 128, "fc_upsample_filters": 128, "fc_gblock_min_nodes": 128,
-         "fc_gblock_max_nodes": 128, "dec_max_filters": 256, "dec_min_filters": 16,
-         "fs_original_min_filters": 16, "fs_original_max_filters": 256,
-         "enc_load_weights": False}
+SMALL = dict(TINY)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: thread start-up and spinning cost more than they save on a small CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def require_backend(name: str) -> None:

@@ -7,19 +7,12 @@ from phaze.model.encoders.timm_compat import timm_available
 from phaze.model.freeze import apply_freeze, set_frozen_norms_eval
 from phaze.model.phaze_a import build_model
 
-SMALL = {"output_size": 64, "bottleneck_size": 128, "fc_min_filters": 128,
-         "fc_max_filters": 128, "fc_upsample_filters": 128, "fc_gblock_min_nodes": 128,
-         "fc_gblock_max_nodes": 128, "dec_max_filters": 256, "dec_min_filters": 16,
-         "fs_original_min_filters": 16, "fs_original_max_filters": 256, "enc_scaling": 10,
-         "enc_load_weights": False}
+from designs import TINY
+
+SMALL = {**TINY, "enc_scaling": 10}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def small_model(device=None, **changes):
