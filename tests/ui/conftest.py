@@ -39,3 +39,20 @@ def bare_client(ui_folder: Path):
     from phaze.ui.app import create_app
 
     return TestClient(create_app([ui_folder], TOKEN, "127.0.0.1", PORT), base_url=BASE_URL)
+
+
+@pytest.fixture()
+def train_client(ui_folder: Path, synthetic_faces, train_tiny):
+    """A client whose folders hold the synthetic faces, with the tiny design saved as tiny.toml."""
+    from fastapi.testclient import TestClient
+
+    from phaze.ui.app import create_app
+
+    faces_root = synthetic_faces[0].parent
+    app = create_app([ui_folder, faces_root], TOKEN, "127.0.0.1", PORT)
+    with TestClient(app, base_url=BASE_URL) as test_client:
+        test_client.get(f"/?token={TOKEN}")
+        saved = test_client.post("/api/save", json={"values": train_tiny, "path": "tiny.toml"})
+        assert saved.status_code == 200
+        yield test_client
+
