@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> None:
         sock.bind((args.host, args.port))
     except OSError as error:
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {error}") from None
+    sock.listen(128)   # queue requests that arrive before uvicorn starts serving
     port = sock.getsockname()[1]
     token = new_token()
     app = create_app(folders, token, args.host, port)

@@ -141,7 +141,7 @@ function drawDiagram(graph) {
     rows = Math.max(rows, nodes.length);
   }
   const width = 10 + 6 * (W + GX), height = 20 + rows * (H + GY);
-  const root = svg("svg", {width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
+  const root = svg("svg", {viewBox: `0 0 ${width} ${height}`, class: "scaled", role: "img",
                            "aria-label": "routing diagram: " + graph.nodes.map((n) => n.name).join(", ")});
   const defs = svg("defs");
   const marker = svg("marker", {id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto"});
@@ -168,7 +168,7 @@ function linePlot(series, title, {width = 300, height = 160, logY = false} = {})
   // series: [{name, color, points: [[x, y], ...]}]
   const pad = {l: 52, r: 8, t: 20, b: 24};
   const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p[1]));
-  const root = svg("svg", {width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title});
+  const root = svg("svg", {viewBox: `0 0 ${width} ${height}`, class: "scaled", role: "img", "aria-label": title});
   root.append(svg("text", {x: pad.l, y: 14, "font-size": 12, "font-weight": 600}, title));
   if (!all.length) { root.append(svg("text", {x: pad.l, y: height / 2, "font-size": 12, fill: "#777"}, "nothing to plot")); return root; }
   const ty = (v) => logY ? Math.log10(Math.max(v, 1e-9)) : v;
@@ -237,7 +237,8 @@ $("train-start").onclick = async () => {
                 faces_a: $("train-faces-a").value || null, faces_b: $("train-faces-b").value || null,
                 preset: $("train-preset").value || null, config: $("train-config").value || null,
                 iterations: intOrNull("train-iterations"), batch_size: intOrNull("train-batch"),
-                save_interval: intOrNull("train-save"), preview_interval: intOrNull("train-preview-every")};
+                save_interval: intOrNull("train-save"), preview_interval: intOrNull("train-preview-every"),
+                threads: intOrNull("train-threads"), workers: intOrNull("train-workers")};
   try {
     await api("/api/train/start", body);
     watch(body.model_dir);
@@ -279,10 +280,10 @@ async function refreshWatched() {
     "loss per side (A blue, B orange)", {width: 520, height: 200}));
   if (m.preview_mtime && m.preview_mtime !== lastPreview) {
     lastPreview = m.preview_mtime;
-    const img = $("preview");
-    img.src = "/api/preview?path=" + encodeURIComponent(watched) + "&t=" + m.preview_mtime;
-    img.dataset.mtime = String(m.preview_mtime);
-    img.hidden = false;
+    // Load off-screen first, then swap: the old preview stays until the new one is ready.
+    const next = new Image(), mtime = m.preview_mtime;
+    next.onload = () => { const img = $("preview"); img.src = next.src; img.dataset.mtime = String(mtime); img.hidden = false; };
+    next.src = "/api/preview?path=" + encodeURIComponent(watched) + "&t=" + mtime;
   }
   const log = $("log"), atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
   if (log.textContent !== m.log_tail) { log.textContent = m.log_tail; if (atEnd) log.scrollTop = log.scrollHeight; }
