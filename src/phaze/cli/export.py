@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from phaze.export import DEFAULT_OPSET, EXPORTERS, FORMATS, export_model_dir
-from phaze.swap import DIRECTIONS
+from phaze.choices import DEFAULT_OPSET, EXPORT_FORMATS, EXPORTERS, SWAP_DIRECTIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,9 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model-dir", required=True, help="a Phaze model folder")
     parser.add_argument("--output", required=True, help="the graph file to write (.onnx)")
     # Checked by the library, not argparse `choices`, so a bad value is one clear line.
-    parser.add_argument("--direction", default="a-to-b", metavar="|".join(DIRECTIONS),
+    parser.add_argument("--direction", default="a-to-b", metavar="|".join(SWAP_DIRECTIONS),
                         help="a-to-b exports side B's pathway (default: a-to-b)")
-    parser.add_argument("--format", default="onnx", metavar="|".join(FORMATS),
+    parser.add_argument("--format", default="onnx", metavar="|".join(EXPORT_FORMATS),
                         help="graph format (default: onnx)")
     parser.add_argument("--exporter", default="auto", metavar="|".join(EXPORTERS),
                         help="torch.onnx exporter; auto = dynamo when onnxscript is installed, "
@@ -31,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from phaze.export import export_model_dir  # imports torch: keep --help light
+
     report = export_model_dir(args.model_dir, args.output, args.direction, args.format,
                               args.exporter, args.opset, verify=not args.no_verify)
     checked = ("" if report.max_abs_diff is None

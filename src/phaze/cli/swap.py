@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from phaze.swap import DEVICES_DOC, DIRECTIONS, swap_folder
+from phaze.choices import DEVICES_DOC, SWAP_DIRECTIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--input", required=True, help="folder of aligned face images")
     parser.add_argument("--output", required=True, help="folder for the swapped faces")
     # Checked by the library, not argparse `choices`, so a bad value is one clear line.
-    parser.add_argument("--direction", default="a-to-b", metavar="|".join(DIRECTIONS),
+    parser.add_argument("--direction", default="a-to-b", metavar="|".join(SWAP_DIRECTIONS),
                         help="a-to-b shows A's faces as B (default: a-to-b)")
     parser.add_argument("--batch-size", type=int, default=16, help="faces per batch (16)")
     parser.add_argument("--device", default="auto", help=f"{DEVICES_DOC} (default: auto)")
@@ -24,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from phaze.swap import swap_folder  # imports torch and OpenCV: keep --help light
+
     report = swap_folder(args.model_dir, args.input, args.output, args.direction,
                          args.batch_size, args.device, progress=not args.no_progress)
     skipped = f", skipped {len(report.skipped)} unreadable" if report.skipped else ""

@@ -6,7 +6,6 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from phaze.checkpoint import is_model_dir, read_options
 from phaze.cli.design import add_design_arguments, options_from_args
 from phaze.config.options import PhazeAOptions
 from phaze.config.parse import options_from_mapping, parse_set_pairs
@@ -106,6 +105,8 @@ def _face_folders(args: argparse.Namespace) -> tuple[Path, Path]:
 
 def _requested_options(args: argparse.Namespace) -> PhazeAOptions | None:
     """The options the user asked for; None means "whatever the model folder holds"."""
+    from phaze.checkpoint import is_model_dir, read_options  # imports torch
+
     if args.demo and not (args.preset or args.config):
         from phaze.train.demo import DEMO_PRESET
 
