@@ -120,16 +120,17 @@ def _requested_options(args: argparse.Namespace) -> PhazeAOptions | None:
 
 
 def trainer_from_args(args: argparse.Namespace) -> TrainerConfig:
-    """The saved trainer settings (or the defaults) with the options given on the line."""
-    from phaze.train.config import TrainerConfig, saved_trainer_config
+    """Saved settings (or the defaults) < the --config file's [trainer] < the options given."""
+    from phaze.train.config import apply_changes, resolve_trainer_config, trainer_from_toml
     from phaze.train.demo import demo_trainer
 
+    config_file = args.config or (args.preset if args.preset and
+                                  str(args.preset).endswith(".toml") else None)
+    toml_changes = trainer_from_toml(config_file) if config_file else {}
     if args.demo:
-        base = demo_trainer()
+        base = apply_changes(demo_trainer(), toml_changes)
     else:
-        saved = saved_trainer_config(args.model_dir)
-        # A run's length is never inherited: without --iterations it trains until Ctrl-C.
-        base = saved.replace(iterations=None) if saved else TrainerConfig()
+        base = resolve_trainer_config(args.model_dir, None, toml_changes)
     return base.replace(**_trainer_changes(args, base))
 
 

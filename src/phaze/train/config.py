@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from phaze.checkpoint import BACKUP, LATEST, STATE
 from phaze.data.augment import AugmentConfig
 from phaze.errors import ConfigError
-from phaze.train.losses import LossConfig, LossSpec
+from phaze.train.losses import LossConfig, LossSpec, parse_loss_list
 from phaze.train.optim import OptimizerConfig
 from phaze.train.speed import SpeedConfig
 
@@ -163,3 +163,77 @@ def saved_trainer_config(model_dir: str | Path) -> TrainerConfig | None:
                 log.warning("ignoring the saved trainer settings in %s: %s", path, error)
                 return None
     return None
+
+
+# --- one tree from every source ---------------------------------------------------------------
+_NESTED = {"optimizer": OptimizerConfig, "augment": AugmentConfig,
+           "nan_protection": NanProtection, "speed": SpeedConfig}
+
+
+def trainer_from_toml(path: str | Path) -> dict[str, Any]:
+    """The `[trainer]` table of a TOML file as changes to apply, checked strictly.
+
+    Unlike a saved config (read leniently), these are user input: an unknown key is a
+    ConfigError naming it, the closest known key and the section. `[trainer.optimizer]` etc.
+    hold the nested settings; `losses = "ssim:1,mse:1"` takes the CLI's loss-list form.
+    """
+    import tomllib
+
+    path = Path(path)
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("trainer", {})
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"config file '{path}' cannot be read: {error}") from None
+    return _strict_changes(TrainerConfig, table, f"[trainer] of '{path}'")
+
+
+def _strict_changes(kind: type, table: Mapping[str, Any], where: str) -> dict[str, Any]:
+    import difflib
+
+    names = [f.name for f in dataclasses.fields(kind)]
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(f"{where}: unknown setting '{key}'{hint}; allowed: "
+                              f"{', '.join(names)}")
+        changes[key] = value
+    if kind is TrainerConfig:
+        for name, nested in _NESTED.items():
+            if isinstance(changes.get(name), Mapping):
+                changes[name] = _strict_changes(nested, changes[name], f"{where}.{name}")
+        if isinstance(changes.get("losses"), str):
+            changes["losses"] = {"functions": parse_loss_list(changes["losses"])}
+    return changes
+
+
+def apply_changes(base: TrainerConfig, changes: Mapping[str, Any]) -> TrainerConfig:
+    """`base` with `changes`; a nested table changes only the settings it names."""
+    merged: dict[str, Any] = {}
+    for key, value in changes.items():
+        current = getattr(base, key)
+        if isinstance(value, Mapping) and dataclasses.is_dataclass(current):
+            value = dataclasses.replace(current, **{
+                k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
+        merged[key] = value
+    try:
+        return base.replace(**merged)
+    except TypeError as error:
+        raise ConfigError(f"trainer settings {dict(changes)} are invalid: {error}") from None
+
+
+def resolve_trainer_config(model_dir: str | Path, explicit: TrainerConfig | None = None,
+                           toml_changes: Mapping[str, Any] | None = None,
+                           changes: Mapping[str, Any] | None = None) -> TrainerConfig:
+    """The one rule for every entry point: defaults < saved (resume) < TOML < command line.
+
+    `explicit` (a whole TrainerConfig from Python) replaces defaults and saved settings. A run's
+    length is never inherited: a resumed run without `iterations` trains until stopped.
+    """
+    if explicit is not None:
+        base = explicit
+    else:
+        saved = saved_trainer_config(model_dir)
+        base = saved.replace(iterations=None) if saved else TrainerConfig()
+    return apply_changes(apply_changes(base, toml_changes or {}), changes or {})

@@ -25,7 +25,7 @@ from phaze.errors import DataError
 from phaze.model.design import plan_design
 from phaze.model.freeze import set_frozen_norms_eval
 from phaze.train.checkpointing import restore_training_state, save_training_state
-from phaze.train.config import TrainerConfig
+from phaze.train.config import TrainerConfig, resolve_trainer_config
 from phaze.train.logging import Progress, ProgressBar, TensorBoardLog
 from phaze.train.losses import FaceLoss
 from phaze.train.optim import GradientClipper, build_optimizer, warmup_scheduler
@@ -65,7 +65,8 @@ def train(faces_a: str | Path, faces_b: str | Path, model_dir: str | Path,
 
     options: the network for a new model (None: Phaze-A defaults). For an existing model the
         saved options are used; these may only change its updatable options.
-    trainer: how to train (None: TrainerConfig() defaults).
+    trainer: how to train (None: the settings saved with the model when resuming, else
+        TrainerConfig() defaults; the same rule as `phaze train`).
     load_weights, load_layers: copy these sub-models from another model folder (new models
         only; `load_layers=None` uses the options' `load_layers`).
     freeze_layers: sub-model names to freeze, True for the options' `freeze_layers`; empty
@@ -84,8 +85,9 @@ class Trainer:
                  load_weights: str | Path | None = None,
                  load_layers: Sequence[str] | None = None,
                  freeze_layers: Sequence[str] | bool = ()) -> None:
-        self.config = trainer or TrainerConfig()
         self.model_dir = Path(model_dir)
+        # None: resume with the saved settings, exactly as the CLI does.
+        self.config = resolve_trainer_config(self.model_dir, trainer)
         self.device = select_device(self.config.device)
         self.precision = resolve_precision(self.config.mixed_precision, self.device)
         options = resolve_run_options(self.model_dir, options, load_layers, freeze_layers)
