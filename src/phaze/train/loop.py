@@ -34,6 +34,7 @@ from phaze.train.preview import render_preview, write_preview
 from phaze.train.session import open_session, resolve_run_options
 from phaze.train.speed import resolve_speed
 from phaze.train.step import SIDES, StepParts, TrainStep
+from phaze.train.threads import default_threads
 from phaze.train.transfer import TransferReport
 
 __all__ = ["Progress", "TrainResult", "Trainer", "TrainerConfig", "train"]
@@ -158,7 +159,7 @@ class Trainer:
         """Train until the configured iterations, Ctrl-C, too many NaNs or `on_progress`."""
         run = _RunState(self, on_progress)
         started = time.perf_counter()
-        with logging_redirect_tqdm(), _torch_threads(self.config.threads):
+        with logging_redirect_tqdm(), _torch_threads(self._threads()):
             try:
                 run.stopped = run.loop()
             except KeyboardInterrupt:
@@ -171,6 +172,13 @@ class Trainer:
         return TrainResult(self.model_dir, self.iteration, run.steps, run.stopped, run.history,
                            run.checkpoint, run.preview, time.perf_counter() - started,
                            self.session.transfer)
+
+
+    def _threads(self) -> int | None:
+        """The configured count; unset on a CPU: the cores not busy with other work."""
+        if self.config.threads is None and self.device.type == "cpu":
+            return default_threads()
+        return self.config.threads
 
 
 @contextlib.contextmanager
