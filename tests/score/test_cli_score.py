@@ -20,20 +20,23 @@ TINY = {  # as tests/test_swap.py, without the extra routing pieces
 }
 
 
-def test_cli_score_prints_json_and_refuses_to_invent_identity_figures(tmp_path, capsys) -> None:
+def test_cli_score_prints_json_and_refuses_to_invent_identity_figures(tmp_path, capsys,
+                                                                      monkeypatch,
+                                                                      recognizer) -> None:
+    monkeypatch.setattr("phaze.score.run.FaceRecognizer", lambda: recognizer)  # load it once
     torch.manual_seed(0)
     options = resolve_options(overrides=TINY)
     write_marker(tmp_path / "model", options)
     save_checkpoint(tmp_path / "model", build_model(options).state_dict(), TrainingState())
-    write_faceset(tmp_path / "a", "a", 2, size_px=64, seed=1)
-    write_faceset(tmp_path / "b", "b", 2, size_px=64, seed=2)
+    write_faceset(tmp_path / "a", "a", 1, size_px=64, seed=1)
+    write_faceset(tmp_path / "b", "b", 1, size_px=64, seed=2)
     code = main(["score", "--model-dir", str(tmp_path / "model"), "--faces-a",
                  str(tmp_path / "a"), "--faces-b", str(tmp_path / "b"), "--device", "cpu",
                  "--json"])
     report = json.loads(capsys.readouterr().out)
     assert code == 0
     for direction in ("a-to-b", "b-to-a"):
-        assert report["directions"][direction]["faces"] == 2
+        assert report["directions"][direction]["faces"] == 1
         assert report["directions"][direction]["identity_share"] is None
         assert "no face found" in report["directions"][direction]["notes"][0]
     assert set(report["reconstruction_ssim"]) == {"a", "b"}

@@ -7,15 +7,9 @@ import pytest
 import skimage.data
 
 from phaze.score.metrics import identity_transfer, landmark_error_percent_iod
-from phaze.score.recognizer import FaceRecognizer
 from phaze.score.run import score_direction, score_faces
 
 SIZE = 160
-
-
-@pytest.fixture(scope="module")
-def recognizer() -> FaceRecognizer:
-    return FaceRecognizer()
 
 
 @pytest.fixture(scope="module")

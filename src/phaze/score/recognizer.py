@@ -53,7 +53,7 @@ class FaceRecognizer:
         image = np.ascontiguousarray(cv2.resize(
             face, size,
             interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA))
-        detections = self._detector(image, 1)
+        detections = self._detector(image, 0)  # faces fill the crop: no upsampling needed
         if len(detections) == 0:
             return None
         box = max(detections, key=lambda rect: rect.area())

@@ -112,7 +112,8 @@ def _resized_list(images: list[np.ndarray], size: int) -> Faces:
 
 
 def score_model(model_dir: str | Path, faces_a: str | Path, faces_b: str | Path,
-                device: str = "auto", limit: int = 64) -> ScoreReport:
+                device: str = "auto", limit: int = 64,
+                recognizer: FaceRecognizer | None = None) -> ScoreReport:
     """Load the model folder and score it on up to `limit` faces of each folder."""
     from phaze.checkpoint import load_model_dir
     from phaze.swap import Swapper, resolve_device
@@ -121,4 +122,5 @@ def score_model(model_dir: str | Path, faces_a: str | Path, faces_b: str | Path,
     swappers = {"b": Swapper(model, "a-to-b"), "a": Swapper(model, "b-to-a")}
     swap_to = {side: (lambda faces, s=swapper: s.swap_arrays(faces).faces)
                for side, swapper in swappers.items()}
-    return score_faces(read_faces(faces_a, limit), read_faces(faces_b, limit), swap_to)
+    return score_faces(read_faces(faces_a, limit), read_faces(faces_b, limit), swap_to,
+                       recognizer)
