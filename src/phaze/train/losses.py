@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Literal
 
 import torch
@@ -22,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from phaze.errors import ConfigError
+from phaze.registry import Registry
 
 SSIM_WINDOW_PX = 11
 SSIM_SIGMA = 1.5
@@ -228,15 +228,15 @@ class LossFunction:
     evaluate: LossFn
 
 
-LOSS_FUNCTIONS: Mapping[str, LossFunction] = MappingProxyType({
-    "mae": LossFunction("map", mae_map),
-    "mse": LossFunction("map", mse_map),
-    "logcosh": LossFunction("map", logcosh_map),
-    "ssim": LossFunction("map", ssim_map),
-    "ms_ssim": LossFunction("image", ms_ssim_loss),
-    "gmsd": LossFunction("image", gmsd_loss),
-    "pixel_gradient_diff": LossFunction("map", pixel_gradient_diff_map),
-})
+# A new loss is one line here (or `LOSS_FUNCTIONS.add(...)` from anywhere before configs use it).
+LOSS_FUNCTIONS: Registry[LossFunction] = Registry("loss function")
+LOSS_FUNCTIONS.add("mae", LossFunction("map", mae_map))
+LOSS_FUNCTIONS.add("mse", LossFunction("map", mse_map))
+LOSS_FUNCTIONS.add("logcosh", LossFunction("map", logcosh_map))
+LOSS_FUNCTIONS.add("ssim", LossFunction("map", ssim_map))
+LOSS_FUNCTIONS.add("ms_ssim", LossFunction("image", ms_ssim_loss))
+LOSS_FUNCTIONS.add("gmsd", LossFunction("image", gmsd_loss))
+LOSS_FUNCTIONS.add("pixel_gradient_diff", LossFunction("map", pixel_gradient_diff_map))
 
 
 @dataclass(frozen=True)
@@ -247,9 +247,7 @@ class LossSpec:
     weight: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.name not in LOSS_FUNCTIONS:
-            raise ConfigError(f"loss function {self.name!r} is unknown; allowed: "
-                              f"{', '.join(LOSS_FUNCTIONS)}")
+        LOSS_FUNCTIONS.check(self.name)
         weight = self.weight
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) \
                 or not math.isfinite(weight) or weight < 0:
