@@ -1,0 +1,1 @@
+"""Readers and writers of other tools' model formats (faceswap Keras, DeepFaceLive)."""
