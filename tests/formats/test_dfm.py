@@ -33,8 +33,8 @@ def test_dfm_export_matches_pytorch_and_faceswap(case, tmp_path, one_thread):
     assert [o.name for o in graph.graph.output] == list(DFM_OUTPUTS)
     assert [_static_shape(o) for o in graph.graph.output] == [[1, 64, 64, 1], [1, 64, 64, 3],
                                                              [1, 64, 64, 1]]
-    # faceswap's own numbers: side A's fixture face (fed BGR, as DeepFaceLive does) swapped
-    # through side B equals faceswap's decoder_b output for that face, channel for channel.
+    # The .dfm is fed BGR, as DeepFaceLive does, and must give the imported model's swap in
+    # BGR: for a faceswap fixture that is faceswap's own decoder_b output for that face.
     from phaze.checkpoint import load_model_dir
 
     model, _ = load_model_dir(tmp_path / "model")
@@ -46,6 +46,13 @@ def test_dfm_export_matches_pytorch_and_faceswap(case, tmp_path, one_thread):
         reference = model.side_forward(rgb, "b")
     np.testing.assert_allclose(celeb, reference[0].flip(1).permute(0, 2, 3, 1).numpy(),
                                rtol=0, atol=1e-5)
+    if case == "c10":
+        # fixture c10's faceswap outputs were made for side B's inputs only; check the
+        # swap's BGR face against faceswap for B's own face through B (same decoder)
+        face_b = np.load(folder / "inputs.npz")["face_in_b"][:1]
+        celeb_b = session.run(None, {DFM_INPUT: face_b})[1]
+        np.testing.assert_allclose(celeb_b, np.load(folder / "outputs.npz")["face_b"][:1],
+                                   rtol=0, atol=1e-5)
     if model.options.learn_mask:
         with torch.no_grad():
             own = model.side_forward(rgb, "a")[1].permute(0, 2, 3, 1).numpy()

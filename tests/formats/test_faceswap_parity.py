@@ -25,7 +25,8 @@ def imported(case: str):
     folder = case_dir(case)
     faceswap = read_faceswap_model(folder)
     model = build_model(faceswap.options).eval()
-    model.load_state_dict(map_weights(model, faceswap.layers))
+    # faceswap's channel order at the output, to compare channel for channel
+    model.load_state_dict(map_weights(model, faceswap.layers, rgb_outputs=False))
     return folder, model
 
 

@@ -97,10 +97,14 @@ def _by_kind(items, kind_of) -> dict[str, list]:
 
 
 def map_weights(model: nn.Module, keras: dict[str, list[KerasLayer]],
-                order: list[tuple[str, nn.Module]] | None = None) -> dict[str, torch.Tensor]:
+                order: list[tuple[str, nn.Module]] | None = None,
+                rgb_outputs: bool = True) -> dict[str, torch.Tensor]:
     """A full state_dict for `model` from the Keras layers, or a ModelDirError naming the misfit.
 
     `order` is `call_order(model)`; pass one computed on a meta-device copy to skip the probe.
+    `rgb_outputs`: faceswap trains a BGR encoder (fs_original) on BGR targets, so its face
+    outputs are BGR; Phaze's outputs are RGB, so the face output convolutions' three output
+    channels are reversed (False keeps faceswap's channel order, for comparing with it).
     Nothing is loaded into `model`: the caller loads the returned dict once it is complete.
     """
     order = order if order is not None else call_order(model)
@@ -131,6 +135,9 @@ def map_weights(model: nn.Module, keras: dict[str, list[KerasLayer]],
             for layer, (name, module) in zip(ks, ps):
                 mapped.update(_map_layer(submodel, layer, name, module, kind, state))
     _fill_counters(state, mapped)
+    if rgb_outputs and getattr(getattr(model, "encoder", None), "mapping", None) is not None \
+            and model.encoder.mapping.bgr:
+        _reverse_face_channels(mapped)
     left = sorted(set(state) - set(mapped))
     if left:
         raise ModelDirError(f"no faceswap weight for Phaze tensor '{left[0]}' "
@@ -165,6 +172,14 @@ def _ndim(suffix: str, kind: str, expected: tuple[int, ...]) -> int:
     if kind == "group_norm":
         return 4
     return len(expected)
+
+
+def _reverse_face_channels(mapped: dict[str, torch.Tensor]) -> None:
+    """BGR → RGB face outputs: flip the output channels of every decoder's face conv."""
+    for key in list(mapped):
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0].startswith("decoder_") and parts[1] == "face_out":
+            mapped[key] = mapped[key].flip(0).contiguous()
 
 
 def _fill_counters(state: dict[str, torch.Tensor], mapped: dict[str, torch.Tensor]) -> None:
