@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from phaze.checkpoint import load_checkpoint, load_model_dir
+from phaze.checkpoint import load_model_dir
 from phaze.cli.main import main
 from phaze.errors import ModelDirError
-from phaze.formats.faceswap_import import import_faceswap
+from phaze.formats.faceswap_import import import_faceswap, read_framing
 from faceswap_fixtures import case_dir
 
 
@@ -29,7 +29,9 @@ def test_import_writes_a_model_folder_that_reproduces_faceswap(tmp_path, one_thr
     report = import_faceswap(folder, tmp_path / "model")
     assert report.centering == "face" and report.coverage == 100.0
     model, checkpoint = load_model_dir(tmp_path / "model")
-    assert checkpoint.state.extra["framing"] == {"centering": "face", "coverage": 100.0}
+    framing = read_framing(tmp_path / "model")
+    assert (framing["centering"], framing["coverage"]) == ("face", 100.0)
+    assert checkpoint.state.iteration == 0
     face = torch.from_numpy(np.load(folder / "inputs.npz")["face_in_b"]).permute(0, 3, 1, 2)
     with torch.no_grad():
         swapped, mask = model.side_forward(face.flip(1), "b")
