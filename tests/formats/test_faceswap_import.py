@@ -120,3 +120,21 @@ def test_a_keras_model_that_is_not_phaze_a_is_one_line(tmp_path):
             archive.writestr(name, payload)
     with pytest.raises(ModelDirError, match="is not a Phaze-A model"):
         import_faceswap(source, tmp_path / "model")
+
+
+def test_imported_model_exports_to_onnx_with_faceswaps_outputs(tmp_path, one_thread):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    from phaze.export import export_model_dir
+
+    folder = case_dir("c04")     # shared half FC + decoder_both
+    import_faceswap(folder, tmp_path / "model")
+    report = export_model_dir(tmp_path / "model", tmp_path / "swap.onnx", "a-to-b",
+                              exporter="torchscript")
+    assert report.max_abs_diff <= 1e-5
+    session = onnxruntime.InferenceSession(str(tmp_path / "swap.onnx"),
+                                           providers=["CPUExecutionProvider"])
+    face_b = np.load(folder / "inputs.npz")["face_in_b"]          # NHWC BGR
+    rgb = np.ascontiguousarray(face_b.transpose(0, 3, 1, 2)[:, ::-1])
+    swapped, = session.run(None, {"face": rgb})
+    np.testing.assert_allclose(swapped[:, ::-1].transpose(0, 2, 3, 1),
+                               np.load(folder / "outputs.npz")["face_b"], rtol=0, atol=1e-5)
