@@ -9,7 +9,7 @@ import sys
 from phaze.errors import PhazeError
 
 # Each module defines `register(subparsers)`; its parser sets `func(args) -> int | None`.
-COMMAND_MODULES = ("design", "train", "swap", "export", "extract")
+COMMAND_MODULES = ("design", "train", "swap", "export", "extract", "ui")
 
 
 def build_parser() -> argparse.ArgumentParser:
