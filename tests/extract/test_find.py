@@ -88,10 +88,12 @@ def test_blank_frame_has_no_face(finder):
     assert finder.find(np.full((120, 160, 3), 90, np.uint8)) == []
 
 
-def test_cnn_detector_finds_the_face(astronaut, finder, reference_landmarks):
+@pytest.mark.parametrize("detector", DETECTORS.names())
+def test_every_registered_detector_finds_the_face(astronaut, finder, reference_landmarks,
+                                                  detector):
     crop = np.ascontiguousarray(astronaut[0:224, 110:334])   # keeps the CNN run short
-    cnn = finder.with_config(FindConfig(detector="cnn", rotations=(), upsample=0))
-    faces = cnn.find(crop)
+    chosen = finder.with_config(FindConfig(detector=detector, rotations=(), upsample=0))
+    faces = chosen.find(crop)
     assert len(faces) == 1
     assert landmark_error(faces[0].landmarks, reference_landmarks - [110, 0]) < 0.05
 

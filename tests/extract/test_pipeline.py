@@ -97,6 +97,32 @@ def test_rerun_overwrites_alignments_cleanly(video_extract, synthetic_video, fin
     assert not [p for p in output.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_interrupted_run_leaves_no_partial_files(synthetic_video, finder, tmp_path, monkeypatch):
+    calls = []
+
+    def find_then_interrupt(image):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return []
+
+    interrupted = finder.with_config(FindConfig())
+    monkeypatch.setattr(interrupted, "find", find_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        extract_faces(synthetic_video, tmp_path / "out", ALIGN_ONLY, finder=interrupted)
+    assert list((tmp_path / "out").iterdir()) == []   # no alignments, no temp files
+
+
+def test_foreign_json_is_not_taken_for_alignments(tmp_path):
+    path = tmp_path / "alignments.json"
+    path.write_text(json.dumps({"frame_1.png": [{"detected": [0, 0, 1, 1]}]}))
+    with pytest.raises(DataError, match="not a Phaze alignments file"):
+        read_alignments(path)
+    path.write_text("{not json")
+    with pytest.raises(DataError, match="cannot be read"):
+        read_alignments(path)
+
+
 def test_empty_folder_is_reported(tmp_path):
     with pytest.raises(DataError, match="has no images"):
         extract_faces(tmp_path, tmp_path / "out", ALIGN_ONLY)

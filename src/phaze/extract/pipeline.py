@@ -60,6 +60,8 @@ def extract_faces(input_path: str | Path, output: str | Path,
                   finder: FaceFinder | None = None) -> ExtractReport:
     """Find every face in a video or image folder; write its aligned PNG and the alignments.
 
+    `finder` lets a caller that extracts several inputs load the models once.
+
     Re-running overwrites: every file is written to a temp name and renamed, so an interrupted
     run leaves whole files only, and the alignments file is written last.
     """
@@ -68,7 +70,10 @@ def extract_faces(input_path: str | Path, output: str | Path,
     output = Path(output)
     source, frames = open_frames(input_path, config.every_n)
     output.mkdir(parents=True, exist_ok=True)
-    finder = finder.with_config(config.find) if finder else FaceFinder(config.find)
+    if finder is None:
+        finder = FaceFinder(config.find)
+    elif finder.config != config.find:
+        finder = finder.with_config(config.find)   # reuses its loaded models
     report = ExtractReport(alignments_path=Path(config.alignments_path or
                                                 output / "alignments.json"))
     started, records = time.perf_counter(), {}
