@@ -149,6 +149,7 @@ def test_cli_extract_prints_summary(tmp_path, astronaut, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "frames read: 1, faces found: 0, frames without a face: 1" in out
+    assert "no face in: wall.png" in out
 
 
 def test_cli_bad_rotate_is_one_line_error(tmp_path, capsys):

@@ -12,6 +12,7 @@ from phaze.extract.find import FaceFinder, FindConfig
 from phaze.io.images import write_bytes_atomic
 from phaze.io.video import Frame, FrameSource, open_frames
 
+SUMMARY_NAMES = 10   # frames without a face named in the summary; the JSON lists them all
 SIZE_MIN, SIZE_MAX, SIZE_STEP = 64, 1024, 32   # faceswap: 256..1024 in steps of 64
 
 
@@ -51,6 +52,10 @@ class ExtractReport:
                  f"frames without a face: {len(self.frames_without_face)} "
                  f"({self.frames_per_sec:.1f} frames/s)",
                  f"alignments: {self.alignments_path}"]
+        if self.frames_without_face:
+            shown = self.frames_without_face[:SUMMARY_NAMES]
+            more = len(self.frames_without_face) - len(shown)
+            lines.append("no face in: " + ", ".join(shown) + (f" and {more} more" if more else ""))
         lines += [f"skipped {name}: {why}" for name, why in self.skipped]
         return "\n".join(lines)
 
