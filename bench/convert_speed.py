@@ -63,7 +63,7 @@ def make_clip(folder: Path, frames: int, fps: int = 25) -> tuple[Path, Path]:
             frame = background.copy()
             cx, cy = 200 + 3 * index % 240, 180
             cv2.ellipse(frame, (cx, cy), (55, 68), 0, 0, 360, (200, 160, 140), -1)
-            faces[f"clip_{index:06d}.png"] = {"faces": [{"box": [0, 0, 1, 1], "score": 1.0,
+            faces[f"clip_{index + 1:06d}.png"] = {"faces": [{"box": [0, 0, 1, 1], "score": 1.0,
                 "landmarks_68": np.stack([cx + 55 * np.cos(angles),
                                           cy + 68 * np.sin(angles)], 1).tolist()}]}
             av_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")

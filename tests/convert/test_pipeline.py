@@ -72,7 +72,7 @@ def test_frames_convert_changes_only_the_masked_face_at_its_place(tmp_path, clip
     written = dict(open_frames(tmp_path / "frames"))
     assert len(written) == 5
     for index, source in enumerate(decoded):
-        frame = written[f"clip_{index:06d}.png"]
+        frame = written[video_frame_name(video, index)]
         if index in (2, 4):
             assert np.array_equal(frame, source)  # no face: unchanged
             continue
@@ -87,7 +87,7 @@ def test_frames_convert_changes_only_the_masked_face_at_its_place(tmp_path, clip
 def test_preview_writes_original_beside_converted(tmp_path, clip):
     video, alignments, decoded = clip
     image = preview(ConvertJob(tmp_path, video, alignments, tmp_path / "p.png"),
-                    "clip_000001.png", OPTIONS, converter=_converter())
+                    "clip_000002.png", OPTIONS, converter=_converter())
     height, width = decoded[1].shape[:2]
     assert image.shape == (height, 2 * width, 3) and (tmp_path / "p.png").is_file()
     assert np.array_equal(image[:, :width], decoded[1])
@@ -95,9 +95,9 @@ def test_preview_writes_original_beside_converted(tmp_path, clip):
 
 def test_alignments_from_other_frames_are_refused(tmp_path, clip):
     video, _, _ = clip
-    other = write_alignments(tmp_path / "other.json", {"holiday_000000.png": []},
+    other = write_alignments(tmp_path / "other.json", {"holiday_000001.png": []},
                              frame_count=5, fps=10)
-    with pytest.raises(DataError, match="other.json.*holiday_000000"):
+    with pytest.raises(DataError, match="other.json.*holiday_000001"):
         convert(ConvertJob(tmp_path, video, other, tmp_path / "o.mp4"), OPTIONS,
                 converter=_converter())
 

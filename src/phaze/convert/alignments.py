@@ -1,8 +1,9 @@
 """The alignments convert reads: for each frame name, its faces' 68 landmarks.
 
-Extract writes them as JSON: {"frames": {name: {"faces": [{"box", "landmarks_68", "score"}]}},
-"video": {"frame_count", "fps"}} (the video part only for a video). When
-`phaze.formats.alignments_json` lands, `load_alignments` delegates to it.
+Extract writes them as JSON (`phaze.extract.alignments`): {"__meta__": {"format":
+"phaze-alignments", "fps", "frame_count", ...}, "frames": {name: {"faces": [{..., "landmarks_xy":
+[[x, y] x 68]}]}}}. The shorter {"frames": {name: {"faces": [{"landmarks_68"}]}}, "video":
+{"frame_count", "fps"}} is read too. Only plain JSON is read: nothing executes.
 """
 from __future__ import annotations
 
@@ -37,15 +38,24 @@ def load_alignments(path: str | Path) -> Alignments:
         raise DataError(f"alignments file '{path}' is not valid JSON: {error}") from None
     try:
         frames = raw["frames"]
-        faces = {str(name): [_landmarks(face["landmarks_68"]) for face in entry.get("faces", [])]
+        faces = {str(name): [_landmarks(_points(face)) for face in entry.get("faces", [])]
                  for name, entry in frames.items()}
-        video = raw.get("video") or {}
-        count = video.get("frame_count")
-        fps = video.get("fps")
+        meta = raw.get("__meta__")
+        if isinstance(meta, dict):
+            is_video = meta.get("is_video", True)
+            count = meta.get("frame_count") if is_video else None
+            fps = meta.get("fps") if is_video else None
+        else:
+            video = raw.get("video") or {}
+            count, fps = video.get("frame_count"), video.get("fps")
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise DataError(f"alignments file '{path}' is not Phaze alignments ({error!r})") from None
     return Alignments(path, faces, int(count) if count is not None else None,
                       float(fps) if fps is not None else None, list(faces))
+
+
+def _points(face: dict):
+    return face["landmarks_xy"] if "landmarks_xy" in face else face["landmarks_68"]
 
 
 def _landmarks(points) -> np.ndarray:

@@ -16,8 +16,11 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v")
 
 
 def video_frame_name(video: Path, index: int) -> str:
-    """The name extract gives frame `index` (0-based) of `video` in the alignments."""
-    return f"{video.stem}_{index:06d}.png"
+    """The name extract gives frame `index` (0-based) of `video` in the alignments.
+
+    faceswap's naming, as `phaze.io.video` writes it: '<stem>_<1-based number, 6 digits>.png'.
+    """
+    return f"{video.stem}_{index + 1:06d}.png"
 
 
 @dataclass
