@@ -9,7 +9,7 @@ import sys
 from phaze.errors import PhazeError
 
 # Each module defines `register(subparsers)`; its parser sets `func(args) -> int | None`.
-COMMAND_MODULES = ("design", "train", "swap", "export", "convert", "ui")
+COMMAND_MODULES = ("design", "train", "swap", "export", "extract", "convert", "ui")
 
 
 def build_parser() -> argparse.ArgumentParser:
