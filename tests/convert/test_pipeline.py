@@ -131,3 +131,37 @@ def test_convert_is_streamed_in_batches(tmp_path, clip):
             converter=converter)
     assert sizes == [2, 1]
     assert load_alignments(alignments).frame_count == 5
+
+
+def test_interrupted_convert_leaves_no_video(tmp_path, clip):
+    video, alignments, _ = clip
+    predict, calls = invert_predict(OUTPUT_PX), []
+
+    def failing(batch):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return predict(batch)
+
+    converter = FaceConverter(failing, INPUT_PX, OUTPUT_PX, ModelFraming(), BoxGeometry(),
+                              OPTIONS, learns_mask=False)
+    with pytest.raises(KeyboardInterrupt):
+        convert(ConvertJob(tmp_path, video, alignments, tmp_path / "out" / "o.mp4"), OPTIONS,
+                converter=converter)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_folder_of_frames_to_jpg_files(tmp_path):
+    import cv2
+
+    frames = make_frames(2)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for index, frame in enumerate(frames):
+        cv2.imwrite(str(folder / f"shot{index}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    alignments = write_alignments(tmp_path / "a.json",
+                                  {"shot1.png": [landmarks_at(*face_position(1))]})
+    report = convert(ConvertJob(tmp_path, folder, alignments, tmp_path / "out", writer="jpg"),
+                     OPTIONS, converter=_converter())
+    assert (report.frames, report.faces) == (2, 1)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["shot0.jpg", "shot1.jpg"]
