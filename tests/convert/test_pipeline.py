@@ -165,3 +165,20 @@ def test_folder_of_frames_to_jpg_files(tmp_path):
                      OPTIONS, converter=_converter())
     assert (report.frames, report.faces) == (2, 1)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["shot0.jpg", "shot1.jpg"]
+
+
+def test_auto_mask_uses_the_learned_mask_when_the_model_has_one(tmp_path, clip):
+    video, alignments, decoded = clip
+    predict = invert_predict(OUTPUT_PX)
+
+    def with_empty_mask(batch):  # a learned mask of zeros: nothing may change
+        faces = predict(batch)[0]
+        return [faces, faces[:, :1] * 0]
+
+    converter = FaceConverter(with_empty_mask, INPUT_PX, OUTPUT_PX, ModelFraming(),
+                              BoxGeometry(), ConvertOptions(colour="none"), learns_mask=True)
+    convert(ConvertJob(tmp_path, video, alignments, tmp_path / "f", writer="png"),
+            converter=converter)
+    from phaze.convert.frames import open_frames
+    for (_, frame), source in zip(open_frames(tmp_path / "f"), decoded):
+        assert np.array_equal(frame, source)

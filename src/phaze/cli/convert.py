@@ -7,7 +7,7 @@ from pathlib import Path
 # Names for help text only (the library checks values), so the parser needs no cv2/torch.
 DIRECTIONS = ("a-to-b", "b-to-a")
 WRITERS = ("png", "jpg", "video")
-MASK_SOURCES = ("learned", "extended", "components")
+MASK_SOURCES = ("auto", "learned", "extended", "components")
 COLOUR_METHODS = ("avg-color", "reinhard", "hist-match", "seamless", "none")
 DEFAULT_COLOUR = "avg-color"
 SHARPEN_METHODS = ("none", "unsharp")
@@ -29,8 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="auto: video for a video input, png for a folder (default)")
     parser.add_argument("--direction", default="a-to-b", metavar="|".join(DIRECTIONS),
                         help="a-to-b shows A's faces as B (default: a-to-b)")
-    parser.add_argument("--mask-type", default="extended", metavar="|".join(MASK_SOURCES),
-                        help="learned (the model's) or a landmark mask (default: extended)")
+    parser.add_argument("--mask-type", default="auto", metavar="|".join(MASK_SOURCES),
+                        help="auto (default): the model's learned mask if it has one, else "
+                             "the extended landmark mask")
     parser.add_argument("--mask-blur", type=int, default=3,
                         help="box-blur kernel on a 128 px basis (default: 3)")
     parser.add_argument("--mask-threshold", type=float, default=4.0,

@@ -29,12 +29,12 @@ logger = logging.getLogger(__name__)
 
 # (N, 3, S, S) float [0, 1] → [faces (N, 3, R, R)(, masks (N, 1, R, R))], as Swapper.swap_tensor
 Predict = Callable[[torch.Tensor], list[torch.Tensor]]
-MASK_SOURCES = ("learned",) + LANDMARK_MASKS
+MASK_SOURCES = ("auto", "learned") + LANDMARK_MASKS  # auto: learned if the model has one
 
 
 @dataclass(frozen=True)
 class ConvertOptions:
-    mask_type: str = "extended"          # 'learned' needs a model that learned a mask
+    mask_type: str = "auto"    # auto: the model's learned mask if it has one, else extended
     mask: MaskOptions = field(default_factory=MaskOptions)
     colour: str = DEFAULT_COLOUR
     sharpen: str = "none"
@@ -81,6 +81,9 @@ class FaceConverter:
         self.predict, self.input_px, self.output_px = predict, input_px, output_px
         self.framing, self.geometry, self.options = framing, geometry, options
         self.colour = get_colour_method(options.colour)
+        self.mask_type = options.mask_type
+        if self.mask_type == "auto":
+            self.mask_type = "learned" if learns_mask else "extended"
 
     def convert_batch(self, pending: list[_Pending]) -> None:
         jobs = [(item, landmarks) for item in pending for landmarks in item.landmarks]
@@ -95,11 +98,11 @@ class FaceConverter:
         learned = outputs[1][:, 0].clamp(0, 1).cpu().numpy() if len(outputs) > 1 else None
         for index, ((item, landmarks), matrix) in enumerate(zip(jobs, matrices)):
             out_matrix = scale_matrix(matrix, self.input_px, self.output_px)
-            if self.options.mask_type == "learned" and learned is not None:
+            if self.mask_type == "learned" and learned is not None:
                 raw_mask = learned[index]
             else:
                 raw_mask = self.geometry.landmark_mask(landmarks, out_matrix, self.output_px,
-                                                       self.options.mask_type)
+                                                       self.mask_type)
             mask = process_mask(raw_mask, self.options.mask)
             original = crop(item.frame, out_matrix, self.output_px).astype(np.float32) / 255.0
             face = self.colour(faces[index].astype(np.float32), original, mask)
