@@ -182,3 +182,13 @@ def test_auto_mask_uses_the_learned_mask_when_the_model_has_one(tmp_path, clip):
     from phaze.convert.frames import open_frames
     for (_, frame), source in zip(open_frames(tmp_path / "f"), decoded):
         assert np.array_equal(frame, source)
+
+
+def test_every_video_frame_is_written_even_when_alignments_list_few(tmp_path, clip):
+    video, _, _ = clip
+    sparse = write_alignments(tmp_path / "sparse.json",
+                              {video_frame_name(video, 0): [landmarks_at(*face_position(0))]})
+    report = convert(ConvertJob(tmp_path, video, sparse, tmp_path / "f", writer="png"),
+                     OPTIONS, converter=_converter())
+    assert (report.frames, report.faces) == (5, 1)
+    assert len(list((tmp_path / "f").iterdir())) == 5

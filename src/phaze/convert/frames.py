@@ -27,8 +27,9 @@ def video_frame_name(video: Path, index: int) -> str:
 class FrameSource:
     path: Path
     is_video: bool
-    names: list[str]                     # in reading order
+    names: list[str]                     # in reading order (video: the frames expected)
     fps: Fraction | None = None
+    container_frames: int = 0            # the video container's own count; 0 when unknown
 
     def __len__(self) -> int:
         return len(self.names)
@@ -53,15 +54,17 @@ class FrameSource:
             with av.open(str(self.path)) as container:
                 stream = container.streams.video[0]
                 stream.thread_type = "AUTO"
+                # Every decoded frame is yielded, even past the expected count, so no frame
+                # of the source is ever dropped from the output.
                 for frame in container.decode(stream):
-                    if index >= len(self.names):
-                        break
-                    yield self.names[index], frame.to_ndarray(format="rgb24")
+                    yield video_frame_name(self.path, index), frame.to_ndarray(format="rgb24")
                     index += 1
         except av.FFmpegError as error:
             raise DataError(f"video '{self.path}' cannot be decoded after frame {index}: "
                             f"{error}") from None
-        if index < len(self.names):
+        # A count estimated from the duration (no container count) may be one frame high.
+        slack = 0 if self.container_frames else 1
+        if index < len(self.names) - slack:
             raise DataError(f"video '{self.path}' ends after {index} frames but should have "
                             f"{len(self.names)}: it is truncated or damaged")
 
@@ -91,10 +94,11 @@ def _open_video(path: Path, expected: int | None) -> FrameSource:
                 raise DataError(f"video '{path}' has no video stream")
             stream = container.streams.video[0]
             fps = stream.average_rate or stream.guessed_rate
-            count = expected if expected is not None else stream.frames
-            if not count:  # container does not say: count by demuxing (no decoding)
+            container_frames = stream.frames or 0
+            count = container_frames or expected
+            if not count:  # nobody says: count by demuxing (no decoding)
                 count = sum(1 for p in container.demux(stream) if p.size)
     except av.FFmpegError as error:
         raise DataError(f"video '{path}' cannot be opened: {error}") from None
     return FrameSource(path, True, [video_frame_name(path, i) for i in range(count)],
-                       Fraction(fps) if fps else None)
+                       Fraction(fps) if fps else None, container_frames)

@@ -113,7 +113,7 @@ class FaceConverter:
 def check_matching(names: list[str], alignments: Alignments, source_path: Path,
                    video_frames: int | None) -> None:
     """Refuse alignments that were made from other frames than the input's."""
-    if video_frames is not None and alignments.frame_count is not None \
+    if video_frames and alignments.frame_count is not None \
             and alignments.frame_count != video_frames:
         raise DataError(f"alignments '{alignments.path}' describe {alignments.frame_count} "
                         f"frames but video '{source_path}' has {video_frames}")

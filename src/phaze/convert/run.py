@@ -13,7 +13,7 @@ from phaze.convert.framing import check_input_size, read_model_framing
 from phaze.convert.geometry import FaceGeometry, default_geometry
 from phaze.convert.pipeline import (ConvertOptions, ConvertReport, FaceConverter, check_matching,
                                     run_convert)
-from phaze.convert.writers import create_writer
+from phaze.convert.writers import create_writer, write_preview
 from phaze.errors import DataError
 
 
@@ -57,7 +57,7 @@ def convert(job: ConvertJob, options: ConvertOptions = ConvertOptions(),
     alignments = load_alignments(job.alignments)
     source = open_frames(job.input, alignments.frame_count)
     check_matching(source.names, alignments, job.input,
-                   _count_video(job.input) if source.is_video else None)
+                   source.container_frames if source.is_video else None)
     if Path(job.output).resolve() == Path(job.input).resolve():
         raise DataError(f"output '{job.output}' is the input: choose another path")
     converter = converter or build_converter(job, options, geometry)
@@ -68,17 +68,6 @@ def convert(job: ConvertJob, options: ConvertOptions = ConvertOptions(),
     if on_start:
         on_start(len(source))
     return run_convert(source, alignments, converter, writer, on_frame)
-
-
-def _count_video(path: Path) -> int:
-    """Frames in the video by its container (demuxed packets when it does not say)."""
-    import av
-
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        if stream.frames:
-            return stream.frames
-        return sum(1 for packet in container.demux(stream) if packet.size)
 
 
 def preview(job: ConvertJob, frame_name: str, options: ConvertOptions = ConvertOptions(),
@@ -98,7 +87,6 @@ def preview(job: ConvertJob, frame_name: str, options: ConvertOptions = ConvertO
             original = frame.copy()
             converter.convert_batch([_Pending(name, frame, alignments.for_frame(name))])
             side_by_side = np.concatenate([original, frame], axis=1)
-            writer = create_writer("png", Path(job.output).parent)
-            writer.write(Path(job.output).name, side_by_side)
+            write_preview(Path(job.output), side_by_side)
             return side_by_side
     raise DataError(f"frame {frame_name!r} could not be read from '{job.input}'")

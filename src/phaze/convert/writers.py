@@ -149,6 +149,14 @@ class VideoWriter:
         self.temp.unlink(missing_ok=True)
 
 
+def write_preview(path: Path, image: np.ndarray) -> None:
+    """One still (a .png or .jpg file), written atomically."""
+    if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise ConfigError(f"preview output '{path}' is invalid: expected a .png or .jpg file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_image(path, image, [])
+
+
 WRITERS = ("png", "jpg", "video")
 DEFAULT_WRITER = "png"
 
