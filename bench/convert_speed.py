@@ -2,7 +2,7 @@
 
 Builds a Phaze-A model from a preset (random weights: speed does not depend on training),
 writes a synthetic clip with a face-like ellipse that moves, writes alignments, then times the
-whole `convert` (decode → crop → model → mask → colour → paste → H.264 encode + audio copy).
+whole `convert` (decode → crop → model → mask → colour → paste → H.264 encode).
 A second run with the model replaced by an identity function shows the cost outside the model.
 
     PYTHONPATH=src .venv/bin/python bench/convert_speed.py --frames 60 --preset original

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -110,8 +109,3 @@ def invert_predict(output_px: int):
         out = torch.nn.functional.interpolate(1.0 - batch, size=(output_px,) * 2, mode="area")
         return [out]
     return predict
-
-
-def fps_of(path: Path) -> Fraction:
-    with av.open(str(path)) as container:
-        return container.streams.video[0].average_rate

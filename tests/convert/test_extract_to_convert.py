@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from phaze.convert.alignments import load_alignments
-from phaze.convert.composite import crop, paste, scale_matrix
+from phaze.convert.composite import paste, scale_matrix
 from phaze.convert.framing import ModelFraming
 from phaze.convert.mask import process_mask
 from phaze.convert.pipeline import ConvertOptions, FaceConverter

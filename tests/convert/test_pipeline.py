@@ -9,9 +9,8 @@ from phaze.convert.frames import video_frame_name
 from phaze.convert.mask import process_mask
 from phaze.convert.pipeline import ConvertOptions, FaceConverter
 from phaze.convert.run import ConvertJob, convert, preview
-from phaze.convert.writers import create_writer
 from phaze.errors import DataError
-from convert_helpers import (BoxGeometry, face_position, fps_of, invert_predict, landmarks_at,
+from convert_helpers import (BoxGeometry, face_position, invert_predict, landmarks_at,
                              make_frames, write_alignments, write_video)
 
 INPUT_PX, OUTPUT_PX = 32, 48
