@@ -17,9 +17,9 @@ def test_start_stop_resume(train_client, ui_folder, synthetic_faces):
     assert "--config" in started.json()["command"]
 
     # Live progress from the log, the preview file, and the folder list.
-    live = wait_for(lambda: (s := _status(client, model_dir))["iteration"] >= 10
+    live = wait_for(lambda: (s := _status(client, model_dir))["live_losses"]
                     and s["preview_mtime"] and s)
-    assert live["running"] and live["egs_per_sec"] > 0 and live["live_losses"]
+    assert live["running"] and live["egs_per_sec"] > 0 and live["iteration"] >= 10
     assert client.get("/api/preview", params={"path": str(model_dir)}).content[:4] == b"\x89PNG"
     listed = client.get("/api/folders").json()["models"]
     assert [m["path"] for m in listed] == [str(model_dir)] and listed[0]["running"]
