@@ -165,8 +165,11 @@ def model_status(model_dir: Path) -> dict[str, Any]:
     text = _log_text(model_dir)
     # Only the latest run's progress: the log keeps every run.
     last_run = text.rsplit("\n$ ", 1)[-1]
-    live = [(int(i), _number(a), _number(b), float(e))
-            for i, a, b, e in _PROGRESS.findall(last_run)]
+    live = []
+    for i, a, b, e in _PROGRESS.findall(last_run):
+        # The bar redraws keep showing the last report: one point per report, at its first draw.
+        if not live or live[-1][1:] != (_number(a), _number(b), float(e)):
+            live.append((int(i), _number(a), _number(b), float(e)))
     preview = model_dir / "preview.png"
     pid = running_pid(model_dir)
     latest = live[-1] if live else None
