@@ -74,7 +74,9 @@ def read_options(model_dir: str | Path) -> PhazeAOptions:
         raise ModelDirError(f"'{model_dir}' is not a Phaze model folder ({MARKER} format "
                             f"{payload.get('format')!r})")
     saved = {k: v for k, v in payload.get("options", {}).items() if k in OPTION_FIELDS}
-    return options_from_mapping(saved)
+    # Ranges were checked when the folder was made; an imported faceswap model may hold
+    # values outside Phaze's slider ranges, which faceswap itself accepts.
+    return options_from_mapping(saved, enforce_range=False)
 
 
 # --- saving ---------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from phaze.train.losses import FaceLoss, LossConfig
 from phaze.train.optim import GradientClipper, OptimizerConfig, build_optimizer, warmup_scheduler
 from phaze.train.precision import resolve_precision
 from phaze.train.speed import Speed, SpeedConfig, resolve_speed
-from phaze.train.step import SIDES, StepParts, TrainStep
+from phaze.sides import SIDES
+from phaze.train.step import StepParts, TrainStep
 
 
 def _step(options, speed: Speed, fused: bool) -> TrainStep:
@@ -48,35 +49,34 @@ def _double(batch: dict[str, SideBatch]) -> dict[str, SideBatch]:
             for side, b in batch.items()}
 
 
-@pytest.mark.parametrize(("fast", "reference_dtype"), [
-    (Speed(channels_last=True), torch.float64), (Speed(per_side_backward=True), torch.float32),
-    (Speed(channels_last=True, per_side_backward=True), torch.float64)],
-    ids=["channels_last", "per_side", "both"])
-def test_fast_paths_compute_the_true_losses_and_gradients(train_tiny, fast, reference_dtype):
-    # Against a float64 run of the plain path, not the float32 plain path and not weights after
-    # Adam steps: Adam divides by sqrt(v) + eps, so last-bit differences of a reordered sum in a
-    # near-zero gradient become lr-sized weight differences, and the float32 plain path itself
-    # is off by up to ~6e-2 of the largest gradient in some decoder convolutions on CPU (torch
-    # 2.13), while the channels-last paths agree with float64 to ~2e-6. per_side_backward uses
-    # the plain kernels, so it is held to the float32 plain path (it only reorders the sums).
+@pytest.mark.parametrize("fast", [
+    Speed(channels_last=True), Speed(per_side_backward=True),
+    Speed(channels_last=True, per_side_backward=True)], ids=["channels_last", "per_side",
+                                                            "both"])
+def test_fast_paths_compute_the_same_losses_and_gradients(train_tiny, fast):
+    # Both paths in float64, and gradients rather than weights after Adam steps: in float32
+    # the loss's gradient is ill-conditioned (a reordered sum moves some gradients by up to a
+    # few % of their largest value, differently on each data draw), and Adam's g / (sqrt(v) +
+    # eps) turns any difference in a near-zero gradient into an lr-sized weight difference.
+    # The image losses still run in float32 (FaceLoss), so float32-sized tolerances remain.
     options = options_from_mapping(train_tiny)
-    reference, quick = _step(options, Speed(), False), _step(options, fast, True)
-    reference.model.to(reference_dtype)
-    batch = _batch(quick)
+    plain, quick = _step(options, Speed(), False), _step(options, fast, True)
+    plain.model.double()
+    quick.model.double()
+    batch = _double(_batch(quick))
 
-    assert reference(_double(batch) if reference_dtype == torch.float64 else batch)
-    assert quick(batch)
+    assert plain(batch) and quick(batch)
 
-    losses_reference, losses_quick = reference.meter.read(), quick.meter.read()
-    assert losses_reference.keys() == losses_quick.keys()
-    for key, value in losses_reference.items():
+    losses_plain, losses_quick = plain.meter.read(), quick.meter.read()
+    assert losses_plain.keys() == losses_quick.keys()
+    for key, value in losses_plain.items():
         assert losses_quick[key] == pytest.approx(value, rel=1e-5), key
-    for (name, a), b in zip(reference.model.named_parameters(), quick.model.parameters()):
+    for (name, a), b in zip(plain.model.named_parameters(), quick.model.parameters()):
         assert (a.grad is None) == (b.grad is None), name
         if a.grad is not None:
             scale = float(a.grad.abs().max())
-            torch.testing.assert_close(b.grad.to(a.dtype), a.grad, rtol=1e-4,
-                                       atol=1e-4 * scale + 1e-12, msg=name)
+            torch.testing.assert_close(b.grad, a.grad, rtol=1e-5, atol=1e-5 * scale + 1e-15,
+                                       msg=name)
 
 
 def test_fused_adam_makes_the_same_update_from_the_same_gradients(train_tiny):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from phaze.choices import DEFAULT_OPSET, EXPORT_FORMATS, EXPORTERS, SWAP_DIRECTIONS
+from phaze.choices import DEFAULT_OPSET, EXPORT_FORMATS, EXPORTERS
+from phaze.sides import DIRECTIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model-dir", required=True, help="a Phaze model folder")
     parser.add_argument("--output", required=True, help="the graph file to write (.onnx)")
     # Checked by the library, not argparse `choices`, so a bad value is one clear line.
-    parser.add_argument("--direction", default="a-to-b", metavar="|".join(SWAP_DIRECTIONS),
+    parser.add_argument("--direction", default="a-to-b", metavar="|".join(DIRECTIONS),
                         help="a-to-b exports side B's pathway (default: a-to-b)")
     parser.add_argument("--format", default="onnx", metavar="|".join(EXPORT_FORMATS),
                         help="graph format (default: onnx)")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from phaze.choices import DEVICES_DOC, SWAP_DIRECTIONS
+from phaze.choices import DEVICES_DOC
+from phaze.sides import DIRECTIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--input", required=True, help="folder of aligned face images")
     parser.add_argument("--output", required=True, help="folder for the swapped faces")
     # Checked by the library, not argparse `choices`, so a bad value is one clear line.
-    parser.add_argument("--direction", default="a-to-b", metavar="|".join(SWAP_DIRECTIONS),
+    parser.add_argument("--direction", default="a-to-b", metavar="|".join(DIRECTIONS),
                         help="a-to-b shows A's faces as B (default: a-to-b)")
     parser.add_argument("--batch-size", type=int, default=16, help="faces per batch (16)")
     parser.add_argument("--device", default="auto", help=f"{DEVICES_DOC} (default: auto)")
