@@ -11,8 +11,6 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from phaze.data.augment import AugmentConfig, augment_pair, prepare_plain
 from phaze.data.faceset import FaceSet
 
-SIDES = ("a", "b")
-
 
 @dataclass
 class SideBatch:

@@ -1,0 +1,1 @@
+"""File formats around faces: faceswap PNG metadata, Phaze JSON alignments. No pickle."""
