@@ -1,4 +1,4 @@
-"""Model framing: saved with the model, read back, defaults for old folders, resume refuses change."""
+"""Model framing: saved with the model, read back, defaults for old folders, fixed on resume."""
 from __future__ import annotations
 
 import json

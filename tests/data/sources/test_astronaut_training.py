@@ -21,7 +21,6 @@ from phaze.data.loss_weights import (MaskWeighting, loss_weight_map, prepare_are
                                      prepare_face_mask)
 from phaze.data.sources import scan_folder
 from phaze.model.phaze_a import build_model
-from phaze.score.recognizer import models_folder
 from phaze.train.losses import mae_map
 from phaze.train.weighted_loss import weighted_mean
 
@@ -29,13 +28,19 @@ SIZE = 64
 CROP = (46, 196, 145, 295)  # rows, cols of the astronaut's face with a margin (150 px)
 
 
-def _astronaut_landmarks() -> np.ndarray:
-    import dlib
-
-    image = skimage.data.astronaut()
-    predictor = dlib.shape_predictor(str(models_folder() / "shape_predictor_68_face_landmarks.dat"))
-    shape = predictor(image, dlib.rectangle(175, 76, 265, 166))
-    return np.array([[p.x, p.y] for p in shape.parts()], np.float64)
+# dlib's 68-point predictor on the astronaut photo, box (175, 76)-(265, 166), frame px; fixed
+# here so the test does not load the 100 MB predictor (tests/score checks dlib itself).
+ASTRONAUT_LANDMARKS = np.array(
+    [[179, 104], [180, 116], [181, 127], [182, 139], [185, 150], [191, 160], [200, 168],
+     [209, 176], [220, 178], [232, 177], [243, 171], [253, 163], [260, 154], [265, 143],
+     [268, 131], [270, 120], [272, 108], [186, 94], [192, 88], [200, 87], [208, 89],
+     [216, 92], [236, 93], [244, 91], [252, 91], [260, 92], [265, 99], [226, 102],
+     [225, 111], [225, 119], [225, 127], [214, 131], [219, 133], [224, 134], [229, 133],
+     [234, 132], [195, 101], [200, 98], [207, 98], [212, 104], [206, 104], [199, 104],
+     [237, 106], [243, 100], [250, 100], [255, 105], [250, 107], [244, 107], [201, 139],
+     [209, 139], [218, 139], [224, 141], [230, 140], [238, 140], [246, 141], [238, 151],
+     [229, 155], [222, 156], [216, 155], [208, 150], [204, 141], [218, 143], [223, 144],
+     [230, 143], [243, 142], [229, 150], [223, 151], [217, 150]], np.float64)
 
 
 def _write_face_set(folder: Path) -> None:
@@ -43,7 +48,7 @@ def _write_face_set(folder: Path) -> None:
     top, bottom, left, right = CROP
     face = cv2.resize(skimage.data.astronaut()[top:bottom, left:right], (SIZE, SIZE),
                       interpolation=cv2.INTER_AREA)
-    landmarks = ((_astronaut_landmarks() - [left, top]) * SIZE / (right - left)).astype(np.float32)
+    landmarks = ((ASTRONAUT_LANDMARKS - [left, top]) * SIZE / (right - left)).astype(np.float32)
     mirror = landmarks.copy()
     mirror[:, 0] = SIZE - 1 - mirror[:, 0]
     for index, (image, points) in enumerate(((face, landmarks), (face[:, ::-1], mirror))):
