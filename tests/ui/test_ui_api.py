@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+
+import pytest
 
 from phaze.config.options import OPTION_FIELDS
 from phaze.config.presets import resolve_options
@@ -11,17 +11,29 @@ from phaze.model.curve import filter_curve
 from phaze.model.memory import estimate_training_memory
 
 
-def _cli_summary(*args: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "phaze", "summary", "--json", *args],
-                         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
+@pytest.fixture()
+def cli(capsys):
+    """Run `phaze ...` in this process; returns (exit code, stdout, stderr)."""
+    from phaze.cli.main import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
 
 
-def _cli_error(*args: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "phaze", "summary", *args],
-                         capture_output=True, text=True)
-    assert out.returncode == 2
-    return out.stderr.strip().removeprefix("phaze: error: ")
+def _cli_summary(cli, *args: str) -> dict:
+    code, out, _ = cli("summary", "--json", *args)
+    assert code == 0
+    return json.loads(out)
+
+
+def _cli_error(cli, *args: str) -> str:
+    code, _, err = cli("summary", *args)
+    assert code == 2
+    return err.strip().removeprefix("phaze: error: ")
 
 
 def test_schema_lists_every_option_in_the_guides_groups(client):
@@ -37,28 +49,28 @@ def test_schema_lists_every_option_in_the_guides_groups(client):
     assert all(o["help"] for o in schema["options"])
 
 
-def test_summary_matches_the_cli(client):
+def test_summary_matches_the_cli(client, cli):
     result = client.post("/api/evaluate", json={"values": {"split_decoders": True}}).json()
     assert result["ok"]
-    assert result["summary"] == _cli_summary("--set", "split_decoders=true")
+    assert result["summary"] == _cli_summary(cli, "--set", "split_decoders=true")
 
 
-def test_preset_summary_matches_the_cli(client):
+def test_preset_summary_matches_the_cli(client, cli):
     values = client.post("/api/load", json={"preset": "dfaker"}).json()["values"]
     result = client.post("/api/evaluate", json={"values": values}).json()
-    assert result["summary"] == _cli_summary("--preset", "dfaker")
+    assert result["summary"] == _cli_summary(cli, "--preset", "dfaker")
 
 
-def test_invalid_value_gives_the_cli_error_beside_the_option(client):
+def test_invalid_value_gives_the_cli_error_beside_the_option(client, cli):
     result = client.post("/api/evaluate", json={"values": {"output_size": "abc"}}).json()
     assert not result["ok"]
-    assert result["errors"] == {"output_size": _cli_error("--set", "output_size=abc")}
+    assert result["errors"] == {"output_size": _cli_error(cli, "--set", "output_size=abc")}
 
 
-def test_design_error_is_attached_to_the_options_it_names(client):
+def test_design_error_is_attached_to_the_options_it_names(client, cli):
     result = client.post("/api/evaluate", json={"values": {"output_size": 100}}).json()
     assert set(result["errors"]) == {"output_size"}
-    assert result["errors"]["output_size"] == _cli_error("--set", "output_size=100")
+    assert result["errors"]["output_size"] == _cli_error(cli, "--set", "output_size=100")
 
 
 def test_routes_follow_the_split_options(client):

@@ -124,6 +124,8 @@ def test_train_page_start_preview_stop(page, server):
     page.wait_for_function("document.querySelector('#preview').complete && "
                            "document.querySelector('#preview').naturalWidth > 0")
     assert page.text_content("#run-state") == "training"
+    page.wait_for_function("document.querySelector('#egs').textContent !== '–'")
+    page.wait_for_selector("#loss-plot polyline.series-a")
     _screenshot(page, "train")
 
     page.click("#train-stop")

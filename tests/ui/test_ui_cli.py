@@ -23,7 +23,8 @@ def test_phaze_ui_prints_a_working_token_url(tmp_path):
         process.wait(timeout=30)
 
 
-def test_phaze_ui_refuses_a_missing_folder(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "phaze", "ui", "--folder",
-                             str(tmp_path / "nope")], capture_output=True, text=True)
-    assert result.returncode == 2 and "is not a folder" in result.stderr
+def test_phaze_ui_refuses_a_missing_folder(tmp_path, capsys):
+    from phaze.cli.main import main
+
+    assert main(["ui", "--folder", str(tmp_path / "nope")]) == 2
+    assert "is not a folder" in capsys.readouterr().err

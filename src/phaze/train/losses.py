@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from phaze.data.batch import SideBatch
 from phaze.errors import ConfigError
 from phaze.registry import Registry
 
@@ -342,15 +343,31 @@ class FaceLoss(nn.Module):
         # Weight 0 means "off": not evaluated at all, and absent from `parts`.
         self.active = tuple(spec for spec in self.config.functions if spec.weight > 0)
 
+    def of_batch(self, prediction: Tensor, batch: SideBatch,
+                 predicted_mask: Tensor | None = None) -> LossParts:
+        """The loss of `prediction` against one side's batch (targets, masks, loss weights)."""
+        return self(prediction, batch.targets, batch.masks, predicted_mask, batch.loss_weights)
+
     def forward(self, prediction: Tensor, target: Tensor, mask: Tensor | None = None,
-                predicted_mask: Tensor | None = None) -> LossParts:
-        _check_shapes(prediction, target, mask, predicted_mask)
+                predicted_mask: Tensor | None = None,
+                loss_weights: Tensor | None = None) -> LossParts:
+        """`loss_weights` (N, 1, H, W) multiplies the mask weighting of the map losses.
+
+        Map losses stay normalised by the mean weight, so raising the eyes' weight moves the
+        emphasis without changing the loss scale; image losses see only the mask.
+        """
+        _check_shapes(prediction, target, mask, predicted_mask, loss_weights)
         with torch.autocast(prediction.device.type, enabled=False):
             prediction, target = prediction.float(), target.float()
-            weighting = mask.float() if mask is not None and self.config.penalized_mask_loss \
+            image_mask = mask.float() if mask is not None and self.config.penalized_mask_loss \
                 else None
+            map_weights = image_mask
+            if loss_weights is not None:
+                map_weights = loss_weights.float() if map_weights is None \
+                    else map_weights * loss_weights.float()
             parts = {spec.name: _evaluate(LOSS_FUNCTIONS[spec.name], prediction, target,
-                                          weighting) for spec in self.active}
+                                          map_weights if LOSS_FUNCTIONS[spec.name].kind == "map"
+                                          else image_mask) for spec in self.active}
             total = sum(spec.weight * parts[spec.name] for spec in self.active)
             if self.config.learn_mask and predicted_mask is not None and mask is not None:
                 parts["mask"] = self._mask_loss(predicted_mask.float(), mask.float())
@@ -377,12 +394,13 @@ def _evaluate(function: LossFunction, prediction: Tensor, target: Tensor,
 
 
 def _check_shapes(prediction: Tensor, target: Tensor, mask: Tensor | None,
-                  predicted_mask: Tensor | None) -> None:
+                  predicted_mask: Tensor | None, loss_weights: Tensor | None = None) -> None:
     """Fail early, naming the shapes, instead of broadcasting into a wrong loss."""
     if prediction.ndim != 4 or prediction.shape != target.shape:
         raise ValueError(f"prediction {tuple(prediction.shape)} and target "
                          f"{tuple(target.shape)} must be equal (N, C, H, W) shapes")
     expected = (prediction.shape[0], 1, *prediction.shape[2:])
-    for label, tensor in (("mask", mask), ("predicted_mask", predicted_mask)):
+    for label, tensor in (("mask", mask), ("predicted_mask", predicted_mask),
+                          ("loss_weights", loss_weights)):
         if tensor is not None and tuple(tensor.shape) != expected:
             raise ValueError(f"{label} has shape {tuple(tensor.shape)}; expected {expected}")

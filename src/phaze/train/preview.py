@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import torch
 
-from phaze.data.loader import SideBatch
+from phaze.data.batch import SideBatch
 from phaze.model.freeze import set_frozen_norms_eval
 from phaze.train.precision import Precision
 

@@ -1,13 +1,15 @@
 """The FastAPI app: the page, its static files and the JSON endpoints."""
 from __future__ import annotations
 
+import functools
+import json
 import os
 import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -82,9 +84,17 @@ def create_app(folders: list[str | Path], token: str, bind_host: str = "127.0.0.
 
         return [{"name": p.name, "description": p.description} for p in list_presets()]
 
+    # Toggling an option back and forth is common, and a timm backbone's meta build takes
+    # seconds: remember the last few answers (the inputs are plain JSON, so the key is exact).
+    @functools.lru_cache(maxsize=64)
+    def evaluate_cached(key: str) -> str:
+        values, batch_size = json.loads(key)
+        return json.dumps(design_view.evaluate(values, batch_size))
+
     @app.post("/api/evaluate")
-    def evaluate(body: EvaluateBody) -> dict[str, Any]:
-        return design_view.evaluate(body.values, body.batch_size)
+    def evaluate(body: EvaluateBody) -> Response:
+        key = json.dumps([body.values, body.batch_size], sort_keys=True)
+        return Response(evaluate_cached(key), media_type="application/json")
 
     @app.post("/api/load")
     def load(body: LoadBody) -> dict[str, Any]:

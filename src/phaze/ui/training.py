@@ -27,6 +27,8 @@ LOG_TAIL_CHARS = 4000
 # The tqdm bar's postfix: "... 12/40 [00:03<00:07, 3.9it/s, loss A 0.1234 B 0.2345 | 12.3 EGs/s]"
 _PROGRESS = re.compile(r"(\d+)(?:/\d+)?(?:it)? \[[^\]\r\n]*?loss A ([-\w.]+) B ([-\w.]+) \| "
                        r"([\d.]+) EGs/s\]")
+# Any redraw of the bar: "training: 5it [" or "training:  10%|█ | 5/50 [" (every step).
+_BAR = re.compile(r"training:[^\r\n]*?(\d+)(?:/\d+|it) \[")
 
 
 @dataclass(frozen=True)
@@ -163,17 +165,22 @@ def model_status(model_dir: Path) -> dict[str, Any]:
     text = _log_text(model_dir)
     # Only the latest run's progress: the log keeps every run.
     last_run = text.rsplit("\n$ ", 1)[-1]
-    live = [(int(i), _number(a), _number(b), float(e))
-            for i, a, b, e in _PROGRESS.findall(last_run)]
+    live = []
+    for i, a, b, e in _PROGRESS.findall(last_run):
+        # The bar redraws keep showing the last report: one point per report, at its first draw.
+        if not live or live[-1][1:] != (_number(a), _number(b), float(e)):
+            live.append((int(i), _number(a), _number(b), float(e)))
     preview = model_dir / "preview.png"
     pid = running_pid(model_dir)
     latest = live[-1] if live else None
+    bar = _BAR.findall(last_run)
+    bar_iteration = int(bar[-1]) if bar else 0
     return {
         "path": str(model_dir), "name": model_dir.name,
         "is_model": (model_dir / MARKER).is_file(),
         "running": pid is not None, "pid": pid,
         "checkpoint_iteration": state.get("iteration"),
-        "iteration": max(latest[0] if latest else 0, state.get("iteration") or 0),
+        "iteration": max(bar_iteration, latest[0] if latest else 0, state.get("iteration") or 0),
         "egs_per_sec": latest[3] if latest else None,
         "loss_history": state.get("loss_history", []),
         "live_losses": [{"iteration": i, "a": a, "b": b} for i, a, b, _ in live],

@@ -258,7 +258,7 @@ async function refreshModels() {
     const button = el("button", {type: "button", text: "watch"});
     button.onclick = () => watch(m.path);
     const row = el("tr", {}, el("td", {text: m.name, title: m.path}), el("td", {text: m.running ? "training" : (m.is_model ? "stopped" : "new")}),
-                   el("td", {class: "num", text: fmt(m.checkpoint_iteration)}), el("td", {}, button));
+                   el("td", {class: "num", text: fmt(m.running ? m.iteration : m.checkpoint_iteration)}), el("td", {}, button));
     if (m.path === watched) row.classList.add("selected");
     return row;
   }));
@@ -277,7 +277,7 @@ async function refreshWatched() {
   const points = m.live_losses.length ? m.live_losses : m.loss_history;
   $("loss-plot").replaceChildren(linePlot(["a", "b"].map((side) => ({name: side, color: side === "a" ? "#1f77b4" : "#d9590b",
     points: points.filter((p) => p[side] !== undefined && p[side] !== null).map((p) => [p.iteration, p[side]])})),
-    "loss per side (A blue, B orange)", {width: 520, height: 200}));
+    "loss per side (A blue, B orange)", {width: 760, height: 220}));
   if (m.preview_mtime && m.preview_mtime !== lastPreview) {
     lastPreview = m.preview_mtime;
     // Load off-screen first, then swap: the old preview stays until the new one is ready.

@@ -1,0 +1,1 @@
+"""Image files, array ↔ tensor conversion and device choice: written once, used everywhere."""

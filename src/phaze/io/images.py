@@ -1,0 +1,87 @@
+"""Reading and writing image files: RGB uint8 in memory, atomic writes on disk."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from phaze.errors import DataError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+WRITE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def is_image_path(path: str | Path) -> bool:
+    """True when `path` has one of the image suffixes Phaze reads."""
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+
+
+def decode_image(path: str | Path, grayscale: bool = False) -> np.ndarray | None:
+    """(H, W, 3) uint8 RGB (or (H, W) grey), or None when the file cannot be read or decoded."""
+    try:
+        # imdecode of raw bytes, unlike imread, also copes with non-ASCII paths on Windows.
+        data = np.fromfile(Path(path), dtype=np.uint8)
+        if not data.size:
+            return None
+        image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE if grayscale else cv2.IMREAD_COLOR)
+    except (OSError, cv2.error):
+        return None
+    if image is None or grayscale:
+        return image
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def read_image(path: str | Path, grayscale: bool = False) -> np.ndarray:
+    """Like `decode_image`, but an unreadable file raises DataError naming it."""
+    image = decode_image(path, grayscale)
+    if image is None:
+        raise DataError(f"image '{path}' cannot be read: it is missing, empty or not a "
+                        "decodable image")
+    return image
+
+
+def encode_image(image: np.ndarray, suffix: str = ".png", jpeg_quality: int = 95) -> bytes:
+    """The bytes of an (H, W, 3) RGB or (H, W) grey uint8 image encoded as PNG or JPEG."""
+    suffix = suffix.lower()
+    if suffix not in WRITE_SUFFIXES:
+        raise DataError(f"image suffix {suffix!r} is not writable: expected one of "
+                        + ", ".join(WRITE_SUFFIXES))
+    if image.dtype != np.uint8 or image.ndim not in (2, 3) or (
+            image.ndim == 3 and image.shape[2] != 3):
+        raise DataError(f"image of shape {tuple(image.shape)} and dtype {image.dtype} cannot "
+                        "be written: expected (H, W, 3) RGB or (H, W) uint8")
+    pixels = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
+    params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if suffix != ".png" else []
+    ok, encoded = cv2.imencode(suffix, pixels, params)
+    if not ok:
+        raise DataError(f"could not encode an image as {suffix}")
+    return encoded.tobytes()
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """Write `data` to a temp file beside `path`, then os.replace: never a half-written file."""
+    path = Path(path)
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise DataError(f"could not write '{path}': {error}") from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temp, path)
+    except OSError as error:
+        Path(temp).unlink(missing_ok=True)
+        raise DataError(f"could not write '{path}': {error}") from None
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)  # Ctrl-C mid-write: leave nothing behind
+        raise
+    return path
+
+
+def write_image(path: str | Path, image: np.ndarray, jpeg_quality: int = 95) -> Path:
+    """Atomically write an RGB/grey uint8 image; the format follows the suffix (.png/.jpg)."""
+    path = Path(path)
+    return write_bytes_atomic(path, encode_image(image, path.suffix or ".png", jpeg_quality))
