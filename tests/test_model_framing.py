@@ -37,6 +37,12 @@ def test_bad_values_name_the_value_and_the_range() -> None:
         ModelFraming(centering="chin")
 
 
+def test_imported_framing_in_percent_reads_as_a_fraction(tmp_path) -> None:
+    (tmp_path / FRAMING_FILE).write_text(
+        '{"centering": "face", "coverage": 87.5, "imported_from": {"tool": "faceswap"}}')
+    assert read_model_framing(tmp_path) == ModelFraming("face", 0.875, 0.0)
+
+
 def test_damaged_framing_file_is_a_model_dir_error(tmp_path) -> None:
     (tmp_path / FRAMING_FILE).write_text('{"centering": "face"}')
     with pytest.raises(ModelDirError, match="framing.json"):

@@ -50,7 +50,10 @@ def read_model_framing(model_dir: str | Path) -> ModelFraming:
         return ModelFraming()
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return ModelFraming(str(raw["centering"]), float(raw["coverage"]),
+        coverage = float(raw["coverage"])
+        # `phaze import-faceswap` writes faceswap's percent (e.g. 87.5): no fraction exceeds 1.
+        coverage = coverage / 100.0 if coverage > 1.0 else coverage
+        return ModelFraming(str(raw["centering"]), coverage,
                             float(raw.get("vertical_offset", 0.0)))
     except (OSError, ValueError, TypeError, KeyError, ConfigError) as error:
         raise ModelDirError(f"'{path}' is not a valid framing file: {error}") from None
