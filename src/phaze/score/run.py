@@ -118,8 +118,12 @@ def score_model(model_dir: str | Path, faces_a: str | Path, faces_b: str | Path,
     from phaze.checkpoint import load_model_dir
     from phaze.swap import Swapper, resolve_device
 
+    from phaze.model_framing import read_model_framing
+
     model, _ = load_model_dir(model_dir, resolve_device(device))
-    swappers = {"b": Swapper(model, "a-to-b"), "a": Swapper(model, "b-to-a")}
+    coverage = read_model_framing(model_dir).coverage * 100.0
+    swappers = {"b": Swapper(model, "a-to-b", coverage=coverage),
+                "a": Swapper(model, "b-to-a", coverage=coverage)}
     swap_to = {side: (lambda faces, s=swapper: s.swap_arrays(faces).faces)
                for side, swapper in swappers.items()}
     return score_faces(read_faces(faces_a, limit), read_faces(faces_b, limit), swap_to,
