@@ -32,15 +32,17 @@ from phaze.config.presets import resolve_options
 from phaze.data.faceset import load_faceset
 from phaze.data.loader import SideBatch, make_training_batches
 from phaze.data.synthetic import write_faceset
+from phaze.io.devices import resolve_device
 from phaze.model.phaze_a import build_model
 from phaze.model.summary import count_parameters
 from phaze.train.config import TrainerConfig
 from phaze.train.losses import FaceLoss
 from phaze.train.optim import (GradientClipper, OptimizerConfig, build_optimizer,
                                warmup_scheduler)
-from phaze.train.precision import resolve_precision, select_device
+from phaze.train.precision import resolve_precision
 from phaze.train.speed import SpeedConfig, resolve_speed
-from phaze.train.step import SIDES, StepParts, TrainStep
+from phaze.sides import SIDES
+from phaze.train.step import StepParts, TrainStep
 
 DEFAULT_PRESETS = "original,lightweight,iae,dfaker"
 SWITCH = {"auto": None, "on": True, "off": False}
@@ -151,7 +153,7 @@ def measure_preset(preset: str, batch_size: int, device_name: str, warmup: int, 
     """One preset at one batch size; meant to run alone in its own process."""
     if threads:
         torch.set_num_threads(threads)
-    device = select_device(device_name)
+    device = resolve_device(device_name)
     options = resolve_options(preset)
     config = TrainerConfig(batch_size=batch_size, mixed_precision=precision, speed=speed,
                            device=device_name, optimizer=OptimizerConfig(fused=fused))

@@ -12,7 +12,10 @@ from phaze.config.presets import resolve_options
 from phaze.data.synthetic import write_faceset
 from phaze.errors import ConfigError, DataError, ModelDirError
 from phaze.model.phaze_a import build_model
-from phaze.swap import Swapper, arrays_to_tensor, read_rgb, swap_arrays, swap_folder
+from phaze.inference import Swapper, swap_arrays
+from phaze.io.images import decode_image as read_rgb
+from phaze.io.tensors import arrays_to_tensor
+from phaze.swap import swap_folder
 
 # Every routing piece at once (split FC + LIAE-style shared half, split G-Blocks, split
 # decoders, learned mask); resize upscalers without residual blocks keep it quick on a CPU.

@@ -17,7 +17,7 @@ from torch import nn
 from phaze.checkpoint import load_model_dir
 from phaze.errors import ConfigError
 from phaze.model.phaze_a import PhazeA
-from phaze.swap import target_side
+from phaze.sides import target_side
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from phaze.train.losses import FaceLoss, LossConfig
 from phaze.train.optim import GradientClipper, OptimizerConfig, build_optimizer, warmup_scheduler
 from phaze.train.precision import resolve_precision
 from phaze.train.speed import Speed, SpeedConfig, resolve_speed
-from phaze.train.step import SIDES, StepParts, TrainStep
+from phaze.sides import SIDES
+from phaze.train.step import StepParts, TrainStep
 
 
 def _step(options, speed: Speed, fused: bool) -> TrainStep:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from phaze.export import DEFAULT_OPSET, EXPORTERS, FORMATS, export_model_dir
-from phaze.swap import DIRECTIONS
+from phaze.sides import DIRECTIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 
-from phaze.swap import DEVICES_DOC, DIRECTIONS, swap_folder
+from phaze.io.devices import DEVICES_DOC
+from phaze.sides import DIRECTIONS
+from phaze.swap import swap_folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

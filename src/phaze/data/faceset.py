@@ -12,10 +12,10 @@ import cv2
 import numpy as np
 
 from phaze.errors import DataError
+from phaze.io.images import IMAGE_SUFFIXES, decode_image, is_image_path
 
 logger = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 MASK_FOLDER = "masks"
 _MAX_NAMED_FILES = 20  # a warning naming 10 000 files helps nobody
 
@@ -70,25 +70,14 @@ def _read_only(array: np.ndarray | None) -> np.ndarray | None:
 
 def read_face(path: Path, size_px: int) -> np.ndarray | None:
     """The image at `path` as (size, size, 3) uint8 RGB, or None when it cannot be decoded."""
-    image = _decode(path, cv2.IMREAD_COLOR)
-    if image is None:
-        return None
-    return cv2.cvtColor(_square(image, size_px), cv2.COLOR_BGR2RGB)
+    image = decode_image(path)
+    return None if image is None else _square(image, size_px)
 
 
 def read_mask(path: Path, size_px: int) -> np.ndarray | None:
     """The grayscale mask at `path` as (size, size) uint8, or None when it cannot be decoded."""
-    mask = _decode(path, cv2.IMREAD_GRAYSCALE)
+    mask = decode_image(path, grayscale=True)
     return None if mask is None else _square(mask, size_px)
-
-
-def _decode(path: Path, flags: int) -> np.ndarray | None:
-    # imdecode(fromfile) rather than imread: it also copes with non-ASCII paths on Windows.
-    try:
-        data = np.fromfile(path, dtype=np.uint8)
-        return cv2.imdecode(data, flags) if data.size else None
-    except (OSError, cv2.error):
-        return None
 
 
 def _square(image: np.ndarray, size_px: int) -> np.ndarray:
@@ -131,8 +120,8 @@ def load_faceset(folder: str | Path, side: str, min_count: int, size_px: int,
 def _list_folder(folder: Path) -> tuple[list[Path], list[Path]]:
     """(image files, other files), each sorted by name; hidden files are not ours to judge."""
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
-    return images, [p for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+    images = [p for p in files if is_image_path(p)]
+    return images, [p for p in files if not is_image_path(p)]
 
 
 def _cache_bytes(count: int, size_px: int, with_masks: bool) -> int:

@@ -12,8 +12,6 @@ from phaze.data.augment import AugmentConfig, augment_pair, prepare_plain
 from phaze.data.batch import PairBatch, SideBatch
 from phaze.data.faceset import FaceSet
 
-SIDES = ("a", "b")
-
 
 class _EpochOrder:
     """Face indices of one side as an endless run of epochs, each a fresh permutation."""

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from phaze.data.faceset import FaceSet
 from phaze.data.synthetic_draw import FaceVariation, draw_face, draw_face_mask
+from phaze.io.images import write_image
 
 RGB = tuple[int, int, int]
 
@@ -122,8 +122,8 @@ def write_faceset(folder: str | Path, identity: str, count: int, size_px: int = 
     paths = []
     for index, (face, mask) in enumerate(iter_faces(identity, count, size_px, seed)):
         path = folder / f"synthetic_{identity.lower()}_{index:05d}.png"
-        cv2.imwrite(str(path), cv2.cvtColor(face, cv2.COLOR_RGB2BGR))
-        cv2.imwrite(str(folder / "masks" / path.name), mask)
+        write_image(path, face)
+        write_image(folder / "masks" / path.name, mask)
         paths.append(path)
     return paths
 

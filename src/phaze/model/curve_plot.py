@@ -6,6 +6,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from phaze.io.images import write_image
+
 WIDTH, HEIGHT, MARGIN = 640, 400, 60
 
 
@@ -36,7 +38,4 @@ def plot_curve(values: list[int], path: str | Path, title: str = "") -> Path:
     cv2.putText(image, "filters  " + title, (MARGIN, 35), font, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), image):
-        from phaze.errors import PhazeError
-        raise PhazeError(f"could not write the plot to '{path}'")
-    return path
+    return write_image(path, cv2.cvtColor(image, cv2.COLOR_BGR2RGB))  # drawn in BGR

@@ -14,8 +14,9 @@ from phaze.model.encoder import Encoder
 from phaze.model.encoders.weights import load_backbone_weights
 from phaze.model.fc import FullyConnected, GBlockFullyConnected
 from phaze.model.gblock import GBlock
+from phaze.sides import SIDES, target_side
 
-SIDES = ("a", "b")
+__all__ = ["SIDES", "PhazeA", "build_model"]
 
 
 class PhazeA(nn.Module):
@@ -81,10 +82,7 @@ class PhazeA(nn.Module):
 
     def swap(self, faces: torch.Tensor, direction: str = "a-to-b") -> list[torch.Tensor]:
         """Swap faces: A→B sends faces through B's pathway, B→A through A's (spec §9.6)."""
-        targets = {"a-to-b": "b", "b-to-a": "a"}
-        if direction not in targets:
-            raise ValueError(f"direction must be 'a-to-b' or 'b-to-a', got {direction!r}")
-        return self.side_forward(faces, targets[direction])
+        return self.side_forward(faces, target_side(direction))
 
     # --- sub-models ----------------------------------------------------------------------
     def submodels(self) -> dict[str, nn.Module]:

@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from phaze.config.presets import resolve_options
-from phaze.data.faceset import IMAGE_SUFFIXES
+from phaze.io.images import is_image_path
 from phaze.data.synthetic import write_faceset
 from phaze.train.config import TrainerConfig
 from phaze.train.loop import ProgressCallback, TrainResult, train
@@ -61,7 +61,7 @@ def demo_faces(model_dir: str | Path,
 def _image_count(folder: Path) -> int:
     if not folder.is_dir():
         return 0
-    return sum(1 for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    return sum(1 for p in folder.iterdir() if is_image_path(p))
 
 
 def train_demo(model_dir: str | Path, trainer: TrainerConfig | None = None,

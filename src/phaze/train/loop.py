@@ -22,6 +22,7 @@ from phaze.data.faceset import FaceSet, load_faceset
 from phaze.data.batch import PairBatch, SideBatch
 from phaze.data.loader import StreamPosition, make_training_batches, preview_batch
 from phaze.errors import DataError
+from phaze.io.devices import resolve_device
 from phaze.model.design import plan_design
 from phaze.model.freeze import set_frozen_norms_eval
 from phaze.train.checkpointing import restore_training_state, save_training_state
@@ -29,11 +30,12 @@ from phaze.train.config import TrainerConfig
 from phaze.train.logging import Progress, ProgressBar, TensorBoardLog
 from phaze.train.losses import FaceLoss
 from phaze.train.optim import GradientClipper, build_optimizer, warmup_scheduler
-from phaze.train.precision import resolve_precision, select_device
+from phaze.train.precision import resolve_precision
 from phaze.train.preview import render_preview, write_preview
 from phaze.train.session import open_session, resolve_run_options
 from phaze.train.speed import resolve_speed
-from phaze.train.step import SIDES, StepParts, TrainStep
+from phaze.sides import SIDES
+from phaze.train.step import StepParts, TrainStep
 from phaze.train.transfer import TransferReport
 
 __all__ = ["Progress", "TrainResult", "Trainer", "TrainerConfig", "train"]
@@ -86,7 +88,7 @@ class Trainer:
                  freeze_layers: Sequence[str] | bool = ()) -> None:
         self.config = trainer or TrainerConfig()
         self.model_dir = Path(model_dir)
-        self.device = select_device(self.config.device)
+        self.device = resolve_device(self.config.device, "trainer option 'device'")
         self.precision = resolve_precision(self.config.mixed_precision, self.device)
         options = resolve_run_options(self.model_dir, options, load_layers, freeze_layers)
         # Data is checked before anything is written, so a typo leaves no half-made model.

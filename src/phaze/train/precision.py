@@ -13,17 +13,6 @@ from phaze.errors import ConfigError
 log = logging.getLogger(__name__)
 
 
-def select_device(name: str = "auto") -> torch.device:
-    """'auto' → the first CUDA device when there is one, else the CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"trainer option 'device' = {name!r} is invalid: no CUDA device is "
-                          "available here (use 'cpu' or 'auto')")
-    return device
-
-
 @dataclass(frozen=True)
 class Precision:
     """How the forward pass runs. `dtype=None` means full float32."""

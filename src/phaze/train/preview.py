@@ -6,7 +6,6 @@ MIN_FACE_PX so a 64 px model is still readable.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import cv2
@@ -14,6 +13,8 @@ import numpy as np
 import torch
 
 from phaze.data.batch import SideBatch
+from phaze.io.images import encode_image, write_bytes_atomic
+from phaze.io.tensors import tensor_to_uint8
 from phaze.model.freeze import set_frozen_norms_eval
 from phaze.train.precision import Precision
 
@@ -51,8 +52,7 @@ def _row(model: torch.nn.Module, samples: dict[str, SideBatch], precision: Preci
     else:
         with precision.autocast():
             faces = model.side_forward(batch.inputs, pathway)[0]
-    images = (faces.float().clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1)  # (N, R, R, 3)
-    return np.concatenate(list(images.cpu().numpy()), axis=1)
+    return np.concatenate(list(tensor_to_uint8(faces)), axis=1)  # (R, N·R, 3)
 
 
 def _compose(rows: list[np.ndarray], labels: list[str], iteration: int) -> np.ndarray:
@@ -77,15 +77,9 @@ def _text(canvas: np.ndarray, text: str, origin: tuple[int, int]) -> None:
 
 def write_preview(model_dir: Path, iteration: int, image: np.ndarray) -> Path:
     """Save as previews/preview_<iteration>.png and as preview.png (the latest)."""
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise OSError("could not encode the preview image as PNG")
+    encoded = encode_image(image, ".png")
     folder = model_dir / "previews"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"preview_{iteration:08d}.png"
-    path.write_bytes(encoded.tobytes())
-    latest = model_dir / "preview.png"
-    temp = latest.with_name("preview.png.tmp")
-    temp.write_bytes(encoded.tobytes())
-    os.replace(temp, latest)  # a viewer never sees a half-written file
+    path = write_bytes_atomic(folder / f"preview_{iteration:08d}.png", encoded)
+    write_bytes_atomic(model_dir / "preview.png", encoded)  # a viewer never sees a half file
     return path

@@ -14,12 +14,12 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
 
 from phaze.data.batch import PairBatch, SideBatch
+from phaze.sides import SIDES
 from phaze.train.losses import FaceLoss, LossParts
 from phaze.train.optim import GradientClipper
 from phaze.train.precision import Precision
 from phaze.train.speed import Speed, SpeedConfig, resolve_speed, use_channels_last
 
-SIDES = ("a", "b")
 
 
 class LossMeter:

@@ -1,0 +1,1 @@
+"""The face-geometry core: where a face sits in a frame, how it is cropped and put back."""

@@ -1,0 +1,137 @@
+"""Phaze's alignments file: every frame's faces (box, 68 landmarks, score) as JSON, for convert.
+
+Layout: {"format": "phaze-alignments", "version": 1, "video": {"frame_count", "fps"} | null,
+"frames": {frame name: [{"box": [x, y, w, h], "landmarks_68": [[x, y] × 68], "score"}]}}.
+Frames without a face are listed with an empty list.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from phaze.errors import DataError
+from phaze.faces.aligned import AlignedFace
+from phaze.io.images import write_bytes_atomic
+
+FORMAT_NAME = "phaze-alignments"
+FORMAT_VERSION = 1
+MAX_FILE_BYTES = 2**31  # ~40 M faces; a bigger file is not an alignments file
+
+
+@dataclass
+class VideoInfo:
+    """The source video's frame count and frames per second."""
+
+    frame_count: int
+    fps: float
+
+
+@dataclass
+class Alignments:
+    """Frame name → faces in that frame (in face-index order), plus the source video's info."""
+
+    frames: dict[str, list[AlignedFace]] = field(default_factory=dict)
+    video: VideoInfo | None = None
+
+    def add_frame(self, frame: str, faces: list[AlignedFace] | None = None) -> None:
+        """Record `frame` with its faces (an empty list when none was found)."""
+        self.frames[frame] = list(faces or [])
+
+    @property
+    def face_count(self) -> int:
+        """Faces over all frames."""
+        return sum(len(faces) for faces in self.frames.values())
+
+
+def _face_to_json(face: AlignedFace) -> dict[str, Any]:
+    return {"box": [int(face.x), int(face.y), int(face.w), int(face.h)],
+            "landmarks_68": np.round(face.landmarks, 3).tolist(), "score": float(face.score)}
+
+
+def to_json(alignments: Alignments) -> dict[str, Any]:
+    """The JSON-ready dict of `alignments`."""
+    video = None if alignments.video is None else {
+        "frame_count": int(alignments.video.frame_count), "fps": float(alignments.video.fps)}
+    return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "video": video,
+            "frames": {frame: [_face_to_json(face) for face in faces]
+                       for frame, faces in alignments.frames.items()}}
+
+
+def write_alignments(path: str | Path, alignments: Alignments) -> Path:
+    """Atomically write `alignments` as JSON to `path`."""
+    text = json.dumps(to_json(alignments), separators=(",", ":"))
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def read_alignments(path: str | Path) -> Alignments:
+    """The alignments in `path`; anything malformed is a DataError naming the file and entry."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise DataError(f"alignments file '{path}' is larger than {MAX_FILE_BYTES} bytes")
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise DataError(f"alignments file '{path}' cannot be read: "
+                        f"{error.strerror or error}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise DataError(f"alignments file '{path}' is not valid JSON: {error}") from None
+    return from_json(raw, str(path))
+
+
+def from_json(raw: Any, name: str = "alignments") -> Alignments:
+    """Alignments from a parsed JSON dict, validated entry by entry."""
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
+        raise DataError(f"'{name}' is not a Phaze alignments file (expected \"format\": "
+                        f"\"{FORMAT_NAME}\")")
+    if raw.get("version") != FORMAT_VERSION:
+        raise DataError(f"'{name}' has alignments version {raw.get('version')!r}: this Phaze "
+                        f"reads version {FORMAT_VERSION}")
+    frames = raw.get("frames")
+    if not isinstance(frames, dict):
+        raise DataError(f"'{name}': 'frames' must map frame names to lists of faces")
+    result = Alignments(video=_video(raw.get("video"), name))
+    for frame, faces in frames.items():
+        if not isinstance(faces, list):
+            raise DataError(f"'{name}': frame {frame!r} must hold a list of faces")
+        result.frames[frame] = [_face(entry, frame, index, name)
+                                for index, entry in enumerate(faces)]
+    return result
+
+
+def _video(raw: Any, name: str) -> VideoInfo | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise DataError(f"'{name}': 'video' must be null or {{\"frame_count\", \"fps\"}}")
+    count, fps = raw.get("frame_count"), raw.get("fps")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise DataError(f"'{name}': video frame_count {count!r} must be an integer >= 0")
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0 \
+            or not math.isfinite(fps):
+        raise DataError(f"'{name}': video fps {fps!r} must be a number > 0")
+    return VideoInfo(count, float(fps))
+
+
+def _face(entry: Any, frame: str, index: int, name: str) -> AlignedFace:
+    where = f"'{name}': frame {frame!r} face {index}"
+    if not isinstance(entry, dict):
+        raise DataError(f"{where} must be an object with box, landmarks_68, score")
+    box, score = entry.get("box"), entry.get("score", 1.0)
+    if (not isinstance(box, list) or len(box) != 4
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box)):
+        raise DataError(f"{where}: box {box!r} must be [x, y, w, h] numbers")
+    if isinstance(score, bool) or not isinstance(score, (int, float)):
+        raise DataError(f"{where}: score {score!r} must be a number")
+    try:
+        points = np.asarray(entry.get("landmarks_68"), dtype=np.float64)
+    except (TypeError, ValueError):
+        points = np.zeros(0)
+    if points.shape != (68, 2) or not np.isfinite(points).all():
+        raise DataError(f"{where}: landmarks_68 has shape {points.shape}: expected 68 [x, y]")
+    x, y, w, h = (int(round(v)) for v in box)
+    return AlignedFace(frame, index, x, y, w, h, points, float(score))
