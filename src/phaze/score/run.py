@@ -96,9 +96,11 @@ def _resized(faces: Faces, size: int) -> Faces:
 
 def read_faces(folder: str | Path, limit: int) -> Faces:
     """Up to `limit` face images of a folder as (N, S, S, 3), all resized to the first's size."""
-    from phaze.swap import list_images, read_rgb
+    from phaze.io.images import decode_image
+    from phaze.swap import list_images
 
-    images = [img for img in (read_rgb(p) for p in list_images(folder)[:limit]) if img is not None]
+    images = [img for img in (decode_image(p) for p in list_images(folder)[:limit])
+              if img is not None]
     if not images:
         raise DataError(f"face folder {folder}: no readable face images.")
     return _resized_list(images, images[0].shape[0])
