@@ -28,27 +28,12 @@ SIZE = 64
 CROP = (46, 196, 145, 295)  # rows, cols of the astronaut's face with a margin (150 px)
 
 
-# dlib's 68-point predictor on the astronaut photo, box (175, 76)-(265, 166), frame px; fixed
-# here so the test does not load the 100 MB predictor (tests/score checks dlib itself).
-ASTRONAUT_LANDMARKS = np.array(
-    [[179, 104], [180, 116], [181, 127], [182, 139], [185, 150], [191, 160], [200, 168],
-     [209, 176], [220, 178], [232, 177], [243, 171], [253, 163], [260, 154], [265, 143],
-     [268, 131], [270, 120], [272, 108], [186, 94], [192, 88], [200, 87], [208, 89],
-     [216, 92], [236, 93], [244, 91], [252, 91], [260, 92], [265, 99], [226, 102],
-     [225, 111], [225, 119], [225, 127], [214, 131], [219, 133], [224, 134], [229, 133],
-     [234, 132], [195, 101], [200, 98], [207, 98], [212, 104], [206, 104], [199, 104],
-     [237, 106], [243, 100], [250, 100], [255, 105], [250, 107], [244, 107], [201, 139],
-     [209, 139], [218, 139], [224, 141], [230, 140], [238, 140], [246, 141], [238, 151],
-     [229, 155], [222, 156], [216, 155], [208, 150], [204, 141], [218, 143], [223, 144],
-     [230, 143], [243, 142], [229, 150], [223, 151], [217, 150]], np.float64)
-
-
-def _write_face_set(folder: Path) -> None:
+def _write_face_set(folder: Path, frame_landmarks: np.ndarray) -> None:
     """Two DFL-style JPGs (the face and its mirror) with landmarks in face px."""
     top, bottom, left, right = CROP
     face = cv2.resize(skimage.data.astronaut()[top:bottom, left:right], (SIZE, SIZE),
                       interpolation=cv2.INTER_AREA)
-    landmarks = ((ASTRONAUT_LANDMARKS - [left, top]) * SIZE / (right - left)).astype(np.float32)
+    landmarks = ((frame_landmarks - [left, top]) * SIZE / (right - left)).astype(np.float32)
     mirror = landmarks.copy()
     mirror[:, 0] = SIZE - 1 - mirror[:, 0]
     for index, (image, points) in enumerate(((face, landmarks), (face[:, ::-1], mirror))):
@@ -81,9 +66,9 @@ def _example(path: Path, landmarks: np.ndarray, seed: int, config: MaskWeighting
     return warped, target, weights
 
 
-def test_astronaut_face_set_trains_with_masks_and_eye_mouth_weights(tmp_path: Path,
-                                                                   train_tiny) -> None:
-    _write_face_set(tmp_path)
+def test_astronaut_face_set_trains_with_masks_and_eye_mouth_weights(
+        tmp_path: Path, train_tiny, astronaut_landmarks) -> None:
+    _write_face_set(tmp_path, astronaut_landmarks)
     scan = scan_folder(tmp_path, "a")
     assert scan.counts["dfl"] == 2 and all(r.landmarks.shape == (68, 2) for r in scan.records)
     torch.manual_seed(0)
