@@ -8,7 +8,8 @@ from phaze.checkpoint import TrainingState, save_checkpoint, write_marker
 from phaze.config.presets import resolve_options
 from phaze.data.augment import prepare_plain
 from phaze.model.phaze_a import build_model
-from phaze.model_framing import ModelFraming, read_model_framing, write_model_framing
+from phaze.faces.framing import Framing
+from phaze.model_framing import read_model_framing, write_model_framing
 from phaze.swap import Swapper
 
 
@@ -18,9 +19,9 @@ def test_swap_input_equals_the_training_crop_at_coverage_87_5(tmp_path, train_ti
     options = resolve_options(overrides=train_tiny)
     model = build_model(options)
     write_marker(tmp_path, options)
-    write_model_framing(tmp_path, ModelFraming(coverage=0.875))
+    write_model_framing(tmp_path, Framing(coverage=87.5))
     save_checkpoint(tmp_path, model.state_dict(), TrainingState())
-    coverage = read_model_framing(tmp_path).coverage * 100.0
+    coverage = read_model_framing(tmp_path).coverage
 
     swap_input = Swapper(model, "a-to-b", coverage=coverage).model_inputs([gradient_face_80])[0]
     training_input = prepare_plain(gradient_face_80, None, model.input_size,

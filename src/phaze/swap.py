@@ -82,7 +82,7 @@ def swap_folder(model_dir: str | Path, input_dir: str | Path, output_dir: str | 
     model, _ = load_model_dir(model_dir, resolve_device(device))
     from phaze.model_framing import read_model_framing
 
-    coverage = read_model_framing(model_dir).coverage * 100.0
+    coverage = read_model_framing(model_dir).coverage  # percent
     swapper = Swapper(model, direction, batch_size, coverage)
     return swap_paths(swapper, paths, output_dir, progress)
 

@@ -123,7 +123,7 @@ def score_model(model_dir: str | Path, faces_a: str | Path, faces_b: str | Path,
     from phaze.model_framing import read_model_framing
 
     model, _ = load_model_dir(model_dir, resolve_device(device))
-    coverage = read_model_framing(model_dir).coverage * 100.0
+    coverage = read_model_framing(model_dir).coverage  # percent
     swappers = {"b": Swapper(model, "a-to-b", coverage=coverage),
                 "a": Swapper(model, "b-to-a", coverage=coverage)}
     swap_to = {side: (lambda faces, s=swapper: s.swap_arrays(faces).faces)
