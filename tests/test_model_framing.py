@@ -1,4 +1,4 @@
-"""Model framing: saved with the model, read back, defaults for old folders, resume refuses change."""
+"""Model framing: saved with the model, read back, defaults for old folders, fixed on resume."""
 from __future__ import annotations
 
 import json
@@ -35,6 +35,12 @@ def test_bad_values_name_the_value_and_the_range() -> None:
         Framing(coverage=50)
     with pytest.raises(ConfigError, match="'centering' = 'chin'"):
         Framing(centering="chin")
+
+
+def test_imported_framing_with_extra_keys_reads_back(tmp_path) -> None:
+    (tmp_path / FRAMING_FILE).write_text(
+        '{"centering": "face", "coverage": 87.5, "imported_from": {"tool": "faceswap"}}')
+    assert read_model_framing(tmp_path) == Framing("face", 87.5, 0.0)
 
 
 def test_damaged_framing_file_is_a_model_dir_error(tmp_path) -> None:
