@@ -12,7 +12,12 @@ PIP=".venv/bin/python -m pip"
 if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null; then
     $PIP install --quiet --disable-pip-version-check "torch==2.13.0"
 fi
-$PIP install --quiet --disable-pip-version-check -e ".[dev,export]"
+$PIP install --quiet --disable-pip-version-check -e ".[dev,export,ui]"
 if [ -f scripts/install_backbones.sh ]; then
     bash scripts/install_backbones.sh
+fi
+# The UI's browser tests drive Debian's chromium (never a downloaded browser). CI runs as root
+# on a fresh machine: install it there; elsewhere the tests skip and say why.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq chromium
 fi

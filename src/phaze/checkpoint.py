@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from phaze.config.options import OPTION_FIELDS, PhazeAOptions
 from phaze.config.parse import options_from_mapping
-from phaze.errors import ModelDirError
+from phaze.errors import ModelDirError, SaveError
 
 FORMAT = "phaze-model"
 FORMAT_VERSION = 1
@@ -74,28 +74,55 @@ def read_options(model_dir: str | Path) -> PhazeAOptions:
         raise ModelDirError(f"'{model_dir}' is not a Phaze model folder ({MARKER} format "
                             f"{payload.get('format')!r})")
     saved = {k: v for k, v in payload.get("options", {}).items() if k in OPTION_FIELDS}
-    return options_from_mapping(saved)
+    # Ranges were checked when the folder was made; an imported faceswap model may hold
+    # values outside Phaze's slider ranges, which faceswap itself accepts.
+    return options_from_mapping(saved, enforce_range=False)
 
 
 # --- saving ---------------------------------------------------------------------------------
 def save_checkpoint(model_dir: str | Path, weights: dict[str, torch.Tensor],
                     state: TrainingState, optimizer: dict[str, Any] | None = None) -> Path:
-    """Write a complete checkpoint next to the current one, then swap it in by renames."""
+    """Write a complete checkpoint next to the current one, then swap it in by renames.
+
+    A failed write (disk full, permission denied) removes the temporary folder and raises
+    SaveError naming the folder and the space a checkpoint needs; the previous checkpoint is
+    untouched, or (failure between the two renames) still loadable as the backup.
+    """
     model_dir = Path(model_dir)
     temp = model_dir / TEMP
-    shutil.rmtree(temp, ignore_errors=True)
-    temp.mkdir(parents=True)
-    save_file({k: v.detach().contiguous().cpu() for k, v in weights.items()}, temp / WEIGHTS)
-    optimizer_meta = None
-    if optimizer is not None:
-        tensors, optimizer_meta = flatten_optimizer_state(optimizer)
-        save_file(tensors, temp / OPTIMIZER)
-    payload = {"iteration": state.iteration, "loss_history": state.loss_history,
-               "trainer": state.trainer, "extra": state.extra, "optimizer": optimizer_meta}
-    (temp / STATE).write_text(json.dumps(payload), encoding="utf-8")
-    _fsync_files(temp)
-    _promote(model_dir, temp)
+    tensors = {k: v.detach().contiguous().cpu() for k, v in weights.items()}
+    optimizer_tensors, optimizer_meta = ({}, None) if optimizer is None \
+        else flatten_optimizer_state(optimizer)
+    try:
+        shutil.rmtree(temp, ignore_errors=True)
+        temp.mkdir(parents=True)
+        save_file(tensors, temp / WEIGHTS)
+        if optimizer is not None:
+            save_file(optimizer_tensors, temp / OPTIMIZER)
+        payload = {"iteration": state.iteration, "loss_history": state.loss_history,
+                   "trainer": state.trainer, "extra": state.extra, "optimizer": optimizer_meta}
+        (temp / STATE).write_text(json.dumps(payload), encoding="utf-8")
+        _fsync_files(temp)
+        _promote(model_dir, temp)
+    except OSError as error:
+        shutil.rmtree(temp, ignore_errors=True)
+        needed = _tensor_bytes(tensors) + _tensor_bytes(optimizer_tensors)
+        raise SaveError(_save_failure(model_dir, error, needed)) from error
     return model_dir / LATEST
+
+
+def _tensor_bytes(tensors: dict[str, torch.Tensor]) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors.values())
+
+
+def _save_failure(model_dir: Path, error: OSError, needed_bytes: int) -> str:
+    try:
+        free = f"{shutil.disk_usage(model_dir).free / 2**20:.1f} MiB free"
+    except OSError:
+        free = "free space unknown"
+    reason = error.strerror or str(error)
+    return (f"could not save the checkpoint in {model_dir}: {reason}; a checkpoint needs about "
+            f"{needed_bytes / 2**20:.1f} MiB ({free}); the previous checkpoint is kept")
 
 
 def _promote(model_dir: Path, temp: Path) -> None:
@@ -111,7 +138,12 @@ def snapshot(model_dir: str | Path, iteration: int) -> Path:
     source = Path(model_dir) / LATEST
     target = Path(model_dir) / "snapshots" / f"{iteration:08d}"
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(source, target)
+    try:
+        shutil.copytree(source, target)
+    except OSError as error:
+        shutil.rmtree(target, ignore_errors=True)
+        needed = sum(path.stat().st_size for path in source.iterdir())
+        raise SaveError(_save_failure(target.parent, error, needed)) from error
     return target
 
 

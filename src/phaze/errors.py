@@ -19,3 +19,7 @@ class ModelDirError(PhazeError):
 
 class WeightsError(PhazeError):
     """Pretrained or transferred weights cannot be found or do not fit."""
+
+
+class SaveError(PhazeError, OSError):
+    """A checkpoint or model file could not be written (disk full, permission denied)."""

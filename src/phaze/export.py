@@ -21,7 +21,7 @@ from phaze.sides import target_side
 
 logger = logging.getLogger(__name__)
 
-FORMATS = ("onnx",)
+FORMATS = ("onnx", "dfm")   # dfm: DeepFaceLive, see formats/dfm.py
 EXPORTERS = ("auto", "dynamo", "torchscript")
 INPUT_NAME = "face"
 OUTPUT_NAMES = ("swapped", "mask")
@@ -233,7 +233,24 @@ def export_model_dir(model_dir: str | Path, output: str | Path, direction: str =
     if verify:
         _import_checkers()  # fail before the slow part, not after it
     model, _ = load_model_dir(model_dir, "cpu")
+    if file_format == "dfm":
+        return _export_dfm(model, output, direction, verify)
     report = export_onnx(model, output, direction, exporter, opset)
     if verify:
         report.max_abs_diff = verify_onnx(report.path, model, direction)
+    return report
+
+
+def _export_dfm(model: PhazeA, output: str | Path, direction: str,
+                verify: bool) -> ExportReport:
+    from phaze.formats.dfm import DFM_OPSET, DFM_OUTPUTS, export_dfm, verify_dfm
+
+    path = export_dfm(model, output, direction)
+    report = ExportReport(path, direction, "torchscript", DFM_OPSET, model.input_size,
+                          model.input_size, DFM_OUTPUTS)
+    if verify:
+        report.max_abs_diff = verify_dfm(path, model, direction)
+        if report.max_abs_diff > DEFAULT_ATOL:
+            raise ConfigError(f"the exported graph '{path}' differs from PyTorch by "
+                              f"{report.max_abs_diff:.2e} (allowed {DEFAULT_ATOL:.0e})")
     return report

@@ -112,3 +112,32 @@ def test_preview_batch_is_the_same_every_call():
     faceset = synthetic_faceset("a", 9, 48)
     first, again = preview_batch(faceset, 3, 32, 48), preview_batch(faceset, 3, 32, 48)
     assert torch.equal(first.inputs, again.inputs) and torch.equal(first.targets, again.targets)
+
+
+def test_a_stream_started_at_batch_k_continues_the_uninterrupted_stream():
+    from phaze.data.loader import StreamPosition
+
+    uninterrupted = _take(5)
+    resumed = _take(2, position=StreamPosition(start=3))
+    _assert_same(uninterrupted[3:], resumed)
+
+
+def test_rank_shares_of_a_batch_are_the_rows_of_the_single_process_batch():
+    from phaze.data.loader import StreamPosition
+
+    whole = _take(3, batch_size=4, position=StreamPosition(start=1))
+    shares = [_take(3, batch_size=4, position=StreamPosition(start=1, rank=rank, world_size=2))
+              for rank in (0, 1)]
+    for index, batch in enumerate(whole):
+        for side in ("a", "b"):
+            assert shares[0][index][side].inputs.shape[0] == 2
+            joined = torch.cat([shares[rank][index][side].inputs for rank in (0, 1)])
+            torch.testing.assert_close(joined, batch[side].inputs, rtol=0, atol=0)
+
+
+def test_shares_and_workers_combine(tmp_path):
+    from phaze.data.loader import StreamPosition
+
+    single = _take(3, batch_size=4, position=StreamPosition(rank=1, world_size=2))
+    workers = _take(3, batch_size=4, workers=2, position=StreamPosition(rank=1, world_size=2))
+    _assert_same(single, workers)

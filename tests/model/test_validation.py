@@ -52,10 +52,6 @@ def test_output_size_multiple_of_16():
     assert "multiple of 16" in rejected(output_size=72)
 
 
-def test_too_many_upscales_in_fc():
-    assert "dec_upscales_in_fc" in rejected(dec_upscales_in_fc=6)
-
-
 def test_learn_mask_with_fc_upscales_and_gblock():
     message = rejected(learn_mask=True, dec_upscales_in_fc=1)
     assert "learn_mask" in message and "enable_gblock" in message

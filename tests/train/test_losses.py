@@ -328,3 +328,16 @@ def test_bad_loss_lists_are_config_errors(text, message):
 def test_bad_mask_loss_function_is_a_config_error():
     with pytest.raises(ConfigError, match="mask_loss_function 'ssim'.*allowed: mse, mae"):
         LossConfig(mask_loss_function="ssim")
+
+
+def test_loss_weights_move_the_map_losses_emphasis_to_the_weighted_pixels():
+    from phaze.data.batch import SideBatch
+
+    generator = torch.Generator().manual_seed(3)
+    prediction, target = (torch.rand(2, 3, 16, 16, generator=generator) for _ in range(2))
+    weights = torch.zeros(2, 1, 16, 16)
+    weights[..., :8] = 3.0   # only the left half counts; the scale is normalised away
+    loss = FaceLoss(LossConfig(functions=(LossSpec("mse"), LossSpec("ms_ssim", 0.0))))
+    weighted = loss.of_batch(prediction, SideBatch(target, target, None, weights))
+    left_only = loss(prediction[..., :8], target[..., :8])
+    torch.testing.assert_close(weighted.total, left_only.total)

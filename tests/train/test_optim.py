@@ -182,12 +182,12 @@ def test_lion_moves_each_element_by_the_learning_rate():
 # --- configuration errors -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"name": "sgd"}, "'name' is 'sgd'; allowed: adam, adamw, adabelief, lion"),
+    ({"name": "sgd"}, "optimizer 'sgd' is unknown; allowed: adam, adamw, adabelief, lion"),
     ({"learning_rate": 0.5}, "'learning_rate' is 0.5; allowed: 1e-06 to 0.1"),
     ({"epsilon_exponent": 3}, "'epsilon_exponent' is 3"),
     ({"beta_1": 1.0}, "'beta_1' is 1.0; allowed: 0 <= value < 1"),
     ({"weight_decay": -0.1}, "'weight_decay' is -0.1"),
-    ({"clipping": "clip"}, "'clipping' is 'clip'; allowed: none, global_norm"),
+    ({"clipping": "clip"}, "clipping method 'clip' is unknown.*allowed: none, global_norm"),
     ({"clipping": "autoclip", "clipping_value": 11.0}, "'clipping_value' is 11.0"),
     ({"clipping_value": 0.0}, "'clipping_value' is 0"),
     ({"autoclip_history": 0}, "'autoclip_history' is 0"),

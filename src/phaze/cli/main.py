@@ -9,7 +9,8 @@ import sys
 from phaze.errors import PhazeError
 
 # Each module defines `register(subparsers)`; its parser sets `func(args) -> int | None`.
-COMMAND_MODULES = ("design", "train", "swap", "export")
+COMMAND_MODULES = ("design", "extract", "train", "swap", "convert", "export",
+                   "import_faceswap", "score", "ui")
 
 
 def build_parser() -> argparse.ArgumentParser:

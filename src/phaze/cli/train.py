@@ -26,7 +26,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_design_arguments(parser)
     _trainer_arguments(parser)
     _weights_arguments(parser)
+    _framing_arguments(parser)
     parser.set_defaults(func=run)
+
+
+def _framing_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "framing (saved with the model in framing.json; a resume cannot change it)")
+    group.add_argument("--centering", metavar="face|head|legacy",
+                       help="how training faces are centred (new models: face)")
+    group.add_argument("--coverage", type=float, metavar="PERCENT",
+                       help="share of the face the model sees, 62.5-100 %% (new models: 100)")
+    group.add_argument("--vertical-offset", type=float, metavar="PERCENT",
+                       help="move the crop up (+) or down (-), -25 to 25 %% (new models: 0)")
+
+
+def _framing(args: argparse.Namespace):
+    """The saved framing of a resumed model, or the new one asked for (written to the folder)."""
+    from phaze.checkpoint import load_checkpoint
+    from phaze.model_framing import ModelFraming, framing_for_training, read_model_framing
+
+    asked = {"centering": args.centering,
+             "coverage": None if args.coverage is None else args.coverage / 100.0,
+             "vertical_offset": None if args.vertical_offset is None
+             else args.vertical_offset / 100.0}
+    asked = {name: value for name, value in asked.items() if value is not None}
+    resuming = is_model_dir(args.model_dir) and load_checkpoint(args.model_dir,
+                                                                with_optimizer=False) is not None
+    base = read_model_framing(args.model_dir) if resuming else ModelFraming()
+    requested = dataclasses.replace(base, **asked) if asked or not resuming else None
+    return framing_for_training(args.model_dir, requested, resuming)
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,6 +110,11 @@ def run(args: argparse.Namespace) -> int:
 
     options, trainer = _requested_options(args), trainer_from_args(args)
     faces_a, faces_b = _face_folders(args)  # after the checks: --demo may draw faces
+    framing = _framing(args)
+    # Faces are cropped at the model's coverage. TODO(issue 10): sub-crop stored head-centred
+    # faces at the model's centering and offset once phaze.faces lands; today's crop is central.
+    trainer = trainer.replace(augment=dataclasses.replace(trainer.augment,
+                                                          coverage=framing.coverage * 100.0))
     result = train(faces_a, faces_b, args.model_dir, options, trainer,
                    load_weights=args.load_weights, load_layers=_names(args.load_layers),
                    freeze_layers=_freeze_names(args.freeze_layers))

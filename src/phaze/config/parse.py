@@ -35,7 +35,8 @@ def _bad(name: str, value: Any, meta: Mapping[str, Any]) -> ConfigError:
     return ConfigError(f"option '{name}' = {value!r} is invalid: expected {describe_allowed(meta)}")
 
 
-def _coerce_number(name: str, value: Any, meta: Mapping[str, Any]) -> int | float:
+def _coerce_number(name: str, value: Any, meta: Mapping[str, Any],
+                   enforce_range: bool = True) -> int | float:
     kind = meta["kind"]
     if isinstance(value, bool):
         raise _bad(name, value, meta)
@@ -52,7 +53,7 @@ def _coerce_number(name: str, value: Any, meta: Mapping[str, Any]) -> int | floa
     else:
         number = float(number)
     low, high = meta["range"]
-    if not low <= number <= high:
+    if enforce_range and not low <= number <= high:
         raise _bad(name, value, meta)
     return number
 
@@ -77,14 +78,18 @@ def _coerce_names(name: str, value: Any, meta: Mapping[str, Any]) -> tuple[str, 
     return tuple(dict.fromkeys(items))
 
 
-def coerce_option(name: str, value: Any) -> Any:
-    """Return `value` converted to option `name`'s type, or raise a ConfigError naming both."""
+def coerce_option(name: str, value: Any, enforce_range: bool = True) -> Any:
+    """Return `value` converted to option `name`'s type, or raise a ConfigError naming both.
+
+    `enforce_range=False` accepts numbers outside the slider ranges, as faceswap's own option
+    setter does (used when importing a faceswap model, whose values may lie outside them).
+    """
     if name not in OPTION_FIELDS:
         raise unknown_option_error(name)
     meta = OPTION_FIELDS[name].metadata
     kind = meta["kind"]
     if kind in (int, float):
-        return _coerce_number(name, value, meta)
+        return _coerce_number(name, value, meta, enforce_range)
     if kind is bool:
         return _coerce_bool(name, value, meta)
     if kind is tuple:
@@ -97,10 +102,11 @@ def coerce_option(name: str, value: Any) -> Any:
     return value
 
 
-def options_from_mapping(values: Mapping[str, Any],
-                         base: PhazeAOptions | None = None) -> PhazeAOptions:
+def options_from_mapping(values: Mapping[str, Any], base: PhazeAOptions | None = None,
+                         enforce_range: bool = True) -> PhazeAOptions:
     """Apply `values` (already parsed TOML or --set pairs) on top of `base` (the defaults)."""
-    changes = {name: coerce_option(name, value) for name, value in values.items()}
+    changes = {name: coerce_option(name, value, enforce_range)
+               for name, value in values.items()}
     return (base or PhazeAOptions()).replace(**changes)
 
 

@@ -9,28 +9,8 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from phaze.data.augment import AugmentConfig, augment_pair, prepare_plain
+from phaze.data.batch import PairBatch, SideBatch
 from phaze.data.faceset import FaceSet
-
-
-@dataclass
-class SideBatch:
-    """One side's batch: float32 in [0, 1], channels in RGB order."""
-
-    inputs: torch.Tensor  # (N, 3, S, S) warped encoder inputs
-    targets: torch.Tensor  # (N, 3, R, R) unwarped targets at the output size
-    masks: torch.Tensor | None  # (N, 1, R, R) face masks, or None when the side has none
-
-    def pin_memory(self) -> SideBatch:
-        """Called by DataLoader(pin_memory=True) so host-to-GPU copies can be asynchronous."""
-        return SideBatch(self.inputs.pin_memory(), self.targets.pin_memory(),
-                         None if self.masks is None else self.masks.pin_memory())
-
-    def to(self, device: torch.device | str, non_blocking: bool = False) -> SideBatch:
-        def move(tensor: torch.Tensor) -> torch.Tensor:
-            return tensor.to(device, non_blocking=non_blocking)
-
-        return SideBatch(move(self.inputs), move(self.targets),
-                         None if self.masks is None else move(self.masks))
 
 
 class _EpochOrder:
@@ -52,28 +32,52 @@ class _EpochOrder:
         return int(self._order[offset])
 
 
+@dataclass(frozen=True)
+class StreamPosition:
+    """Where a process reads the batch stream: from batch `start`, its `rank`'s share of each.
+
+    Batch k is the same for every (rank, world size) split: rank r of W gets examples
+    [r·B/W, (r+1)·B/W) of global batch k (B = the global batch size), so W processes together
+    see exactly the batches one process would, and a resume at iteration k continues the stream
+    at batch k instead of starting it again.
+    """
+
+    start: int = 0
+    rank: int = 0
+    world_size: int = 1
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or not 0 <= self.rank < self.world_size:
+            raise ValueError(f"bad stream position {self}")
+
+
 class _PairBatches(IterableDataset):
     """Yields {"a": SideBatch, "b": SideBatch} forever.
 
     Batch k is fully determined by (seed, k): its faces come from position k·batch of the side's
-    epoch stream and its augmentation from an RNG seeded with (seed, side, k). Worker w of W makes
-    batches w, w + W, ...; DataLoader hands them out round-robin, so the sequence is the same for
+    epoch stream and each example's augmentation from an RNG seeded with (seed, side, k, example),
+    so a rank can make its rows of batch k alone. Worker w of W makes batches start + w,
+    start + w + W, ...; DataLoader hands them out round-robin, so the sequence is the same for
     any number of workers.
     """
 
     def __init__(self, facesets: dict[str, FaceSet], input_size: int, output_size: int,
-                 batch_size: int, augment: AugmentConfig, seed: int) -> None:
+                 batch_size: int, augment: AugmentConfig, seed: int,
+                 position: StreamPosition) -> None:
         super().__init__()
+        if batch_size % position.world_size:
+            raise ValueError(f"batch size {batch_size} does not split over "
+                             f"{position.world_size} processes")
         self.facesets, self.batch_size = facesets, batch_size
-        self.augment, self.seed = augment, seed
+        self.augment, self.seed, self.position = augment, seed, position
         self.input_size, self.output_size = input_size, output_size
 
-    def __iter__(self) -> Iterator[dict[str, SideBatch]]:
+    def __iter__(self) -> Iterator[PairBatch]:
         worker = get_worker_info()
         first, step = (0, 1) if worker is None else (worker.id, worker.num_workers)
         orders = {side: _EpochOrder(len(faces), self.seed, code)
                   for code, (side, faces) in enumerate(self.facesets.items())}
-        batch_index = first
+        batch_index = self.position.start + first
         while True:
             yield {side: self._side_batch(side, orders[side], code, batch_index)
                    for code, side in enumerate(self.facesets)}
@@ -81,12 +85,16 @@ class _PairBatches(IterableDataset):
 
     def _side_batch(self, side: str, order: _EpochOrder, side_code: int,
                     batch_index: int) -> SideBatch:
-        start = batch_index * self.batch_size
-        indices = order.take(start, start + self.batch_size)
-        rng = np.random.default_rng([self.seed, side_code, batch_index, 1])
+        share = self.batch_size // self.position.world_size
+        first = self.position.rank * share
+        start = batch_index * self.batch_size + first
+        indices = order.take(start, start + share)
         faceset = self.facesets[side]
         examples = [augment_pair(faceset.face(i), faceset.mask(i), self.input_size,
-                                 self.output_size, self.augment, rng) for i in indices]
+                                 self.output_size, self.augment,
+                                 np.random.default_rng([self.seed, side_code, batch_index, 1,
+                                                        first + row]))
+                    for row, i in enumerate(indices)]
         return _stack(examples)
 
 
@@ -99,12 +107,17 @@ def _stack(examples: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]) -> 
 
 def make_training_batches(faceset_a: FaceSet, faceset_b: FaceSet, input_size: int,
                           output_size: int, batch_size: int, augment: AugmentConfig,
-                          workers: int = 2, seed: int = 0) -> Iterator[dict[str, SideBatch]]:
-    """Endless {"a": SideBatch, "b": SideBatch}; each face once per epoch per side; seeded."""
+                          workers: int = 2, seed: int = 0,
+                          position: StreamPosition | None = None) -> Iterator[PairBatch]:
+    """Endless {"a": SideBatch, "b": SideBatch}; each face once per epoch per side; seeded.
+
+    `batch_size` is the global batch; with a `position` of rank r of W each batch holds this
+    rank's B/W rows, and the stream begins at batch `position.start`.
+    """
     # No worker_init_fn calling cv2.setNumThreads: in a forked worker it deadlocks on the parent's
     # thread-pool state, and OpenCV already runs single-threaded in a forked child.
     dataset = _PairBatches({"a": faceset_a, "b": faceset_b}, input_size, output_size,
-                           batch_size, augment, seed)
+                           batch_size, augment, seed, position or StreamPosition())
     loader = DataLoader(
         dataset, batch_size=None, num_workers=workers,
         pin_memory=torch.cuda.is_available(),

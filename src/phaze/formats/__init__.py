@@ -1,1 +1,1 @@
-"""File formats around faces: faceswap PNG metadata, Phaze JSON alignments. No pickle."""
+"""File formats of other tools and of face sets: read safely, never by running their contents."""

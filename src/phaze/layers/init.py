@@ -62,8 +62,8 @@ def conv_aware_(weight: torch.Tensor) -> None:
 def icnr_(weight: torch.Tensor, base_init, scale: int = 2) -> None:
     """Initialise one sub-kernel and repeat it so every sub-pixel position starts identical.
 
-    PyTorch's PixelShuffle reads channel c·4 + position, so each kernel is repeated
-    consecutively (repeat_interleave), not tiled as TensorFlow's depth-to-space would need.
+    Phaze's sub-pixel upscale is TensorFlow's depth-to-space (channel position·F + c, see
+    layers/upscale.py), so the sub-kernel block is tiled, once per sub-pixel position.
     """
     groups = scale * scale
     out_ch = weight.shape[0]
@@ -72,7 +72,7 @@ def icnr_(weight: torch.Tensor, base_init, scale: int = 2) -> None:
     sub = torch.empty(out_ch // groups, *weight.shape[1:], dtype=weight.dtype)
     base_init(sub)
     with torch.no_grad():
-        weight.copy_(sub.repeat_interleave(groups, dim=0))
+        weight.copy_(sub.repeat(groups, *([1] * (sub.dim() - 1))))
 
 
 def init_faceswap_conv(conv: nn.Conv2d, init: ConvInit, upscale: bool = False) -> None:

@@ -13,14 +13,36 @@ def bilinear(x: torch.Tensor, factor: int) -> torch.Tensor:
     return F.interpolate(x, scale_factor=factor, mode="bilinear", align_corners=False)
 
 
+def depth_to_space(x: torch.Tensor, scale: int = 2) -> torch.Tensor:
+    """TensorFlow's depth-to-space, as faceswap's PixelShuffler computes it.
+
+    Input channel (i·scale + j)·F + c goes to pixel (scale·h + i, scale·w + j), channel c: the
+    sub-pixel position is the major index. torch's PixelShuffle uses c·scale² + position instead.
+    """
+    n, channels, height, width = x.shape
+    filters = channels // (scale * scale)
+    x = x.reshape(n, scale, scale, filters, height, width)
+    x = x.permute(0, 3, 4, 1, 5, 2)
+    return x.reshape(n, filters, height * scale, width * scale)
+
+
+class DepthToSpace(nn.Module):
+    def __init__(self, scale: int = 2) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return depth_to_space(x, self.scale)
+
+
 class Subpixel(nn.Module):
-    """ConvBlock(4F, k3, LReLU 0.1) → pixel shuffle ×2."""
+    """ConvBlock(4F, k3, LReLU 0.1) → depth-to-space ×2 (TensorFlow channel order)."""
 
     def __init__(self, in_channels: int, filters: int, init: ConvInit, reflect: bool) -> None:
         super().__init__()
         self.conv = ConvBlock(in_channels, filters * 4, 3, slope=0.1, init=init,
                               reflect=reflect, upscale=True)
-        self.shuffle = nn.PixelShuffle(2)
+        self.shuffle = DepthToSpace(2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.shuffle(self.conv(x))

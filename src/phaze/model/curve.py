@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 SLOPE_MODES = ("full", "cap_max", "cap_min")
 
 
@@ -17,10 +19,17 @@ def _curve_point(x: float, slope: float) -> float:
 
 
 def _full_curve(start: int, end: int, steps: int, slope: float) -> list[int]:
+    """faceswap's float64 arithmetic in faceswap's order, floored with no rounding first.
+
+    The order matters: a point a hair below a multiple of 8 (455.999…) drops to the multiple
+    below, and faceswap's widths (so its parameter counts) include those drops (spec §5.2).
+    """
     if steps == 1:
         return [floor8(start)]
-    points = [i / (steps - 1) for i in range(steps)]
-    return [floor8(start + _curve_point(x, slope) * (end - start)) for x in points]
+    points = np.linspace(0.0, 1.0, steps)
+    values = ((points - points * slope) / (slope - 2 * slope * np.abs(points) + 1)
+              * (end - start) + start)
+    return [8 * math.floor(value / 8) for value in values.tolist()]
 
 
 def _capped_curve(start: int, end: int, steps: int, slope: float, mode: str) -> list[int]:

@@ -158,9 +158,6 @@ def _check_decoder(opts: PhazeAOptions, fc: FCGeometry, dec: DecoderGeometry) ->
             f"fc_dimensions × 2^fc_upsamples divides the output size evenly, or change "
             f"fc_max_filters / fc_upsample_filters")
     upscales = len(dec.filters)
-    if opts.dec_upscales_in_fc > upscales:
-        raise ConfigError(f"option 'dec_upscales_in_fc' = {opts.dec_upscales_in_fc} is invalid: "
-                          f"this design has only {upscales} upscales")
     if upscales == 0:
         raise ConfigError(f"the FC output is already {size}px, the output size: lower "
                           "fc_dimensions or fc_upsamples so the decoder has something to do")

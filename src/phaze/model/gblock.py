@@ -46,9 +46,11 @@ class StyleRecursion(nn.Module):
     def forward(self, y: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         beta = self.beta(style)[:, :, None, None]      # (N, C, 1, 1)
         gamma = self.gamma(style)[:, :, None, None]
-        noise = self.noise_conv(self.noise(y))         # uses y before the conv below
-        if self.conv is not None:
-            y = self.conv(y)
+        # The 1×1 'noise' projection reads y from before the conv. The conv is called first
+        # because faceswap's graph lists it first (which fixes the weight order on import).
+        conv_y = self.conv(y) if self.conv is not None else y
+        noise = self.noise_conv(self.noise(y))
+        y = conv_y
         return self.act(self.adain(y, beta, gamma) + noise)
 
 

@@ -63,7 +63,7 @@ class DecoderGeometry:
     start_size: int            # H: spatial size entering the run
     reshape_size: int          # T = dim_fit(R, H): size after the output-size reshape
     filters: tuple[int, ...]   # L
-    fc_stages: int             # k = dec_upscales_in_fc
+    fc_stages: int             # min(dec_upscales_in_fc, upscales): stages run in the FC
 
     @property
     def fc_filters(self) -> tuple[int, ...]:
@@ -79,7 +79,10 @@ def decoder_geometry(opts: PhazeAOptions, start_size: int) -> DecoderGeometry:
     upscales = round(math.log2(opts.output_size / reshape))
     filters = filter_curve(opts.dec_max_filters, opts.dec_min_filters, upscales,
                            opts.dec_filter_slope, opts.dec_slope_mode)
-    return DecoderGeometry(start_size, reshape, tuple(filters), opts.dec_upscales_in_fc)
+    # faceswap slices the list at k, so k above the number of upscales moves all of them into
+    # the FC models and leaves the decoders only their output convolutions.
+    fc_stages = min(opts.dec_upscales_in_fc, len(filters))
+    return DecoderGeometry(start_size, reshape, tuple(filters), fc_stages)
 
 
 def reshaped_channels(size: int, channels: int, target: int) -> float:

@@ -146,6 +146,15 @@ def format_summary(summary: ModelSummary, title: str = "Phaze-A design") -> str:
     lines += ["", f"encoder: {details['encoder']}",
               f"FC dense widths: {details['fc_dense_widths'] or 'none (direct reshape)'}",
               f"decoder filter list: {details['decoder_filters']}"
-              + (f" (first {details['upscales_in_fc']} in the FC models)"
-                 if details["upscales_in_fc"] else "")]
+              + _fc_upscales_note(details)]
     return "\n".join(lines)
+
+
+def _fc_upscales_note(details: dict) -> str:
+    in_fc, total = details["upscales_in_fc"], len(details["decoder_filters"])
+    if not in_fc:
+        return ""
+    if in_fc == total:
+        return (f" (all {total} in the FC models; the decoders keep only their output "
+                "convolutions)")
+    return f" (first {in_fc} in the FC models)"

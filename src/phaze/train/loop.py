@@ -19,7 +19,8 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from phaze.checkpoint import TrainingState, snapshot
 from phaze.config.options import PhazeAOptions
 from phaze.data.faceset import FaceSet, load_faceset
-from phaze.data.loader import SideBatch, make_training_batches, preview_batch
+from phaze.data.batch import PairBatch, SideBatch
+from phaze.data.loader import StreamPosition, make_training_batches, preview_batch
 from phaze.errors import DataError
 from phaze.io.devices import resolve_device
 from phaze.model.design import plan_design
@@ -207,13 +208,14 @@ class _RunState:
         self.batches = self._batches()
         self._timer_start, self._timed_steps = time.perf_counter(), 0
 
-    def _batches(self) -> Iterator[dict[str, SideBatch]]:
+    def _batches(self) -> Iterator[PairBatch]:
         t = self.t
-        # Offset by the iteration so a resumed run does not replay the same batches.
+        # A resumed run continues the same stream at batch `iteration` (batch k = iteration k).
         return make_training_batches(t.facesets["a"], t.facesets["b"], t.model.input_size,
                                      t.model.output_size, self.config.batch_size,
                                      self.config.augment, self.config.workers,
-                                     seed=self.config.seed + t.iteration)
+                                     seed=self.config.seed,
+                                     position=StreamPosition(start=t.iteration))
 
     def close_batches(self) -> None:
         self.batches = None  # drops the DataLoader iterator, which stops its workers

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from phaze.data.batch import SideBatch
 from phaze.errors import ConfigError
+from phaze.registry import Registry
 
 SSIM_WINDOW_PX = 11
 SSIM_SIGMA = 1.5
@@ -228,15 +229,15 @@ class LossFunction:
     evaluate: LossFn
 
 
-LOSS_FUNCTIONS: Mapping[str, LossFunction] = MappingProxyType({
-    "mae": LossFunction("map", mae_map),
-    "mse": LossFunction("map", mse_map),
-    "logcosh": LossFunction("map", logcosh_map),
-    "ssim": LossFunction("map", ssim_map),
-    "ms_ssim": LossFunction("image", ms_ssim_loss),
-    "gmsd": LossFunction("image", gmsd_loss),
-    "pixel_gradient_diff": LossFunction("map", pixel_gradient_diff_map),
-})
+# A new loss is one line here (or `LOSS_FUNCTIONS.add(...)` from anywhere before configs use it).
+LOSS_FUNCTIONS: Registry[LossFunction] = Registry("loss function")
+LOSS_FUNCTIONS.add("mae", LossFunction("map", mae_map))
+LOSS_FUNCTIONS.add("mse", LossFunction("map", mse_map))
+LOSS_FUNCTIONS.add("logcosh", LossFunction("map", logcosh_map))
+LOSS_FUNCTIONS.add("ssim", LossFunction("map", ssim_map))
+LOSS_FUNCTIONS.add("ms_ssim", LossFunction("image", ms_ssim_loss))
+LOSS_FUNCTIONS.add("gmsd", LossFunction("image", gmsd_loss))
+LOSS_FUNCTIONS.add("pixel_gradient_diff", LossFunction("map", pixel_gradient_diff_map))
 
 
 @dataclass(frozen=True)
@@ -247,9 +248,7 @@ class LossSpec:
     weight: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.name not in LOSS_FUNCTIONS:
-            raise ConfigError(f"loss function {self.name!r} is unknown; allowed: "
-                              f"{', '.join(LOSS_FUNCTIONS)}")
+        LOSS_FUNCTIONS.check(self.name)
         weight = self.weight
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) \
                 or not math.isfinite(weight) or weight < 0:
@@ -344,15 +343,31 @@ class FaceLoss(nn.Module):
         # Weight 0 means "off": not evaluated at all, and absent from `parts`.
         self.active = tuple(spec for spec in self.config.functions if spec.weight > 0)
 
+    def of_batch(self, prediction: Tensor, batch: SideBatch,
+                 predicted_mask: Tensor | None = None) -> LossParts:
+        """The loss of `prediction` against one side's batch (targets, masks, loss weights)."""
+        return self(prediction, batch.targets, batch.masks, predicted_mask, batch.loss_weights)
+
     def forward(self, prediction: Tensor, target: Tensor, mask: Tensor | None = None,
-                predicted_mask: Tensor | None = None) -> LossParts:
-        _check_shapes(prediction, target, mask, predicted_mask)
+                predicted_mask: Tensor | None = None,
+                loss_weights: Tensor | None = None) -> LossParts:
+        """`loss_weights` (N, 1, H, W) multiplies the mask weighting of the map losses.
+
+        Map losses stay normalised by the mean weight, so raising the eyes' weight moves the
+        emphasis without changing the loss scale; image losses see only the mask.
+        """
+        _check_shapes(prediction, target, mask, predicted_mask, loss_weights)
         with torch.autocast(prediction.device.type, enabled=False):
             prediction, target = prediction.float(), target.float()
-            weighting = mask.float() if mask is not None and self.config.penalized_mask_loss \
+            image_mask = mask.float() if mask is not None and self.config.penalized_mask_loss \
                 else None
+            map_weights = image_mask
+            if loss_weights is not None:
+                map_weights = loss_weights.float() if map_weights is None \
+                    else map_weights * loss_weights.float()
             parts = {spec.name: _evaluate(LOSS_FUNCTIONS[spec.name], prediction, target,
-                                          weighting) for spec in self.active}
+                                          map_weights if LOSS_FUNCTIONS[spec.name].kind == "map"
+                                          else image_mask) for spec in self.active}
             total = sum(spec.weight * parts[spec.name] for spec in self.active)
             if self.config.learn_mask and predicted_mask is not None and mask is not None:
                 parts["mask"] = self._mask_loss(predicted_mask.float(), mask.float())
@@ -379,12 +394,13 @@ def _evaluate(function: LossFunction, prediction: Tensor, target: Tensor,
 
 
 def _check_shapes(prediction: Tensor, target: Tensor, mask: Tensor | None,
-                  predicted_mask: Tensor | None) -> None:
+                  predicted_mask: Tensor | None, loss_weights: Tensor | None = None) -> None:
     """Fail early, naming the shapes, instead of broadcasting into a wrong loss."""
     if prediction.ndim != 4 or prediction.shape != target.shape:
         raise ValueError(f"prediction {tuple(prediction.shape)} and target "
                          f"{tuple(target.shape)} must be equal (N, C, H, W) shapes")
     expected = (prediction.shape[0], 1, *prediction.shape[2:])
-    for label, tensor in (("mask", mask), ("predicted_mask", predicted_mask)):
+    for label, tensor in (("mask", mask), ("predicted_mask", predicted_mask),
+                          ("loss_weights", loss_weights)):
         if tensor is not None and tuple(tensor.shape) != expected:
             raise ValueError(f"{label} has shape {tuple(tensor.shape)}; expected {expected}")

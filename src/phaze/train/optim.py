@@ -12,9 +12,14 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
 
 from phaze.errors import ConfigError
+from phaze.registry import Registry
 
-OPTIMIZER_NAMES = ("adam", "adamw", "adabelief", "lion")
-CLIPPING_MODES = ("none", "global_norm", "norm", "value", "autoclip")
+# name → factory(param_groups, config) → Optimizer; filled below, next to the optimisers.
+OPTIMIZERS: Registry[Callable[[list[dict[str, Any]], OptimizerConfig], Optimizer]] = \
+    Registry("optimizer")
+# name → clip(clipper, params, grads, total_norm), in place; filled in the clipping section.
+CLIPPING_METHODS: Registry[Callable[[GradientClipper, list[Tensor], list[Tensor], Tensor], None]] \
+    = Registry("clipping method")
 LEARNING_RATE_RANGE = (1e-6, 1e-1)
 EPSILON_EXPONENT_RANGE = (-20, 0)
 # Added to norms before dividing, as torch's own clipping does.
@@ -47,8 +52,8 @@ class OptimizerConfig:
     fused: bool | None = None  # adam/adamw kernels: None = fused where torch has them
 
     def __post_init__(self) -> None:
-        _check_choice("name", self.name, OPTIMIZER_NAMES)
-        _check_choice("clipping", self.clipping, CLIPPING_MODES)
+        OPTIMIZERS.check(self.name)
+        CLIPPING_METHODS.check(self.clipping)
         _check_number("learning_rate", self.learning_rate, *LEARNING_RATE_RANGE)
         _check_integer("epsilon_exponent", self.epsilon_exponent, *EPSILON_EXPONENT_RANGE)
         _check_beta("beta_1", self.beta_1)
@@ -76,12 +81,6 @@ class OptimizerConfig:
         _check_number("clipping_value", self.clipping_value, 0.0, high)
         if self.clipping_value == 0.0:
             raise ConfigError("optimizer option 'clipping_value' is 0; allowed: a value > 0")
-
-
-def _check_choice(option: str, value: object, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"optimizer option {option!r} is {value!r}; allowed: "
-                          f"{', '.join(choices)}")
 
 
 def _check_number(option: str, value: object, low: float, high: float) -> None:
@@ -247,15 +246,35 @@ def build_optimizer(params_or_model: nn.Module | Iterable[Tensor],
     optimiser states keep the same layout.
     """
     groups = _param_groups(params_or_model, config.weight_decay)
-    if config.name in ("adam", "adamw"):
-        optimizer_class = torch.optim.Adam if config.name == "adam" else torch.optim.AdamW
-        return optimizer_class(groups, lr=config.learning_rate, betas=config.betas,
-                               eps=config.epsilon, amsgrad=config.amsgrad,
-                               **_torch_kernel(groups, config.fused))
-    if config.name == "adabelief":
-        return AdaBelief(groups, lr=config.learning_rate, betas=config.betas,
-                         eps=config.epsilon, amsgrad=config.amsgrad)
+    return OPTIMIZERS.get_entry(config.name)(groups, config)
+
+
+@OPTIMIZERS.register("adam")
+def _adam(groups: list[dict[str, Any]], config: OptimizerConfig) -> Optimizer:
+    return torch.optim.Adam(groups, lr=config.learning_rate, betas=config.betas,
+                            eps=config.epsilon, amsgrad=config.amsgrad,
+                            **_torch_kernel(groups, config.fused))
+
+
+@OPTIMIZERS.register("adamw")
+def _adamw(groups: list[dict[str, Any]], config: OptimizerConfig) -> Optimizer:
+    return torch.optim.AdamW(groups, lr=config.learning_rate, betas=config.betas,
+                             eps=config.epsilon, amsgrad=config.amsgrad,
+                             **_torch_kernel(groups, config.fused))
+
+
+@OPTIMIZERS.register("adabelief")
+def _adabelief(groups: list[dict[str, Any]], config: OptimizerConfig) -> Optimizer:
+    return AdaBelief(groups, lr=config.learning_rate, betas=config.betas, eps=config.epsilon,
+                     amsgrad=config.amsgrad)
+
+
+@OPTIMIZERS.register("lion")
+def _lion(groups: list[dict[str, Any]], config: OptimizerConfig) -> Optimizer:
     return Lion(groups, lr=config.learning_rate, betas=config.betas)
+
+
+OPTIMIZER_NAMES = OPTIMIZERS.names()
 
 
 def _param_groups(params_or_model: nn.Module | Iterable[Tensor],
@@ -320,14 +339,7 @@ class GradientClipper:
             return torch.tensor(0.0)
         with torch.no_grad():
             total_norm = torch.nn.utils.get_total_norm(grads)
-            if self.mode == "global_norm":
-                _scale_to_norm(grads, total_norm, self.value)
-            elif self.mode == "norm":
-                _clip_each_norm(grads, self.value)
-            elif self.mode == "value":
-                torch.nn.utils.clip_grad_value_(params, self.value)
-            elif self.mode == "autoclip":
-                _scale_to_norm(grads, total_norm, self._autoclip_threshold(total_norm))
+            CLIPPING_METHODS[self.mode](self, params, grads, total_norm)
         return total_norm
 
     def _autoclip_threshold(self, total_norm: Tensor) -> Tensor:
@@ -384,6 +396,39 @@ def _by_device(tensors: list[Tensor]) -> dict[torch.device, list[Tensor]]:
         grouped.setdefault(tensor.device, []).append(tensor)
     return grouped
 
+
+
+@CLIPPING_METHODS.register("none")
+def _clip_none(clipper: GradientClipper, params: list[Tensor], grads: list[Tensor],
+               total_norm: Tensor) -> None:
+    """Only measures the norm."""
+
+
+@CLIPPING_METHODS.register("global_norm")
+def _clip_global_norm(clipper: GradientClipper, params: list[Tensor], grads: list[Tensor],
+                      total_norm: Tensor) -> None:
+    _scale_to_norm(grads, total_norm, clipper.value)
+
+
+@CLIPPING_METHODS.register("norm")
+def _clip_norm(clipper: GradientClipper, params: list[Tensor], grads: list[Tensor],
+               total_norm: Tensor) -> None:
+    _clip_each_norm(grads, clipper.value)
+
+
+@CLIPPING_METHODS.register("value")
+def _clip_value(clipper: GradientClipper, params: list[Tensor], grads: list[Tensor],
+                total_norm: Tensor) -> None:
+    torch.nn.utils.clip_grad_value_(params, clipper.value)
+
+
+@CLIPPING_METHODS.register("autoclip")
+def _clip_auto(clipper: GradientClipper, params: list[Tensor], grads: list[Tensor],
+               total_norm: Tensor) -> None:
+    _scale_to_norm(grads, total_norm, clipper._autoclip_threshold(total_norm))
+
+
+CLIPPING_MODES = CLIPPING_METHODS.names()
 
 # --- warm-up ------------------------------------------------------------------------------------
 

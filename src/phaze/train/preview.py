@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import torch
 
-from phaze.data.loader import SideBatch
+from phaze.data.batch import SideBatch
 from phaze.io.images import encode_image, write_bytes_atomic
 from phaze.io.tensors import tensor_to_uint8
 from phaze.model.freeze import set_frozen_norms_eval

@@ -13,7 +13,7 @@ from torch import nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
 
-from phaze.data.loader import SideBatch
+from phaze.data.batch import PairBatch, SideBatch
 from phaze.sides import SIDES
 from phaze.train.losses import FaceLoss, LossParts
 from phaze.train.optim import GradientClipper
@@ -82,7 +82,7 @@ class TrainStep:
         self._side_forward = (torch.compile(model.side_forward) if parts.speed.compile
                               else model.side_forward)
 
-    def __call__(self, batch: dict[str, SideBatch]) -> bool:
+    def __call__(self, batch: PairBatch) -> bool:
         """Train on `batch`; False when the step was skipped because its loss was not finite."""
         p = self.parts
         p.optimizer.zero_grad(set_to_none=True)
@@ -117,7 +117,7 @@ class TrainStep:
         with self.parts.precision.autocast():
             outputs = self._side_forward(inputs, side)  # [face(, mask)]
         predicted_mask = outputs[1] if len(outputs) > 1 else None
-        return self.parts.loss(outputs[0], batch.targets, batch.masks, predicted_mask)
+        return self.parts.loss.of_batch(outputs[0], batch, predicted_mask)
 
 
 def _device_of(model: nn.Module) -> torch.device:

@@ -1,0 +1,1 @@
+"""Convert: swapped faces back into their frames (masks, colour, compositing, writers)."""

@@ -1,0 +1,137 @@
+"""Convert-time mask processing: blur, threshold, per-side erosion and the box blend (spec §4.2).
+
+Masks are float32 (S, S) in [0, 1] in the aligned face's space. Kernel sizes are given on a
+128 px basis and scaled to the face size, so a mask looks the same at every model size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from phaze.errors import ConfigError
+
+BASIS_PX = 128
+SIDES = ("top", "bottom", "left", "right")
+
+
+@dataclass(frozen=True)
+class MaskOptions:
+    """How the face mask is shaped before compositing.
+
+    erosion_pct shrinks (positive) or grows (negative) the mask on every side by a percentage
+    of the face size; erosion_<side>_pct does so on one side only, on top of erosion_pct.
+    threshold_pct: weights below it become 0, above 100 - it become 1.
+    """
+
+    blur_kernel: int = 3
+    blur_passes: int = 4
+    threshold_pct: float = 4.0
+    erosion_pct: float = 0.0
+    erosion_top_pct: float = 0.0
+    erosion_bottom_pct: float = 0.0
+    erosion_left_pct: float = 0.0
+    erosion_right_pct: float = 0.0
+    box_blend: bool = True
+
+    def __post_init__(self) -> None:
+        if self.blur_kernel < 0 or self.blur_passes < 0:
+            raise ConfigError(f"mask blur kernel {self.blur_kernel} / passes {self.blur_passes}"
+                              " is invalid: expected integers >= 0")
+        if not 0.0 <= self.threshold_pct < 50.0:
+            raise ConfigError(f"mask threshold {self.threshold_pct} % is invalid: "
+                              "expected 0 <= threshold < 50")
+        for name in ("erosion_pct",) + tuple(f"erosion_{s}_pct" for s in SIDES):
+            value = getattr(self, name)
+            if not -100.0 < value < 100.0:
+                raise ConfigError(f"mask {name.replace('_pct', '')} {value} % is invalid: "
+                                  "expected -100 < erosion < 100")
+
+
+def scaled_kernel(kernel: int, size_px: int) -> int:
+    """A kernel given on the 128 px basis at `size_px`, odd and at least 1."""
+    scaled = max(1, int(round(kernel * size_px / BASIS_PX)))
+    return scaled if scaled % 2 else scaled + 1
+
+
+def blur(mask: np.ndarray, kernel: int, passes: int) -> np.ndarray:
+    """Normalised box blur applied `passes` times (kernel on the 128 px basis)."""
+    size = scaled_kernel(kernel, mask.shape[0])
+    if kernel == 0 or passes == 0 or size == 1:
+        return mask
+    out = mask
+    for _ in range(passes):
+        out = cv2.blur(out, (size, size), borderType=cv2.BORDER_CONSTANT)
+    return out
+
+
+def threshold(mask: np.ndarray, threshold_pct: float) -> np.ndarray:
+    """Weights below threshold_pct % become 0 and above 100 − threshold_pct % become 1."""
+    if threshold_pct <= 0:
+        return mask
+    cut = threshold_pct / 100.0
+    out = mask.copy()
+    out[out < cut] = 0.0
+    out[out > 1.0 - cut] = 1.0
+    return out
+
+
+def _shift(mask: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """The mask moved by (dy, dx) pixels, zero where nothing moved in."""
+    out = np.zeros_like(mask)
+    height, width = mask.shape
+    out[max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = \
+        mask[max(-dy, 0):height + min(-dy, 0), max(-dx, 0):width + min(-dx, 0)]
+    return out
+
+
+def erode_side(mask: np.ndarray, side: str, pixels: int) -> np.ndarray:
+    """Move one side's edge inward (pixels > 0) or outward (< 0) by |pixels|.
+
+    Eroding the top edge keeps a pixel only where the pixel `pixels` rows above it is also in
+    the mask, so every vertical run of the mask loses its top rows and nothing else.
+    """
+    if pixels == 0:
+        return mask
+    step = abs(pixels)
+    # Direction from which the edge is pushed, as (dy, dx) of the shifted copy.
+    towards = {"top": (step, 0), "bottom": (-step, 0), "left": (0, step), "right": (0, -step)}
+    dy, dx = towards[side]
+    if pixels > 0:
+        return np.minimum(mask, _shift(mask, dy, dx))
+    return np.maximum(mask, _shift(mask, -dy, -dx))
+
+
+def erode(mask: np.ndarray, options: MaskOptions) -> np.ndarray:
+    size = mask.shape[0]
+    out = mask
+    for side in SIDES:
+        percent = options.erosion_pct + getattr(options, f"erosion_{side}_pct")
+        out = erode_side(out, side, int(round(size * percent / 100.0)))
+    return out
+
+
+def box_blend(size_px: int) -> np.ndarray:
+    """A (S, S) weight: a border of size//32 + 1 px zeroed, then Gaussian-blurred.
+
+    It fades every face out before the crop's edge, so no seam of the square crop can show.
+    The outermost pixel ring is forced back to 0: blurring would otherwise leak into it.
+    """
+    border = size_px // 32 + 1
+    box = np.zeros((size_px, size_px), np.float32)
+    box[border:size_px - border, border:size_px - border] = 1.0
+    kernel = 2 * border + 1
+    box = cv2.GaussianBlur(box, (kernel, kernel), 0, borderType=cv2.BORDER_CONSTANT)
+    box[0, :] = box[-1, :] = box[:, 0] = box[:, -1] = 0.0
+    return box
+
+
+def process_mask(mask: np.ndarray, options: MaskOptions) -> np.ndarray:
+    """Raw mask (S, S) float [0, 1] → the mask used for compositing."""
+    out = erode(mask.astype(np.float32), options)
+    out = blur(out, options.blur_kernel, options.blur_passes)
+    out = threshold(out, options.threshold_pct)
+    if options.box_blend:
+        out = out * box_blend(out.shape[0])
+    return np.clip(out, 0.0, 1.0).astype(np.float32)

@@ -1,0 +1,165 @@
+"""The convert pipeline: frames + alignments + model → frames with the faces swapped.
+
+Streams frame by frame (at most `batch_size` faces' frames are held), batching faces through
+the model. Per face: crop with the model's framing → predict → mask → colour → sharpen →
+inverse warp and composite. Frames without faces are written unchanged.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from phaze.convert.alignments import Alignments
+from phaze.convert.colour import DEFAULT_COLOUR, get_colour_method
+from phaze.convert.composite import crop, paste, scale_matrix
+from phaze.convert.framing import ModelFraming
+from phaze.convert.geometry import LANDMARK_MASKS, FaceGeometry
+from phaze.convert.mask import MaskOptions, process_mask
+from phaze.convert.sharpen import sharpen
+from phaze.convert.writers import FrameWriter
+from phaze.errors import ConfigError, DataError
+
+logger = logging.getLogger(__name__)
+
+# (N, 3, S, S) float [0, 1] → [faces (N, 3, R, R)(, masks (N, 1, R, R))], as Swapper.swap_tensor
+Predict = Callable[[torch.Tensor], list[torch.Tensor]]
+MASK_SOURCES = ("auto", "learned") + LANDMARK_MASKS  # auto: learned if the model has one
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    mask_type: str = "auto"    # auto: the model's learned mask if it has one, else extended
+    mask: MaskOptions = field(default_factory=MaskOptions)
+    colour: str = DEFAULT_COLOUR
+    sharpen: str = "none"
+    sharpen_amount: float = 1.0
+    batch_size: int = 8
+
+    def __post_init__(self) -> None:
+        if self.mask_type not in MASK_SOURCES:
+            raise ConfigError(f"mask type {self.mask_type!r} is invalid: expected one of: "
+                              + ", ".join(MASK_SOURCES))
+        get_colour_method(self.colour)
+        sharpen(np.zeros((1, 1, 3), np.float32), self.sharpen, 0.0)
+        if self.batch_size < 1:
+            raise ConfigError(f"batch size {self.batch_size} is invalid: expected >= 1")
+
+
+@dataclass
+class ConvertReport:
+    frames: int = 0
+    faces: int = 0
+    frames_without_faces: int = 0
+    seconds: float = 0.0
+
+    @property
+    def frames_per_sec(self) -> float:
+        return self.frames / max(self.seconds, 1e-9)
+
+
+@dataclass
+class _Pending:
+    name: str
+    frame: np.ndarray
+    landmarks: list[np.ndarray]
+
+
+class FaceConverter:
+    """Swaps the faces of frames in place, given the model, its framing and the geometry."""
+
+    def __init__(self, predict: Predict, input_px: int, output_px: int, framing: ModelFraming,
+                 geometry: FaceGeometry, options: ConvertOptions, learns_mask: bool) -> None:
+        if options.mask_type == "learned" and not learns_mask:
+            raise ConfigError("mask type 'learned' needs a model trained with a learned mask; "
+                              "this one has none (use extended or components)")
+        self.predict, self.input_px, self.output_px = predict, input_px, output_px
+        self.framing, self.geometry, self.options = framing, geometry, options
+        self.colour = get_colour_method(options.colour)
+        self.mask_type = options.mask_type
+        if self.mask_type == "auto":
+            self.mask_type = "learned" if learns_mask else "extended"
+
+    def convert_batch(self, pending: list[_Pending]) -> None:
+        jobs = [(item, landmarks) for item in pending for landmarks in item.landmarks]
+        if not jobs:
+            return
+        matrices = [self.geometry.crop_matrix(lm, self.input_px, self.framing) for _, lm in jobs]
+        crops = np.stack([crop(item.frame, m, self.input_px)
+                          for (item, _), m in zip(jobs, matrices)])
+        batch = torch.from_numpy(crops).permute(0, 3, 1, 2).float().div_(255.0)  # (N, 3, S, S)
+        outputs = self.predict(batch)
+        faces = outputs[0].permute(0, 2, 3, 1).clamp(0, 1).cpu().numpy()       # (N, R, R, 3)
+        learned = outputs[1][:, 0].clamp(0, 1).cpu().numpy() if len(outputs) > 1 else None
+        for index, ((item, landmarks), matrix) in enumerate(zip(jobs, matrices)):
+            out_matrix = scale_matrix(matrix, self.input_px, self.output_px)
+            if self.mask_type == "learned" and learned is not None:
+                raw_mask = learned[index]
+            else:
+                raw_mask = self.geometry.landmark_mask(landmarks, out_matrix, self.output_px,
+                                                       self.mask_type)
+            mask = process_mask(raw_mask, self.options.mask)
+            original = crop(item.frame, out_matrix, self.output_px).astype(np.float32) / 255.0
+            face = self.colour(faces[index].astype(np.float32), original, mask)
+            face = sharpen(face, self.options.sharpen, self.options.sharpen_amount)
+            paste(item.frame, face, mask, out_matrix)
+
+
+def check_matching(names: list[str], alignments: Alignments, source_path: Path,
+                   video_frames: int | None) -> None:
+    """Refuse alignments that were made from other frames than the input's."""
+    if video_frames and alignments.frame_count is not None \
+            and alignments.frame_count != video_frames:
+        raise DataError(f"alignments '{alignments.path}' describe {alignments.frame_count} "
+                        f"frames but video '{source_path}' has {video_frames}")
+    unknown = sorted(set(alignments.faces) - set(names))
+    if unknown:
+        raise DataError(f"alignments '{alignments.path}' name {len(unknown)} frame(s) not in "
+                        f"'{source_path}', e.g. '{unknown[0]}': they were made from other frames")
+    if not any(alignments.faces.get(name) for name in names):
+        logger.warning("alignments '%s' hold no faces for the frames of '%s'",
+                       alignments.path, source_path)
+
+
+def run_convert(frames: Iterable[tuple[str, np.ndarray]], alignments: Alignments,
+                converter: FaceConverter, writer: FrameWriter,
+                on_frame: Callable[[], None] | None = None) -> ConvertReport:
+    """Convert and write every frame in order; the writer is closed, or aborted on failure."""
+    report = ConvertReport()
+    start = time.perf_counter()
+    pending: list[_Pending] = []
+    queued_faces = 0
+
+    def flush() -> None:
+        nonlocal queued_faces
+        converter.convert_batch(pending)
+        for item in pending:
+            writer.write(item.name, item.frame)
+            if on_frame:
+                on_frame()
+        pending.clear()
+        queued_faces = 0
+
+    try:
+        for name, frame in frames:
+            landmarks = alignments.for_frame(name)
+            report.frames += 1
+            report.faces += len(landmarks)
+            report.frames_without_faces += not landmarks
+            pending.append(_Pending(name, frame, landmarks))
+            queued_faces += len(landmarks)
+            if queued_faces >= converter.options.batch_size or len(pending) >= 4 * \
+                    converter.options.batch_size:
+                flush()
+        flush()
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
+    report.seconds = time.perf_counter() - start
+    return report

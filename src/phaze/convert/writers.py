@@ -1,0 +1,176 @@
+"""Where converted frames go: image files or one video, chosen by name from a registry.
+
+Every writer leaves only complete files: an image is written to a temporary name in the same
+folder and renamed; a video is written to a temporary file that is renamed only by `close()`
+after the last frame, and deleted by `abort()`, so an interrupted convert leaves no corrupt video.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from phaze.errors import ConfigError, DataError
+
+logger = logging.getLogger(__name__)
+
+
+class FrameWriter(Protocol):
+    def write(self, name: str, frame: np.ndarray) -> None: ...
+    def close(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+def _atomic_image(path: Path, frame: np.ndarray, params: list[int]) -> None:
+    ok, encoded = cv2.imencode(path.suffix, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), params)
+    if not ok:
+        raise DataError(f"could not encode '{path}'")
+    temp = path.with_name(f".{path.name}.partial")
+    try:
+        encoded.tofile(temp)
+        os.replace(temp, path)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise DataError(f"could not write '{path}': {error}") from None
+
+
+class ImageWriter:
+    """One image file per frame in a folder: <frame stem>.<suffix>."""
+
+    def __init__(self, output: Path, suffix: str, params: list[int]) -> None:
+        self.folder, self.suffix, self.params = Path(output), suffix, params
+        if self.folder.exists() and not self.folder.is_dir():
+            raise DataError(f"output '{self.folder}' exists and is not a folder")
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def write(self, name: str, frame: np.ndarray) -> None:
+        _atomic_image(self.folder / f"{Path(name).stem}{self.suffix}", frame, self.params)
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass  # every finished frame is complete; a re-run overwrites them
+
+
+class VideoWriter:
+    """H.264 (libx264, yuv420p) in MP4 at the source's fps, the source's audio copied."""
+
+    def __init__(self, output: Path, fps: float | Fraction, audio_source: Path | None = None,
+                 crf: int = 23, preset: str = "medium") -> None:
+        import av  # heavy; only a video convert needs it
+
+        self.path = Path(output)
+        if self.path.suffix.lower() not in (".mp4", ".mov", ".mkv"):
+            raise ConfigError(f"video output '{self.path}' is invalid: expected a .mp4, .mov "
+                              "or .mkv file name")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.temp = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
+        self.fps = Fraction(fps).limit_denominator(1001 * 1000)
+        self.options = {"crf": str(crf), "preset": preset}
+        self.audio_source = audio_source
+        self.container = av.open(str(self.temp), mode="w")
+        self.stream = None
+        self.count = 0
+
+    def _open_stream(self, frame: np.ndarray) -> None:
+        height, width = frame.shape[:2]
+        if height % 2 or width % 2:
+            raise DataError(f"frames of {width}x{height} cannot be written as H.264 video "
+                            "(needs even sizes); write image files instead (--writer png)")
+        self.stream = self.container.add_stream("libx264", rate=self.fps, options=self.options)
+        self.stream.width, self.stream.height = width, height
+        self.stream.pix_fmt = "yuv420p"
+        self.stream.time_base = 1 / self.fps
+        self.audio_in, self.audio_out = self._open_audio()
+
+    def _open_audio(self):
+        if self.audio_source is None:
+            return None, None
+        import av
+
+        source = av.open(str(self.audio_source))
+        if not source.streams.audio:
+            source.close()
+            return None, None
+        try:
+            out = self.container.add_stream_from_template(source.streams.audio[0])
+        except (ValueError, av.FFmpegError) as error:
+            logger.warning("audio of '%s' cannot be copied into '%s' (%s); writing video only",
+                           self.audio_source, self.path, error)
+            source.close()
+            return None, None
+        return source, out
+
+    def write(self, name: str, frame: np.ndarray) -> None:
+        import av
+
+        if self.stream is None:
+            self._open_stream(frame)
+        video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+        video_frame.pts = self.count
+        video_frame.time_base = self.stream.time_base
+        for packet in self.stream.encode(video_frame):
+            self.container.mux(packet)
+        self.count += 1
+
+    def _copy_audio(self) -> None:
+        for packet in self.audio_in.demux(self.audio_in.streams.audio[0]):
+            if packet.dts is None:  # the demuxer's final flush packet
+                continue
+            packet.stream = self.audio_out
+            self.container.mux(packet)
+
+    def close(self) -> None:
+        if self.stream is not None:
+            for packet in self.stream.encode():
+                self.container.mux(packet)
+            if self.audio_in is not None:
+                self._copy_audio()
+                self.audio_in.close()
+        self.container.close()
+        if self.count == 0:
+            self.temp.unlink(missing_ok=True)
+            raise DataError(f"no frames were written to '{self.path}'")
+        os.replace(self.temp, self.path)
+
+    def abort(self) -> None:
+        try:
+            self.container.close()
+        except Exception:  # noqa: BLE001 - the half-written file is deleted either way
+            pass
+        if getattr(self, "audio_in", None) is not None:
+            self.audio_in.close()
+        self.temp.unlink(missing_ok=True)
+
+
+def write_preview(path: Path, image: np.ndarray) -> None:
+    """One still (a .png or .jpg file), written atomically."""
+    if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise ConfigError(f"preview output '{path}' is invalid: expected a .png or .jpg file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_image(path, image, [])
+
+
+WRITERS = ("png", "jpg", "video")
+DEFAULT_WRITER = "png"
+
+
+def create_writer(name: str, output: str | Path, fps: float | None = None,
+                  audio_source: Path | None = None, jpg_quality: int = 95) -> FrameWriter:
+    """A writer by name: 'png' / 'jpg' (a folder of frames) or 'video' (one file)."""
+    if name == "png":
+        return ImageWriter(Path(output), ".png", [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if name == "jpg":
+        return ImageWriter(Path(output), ".jpg", [cv2.IMWRITE_JPEG_QUALITY, jpg_quality])
+    if name == "video":
+        if not fps or fps <= 0:
+            raise ConfigError(f"video output needs a frame rate > 0, got {fps!r}; "
+                              "give --fps for a folder of frames")
+        return VideoWriter(Path(output), fps, audio_source)
+    raise ConfigError(f"writer {name!r} is invalid: expected one of: " + ", ".join(WRITERS))

@@ -1,0 +1,111 @@
+"""Per-pixel loss weights of one training face: its face mask plus the eye and mouth areas.
+
+faceswap's default training loss is `mean(loss × face_mask + loss × eye_mask × 3 + loss ×
+mouth_mask × 2)` (PIPELINE.md §3). This module builds the weight map of that sum for one face, in
+numpy, so the data pipeline can ship it with the batch; the trainer only multiplies and averages
+(`phaze.train.weighted_loss.weighted_mean`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from phaze.errors import ConfigError
+
+BLUR_BASIS_PX = 128  # faceswap gives the mask blur kernel for a 128 px face; it scales with size
+AREA_DILATION_PERCENT = 2.5  # eye and mouth areas grow by this % of the face side ...
+AREA_BLUR_DIVISOR = 16  # ... and are blurred with a kernel of side / 16
+
+
+@dataclass(frozen=True)
+class MaskWeighting:
+    """faceswap's training mask options and defaults."""
+
+    blur_kernel: int = 3  # px on a 128 px basis; 0 = no blur
+    threshold: float = 4.0  # %: values below it become 0, above 100 − it become 1
+    dilation: float = 0.0  # % of the side; negative erodes
+    penalized_mask_loss: bool = True  # weight the face loss by the mask (masked-out pixels: 0)
+    eye_multiplier: float = 3.0  # the eye term exists only above 1, as in faceswap
+    mouth_multiplier: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.blur_kernel < 0:
+            raise ConfigError(f"mask blur_kernel must be >= 0 px, got {self.blur_kernel}.")
+        if not 0.0 <= self.threshold < 50.0:
+            raise ConfigError(f"mask threshold must be in [0, 50) %, got {self.threshold}.")
+        if not -50.0 <= self.dilation <= 50.0:
+            raise ConfigError(f"mask dilation must be in [-50, 50] %, got {self.dilation}.")
+        for name in ("eye_multiplier", "mouth_multiplier"):
+            if getattr(self, name) < 1.0:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}.")
+
+
+def prepare_face_mask(mask: np.ndarray, config: MaskWeighting) -> np.ndarray:
+    """A (H, W) mask (uint8 0..255 or float 0..1) → float32 in [0, 1]: dilate, threshold, blur."""
+    soft = _as_unit_float(mask)
+    size = soft.shape[0]
+    soft = _dilate(soft, round(size * config.dilation / 100.0))
+    if config.threshold > 0:
+        low = config.threshold / 100.0
+        soft = np.where(soft < low, 0.0, np.where(soft > 1.0 - low, 1.0, soft)).astype(np.float32)
+    if config.blur_kernel > 0:
+        soft = _gaussian(soft, round(config.blur_kernel * size / BLUR_BASIS_PX))
+    return soft
+
+
+def prepare_area_mask(area: np.ndarray) -> np.ndarray:
+    """An eye or mouth area (H, W) → float32: dilated 2.5 % of the side, blurred (side / 16)."""
+    soft = _as_unit_float(area)
+    size = soft.shape[0]
+    soft = _dilate(soft, round(size * AREA_DILATION_PERCENT / 100.0))
+    return _gaussian(soft, size // AREA_BLUR_DIVISOR)
+
+
+def loss_weight_map(face_mask: np.ndarray | None, eye_mask: np.ndarray | None,
+                    mouth_mask: np.ndarray | None, config: MaskWeighting,
+                    size: int | None = None) -> np.ndarray:
+    """(H, W) float32 weights w so that the spatial loss is mean(loss × w).
+
+    w = face_mask (or 1 without penalized_mask_loss or without a mask) + eye_mask × eye
+    multiplier + mouth_mask × mouth multiplier, where the masks are the *prepared* ones
+    (`prepare_face_mask`, `prepare_area_mask`). As in faceswap, a multiplier of 1 adds no term:
+    so with multipliers 1 an error only inside the mouth scores 1 × loss, with 2 it scores 3 ×.
+    """
+    shapes = {m.shape for m in (face_mask, eye_mask, mouth_mask) if m is not None}
+    if size is not None:
+        shapes.add((size, size))
+    if len(shapes) != 1:
+        raise ValueError(f"masks must share one (H, W) shape, got {sorted(shapes)}")
+    (shape,) = shapes
+    use_face = face_mask is not None and config.penalized_mask_loss
+    weights = face_mask.astype(np.float32).copy() if use_face else np.ones(shape, np.float32)
+    for area, multiplier in ((eye_mask, config.eye_multiplier),
+                             (mouth_mask, config.mouth_multiplier)):
+        if area is not None and multiplier > 1.0:
+            weights += np.float32(multiplier) * area.astype(np.float32)
+    return weights
+
+
+def _as_unit_float(mask: np.ndarray) -> np.ndarray:
+    if mask.ndim != 2 or mask.shape[0] != mask.shape[1]:
+        raise ValueError(f"mask must be a square (H, W) array, got shape {mask.shape}")
+    if mask.dtype == np.uint8:
+        return mask.astype(np.float32) / np.float32(255.0)
+    return np.clip(mask.astype(np.float32), 0.0, 1.0)
+
+
+def _dilate(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """Grow (pixels > 0) or shrink (< 0) a mask with an elliptical kernel."""
+    if pixels == 0:
+        return mask
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (abs(pixels) * 2 + 1,) * 2)
+    return (cv2.dilate if pixels > 0 else cv2.erode)(mask, kernel)
+
+
+def _gaussian(mask: np.ndarray, kernel_px: int) -> np.ndarray:
+    if kernel_px <= 1:
+        return mask
+    kernel_px += 1 - kernel_px % 2  # cv2 needs an odd kernel
+    return cv2.GaussianBlur(mask, (kernel_px, kernel_px), 0)

@@ -1,0 +1,150 @@
+"""Classify a face folder: which faces carry alignment metadata, which are plain crops.
+
+A folder may mix kinds. Each readable image becomes one `FaceRecord`; a face whose metadata is
+missing is a plain crop, and one whose metadata is broken or refused is *also* a plain crop, counted
+and named in one warning, never dropped silently. Metadata readers are looked up by file suffix
+in `METADATA_READERS`; faceswap PNG metadata is read there once `phaze.formats.faceswap_png`
+(the extract issue's safe reader) exists.
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from phaze.errors import DataError
+from phaze.formats.dfl_jpg import read_dfl_jpg
+
+logger = logging.getLogger(__name__)
+
+FaceKind = Literal["faceswap", "dfl", "plain", "synthetic"]
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+MASK_FOLDER = "masks"
+_MAX_NAMED_FILES = 10
+
+
+@dataclass(frozen=True)
+class FaceMetadata:
+    """What a metadata reader found in one face file."""
+
+    kind: FaceKind
+    landmarks: np.ndarray  # (68, 2) float32 in the stored face's px
+    mask: np.ndarray | None = None  # (H, W) uint8 stored mask (DFL XSeg, faceswap mask)
+    detail: str = ""  # e.g. DFL face type
+
+
+@dataclass(frozen=True)
+class FaceRecord:
+    """One training face: where it is, what kind it is and what it carries."""
+
+    kind: FaceKind
+    path: Path | None  # None for synthetic faces held in memory
+    landmarks: np.ndarray | None = None  # (68, 2) stored-face px, None for plain crops
+    mask: np.ndarray | None = None  # (H, W) uint8 when the file or masks/ folder has one
+    mask_path: Path | None = None  # masks/<stem>.png, read on use
+    image: np.ndarray | None = None  # (H, W, 3) uint8 RGB, only for in-memory faces
+
+    @property
+    def has_mask(self) -> bool:
+        return self.mask is not None or self.mask_path is not None
+
+
+@dataclass
+class SourceScan:
+    """Every face of one side, with counts by kind and the files whose metadata was unusable."""
+
+    side: str
+    records: list[FaceRecord]
+    broken: list[tuple[Path, str]] = field(default_factory=list)  # used as plain crops
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = Counter(record.kind for record in self.records)
+        return {kind: counts.get(kind, 0) for kind in ("faceswap", "dfl", "plain", "synthetic")}
+
+    @property
+    def with_masks(self) -> int:
+        return sum(record.has_mask for record in self.records)
+
+    def summary(self) -> str:
+        """One line: how many faces of each kind (and broken, masked) the side has."""
+        parts = [f"{count} {kind}" for kind, count in self.counts.items() if count]
+        line = f"side {self.side.upper()}: {len(self.records)} faces ({', '.join(parts)})"
+        if self.broken:
+            line += f", {len(self.broken)} with broken metadata used as plain crops"
+        if 0 < self.with_masks < len(self.records):
+            line += (f"; {self.with_masks} of {len(self.records)} have a stored mask: used "
+                     "where present, the others fall back to the landmark mask or none")
+        return line
+
+
+MetadataReader = Callable[[Path], "FaceMetadata | None"]
+
+
+def _read_dfl(path: Path) -> FaceMetadata | None:
+    face = read_dfl_jpg(path)
+    if face is None:
+        return None
+    return FaceMetadata("dfl", face.landmarks, face.xseg_mask, face.face_type)
+
+
+METADATA_READERS: dict[str, MetadataReader] = {".jpg": _read_dfl, ".jpeg": _read_dfl}
+
+
+def scan_folder(folder: str | Path, side: str,
+                readers: dict[str, MetadataReader] | None = None) -> SourceScan:
+    """Classify every image of `folder` (and pair it with masks/<stem>.png if that exists)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"side {side.upper()} face folder {folder} does not exist or is not a "
+                        "folder.")
+    readers = METADATA_READERS if readers is None else readers
+    scan = SourceScan(side=side, records=[])
+    for path in sorted(p for p in folder.iterdir()
+                       if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
+        scan.records.append(_record(path, folder, readers.get(path.suffix.lower()), scan))
+    _log(scan)
+    return scan
+
+
+def _record(path: Path, folder: Path, reader: MetadataReader | None,
+            scan: SourceScan) -> FaceRecord:
+    mask_path = folder / MASK_FOLDER / f"{path.stem}.png"
+    mask_path = mask_path if mask_path.is_file() else None
+    metadata = None
+    if reader is not None:
+        try:
+            metadata = reader(path)
+        except DataError as error:
+            scan.broken.append((path, str(error)))
+    if metadata is None:
+        return FaceRecord("plain", path, mask_path=mask_path)
+    return FaceRecord(metadata.kind, path, landmarks=metadata.landmarks,
+                      mask=metadata.mask if mask_path is None else None, mask_path=mask_path)
+
+
+def synthetic_source(faces: np.ndarray, side: str,
+                     masks: np.ndarray | None = None) -> SourceScan:
+    """In-memory faces (N, H, W, 3) uint8 RGB, e.g. the built-in synthetic identities."""
+    records = [FaceRecord("synthetic", None, image=face,
+                          mask=None if masks is None else masks[index])
+               for index, face in enumerate(faces)]
+    return SourceScan(side=side, records=records)
+
+
+def _log(scan: SourceScan) -> None:
+    logger.info(scan.summary())
+    if scan.counts["plain"]:
+        logger.info("side %s: %d plain crops have no landmarks: no landmark mask, eye/mouth "
+                    "weighting or warp to landmarks for them", scan.side.upper(),
+                    scan.counts["plain"])
+    for path, reason in scan.broken[:_MAX_NAMED_FILES]:
+        logger.warning("%s: used as a plain crop: %s", path.name, reason)
+    if len(scan.broken) > _MAX_NAMED_FILES:
+        logger.warning("... and %d more faces with broken metadata",
+                       len(scan.broken) - _MAX_NAMED_FILES)

@@ -1,0 +1,164 @@
+"""Faces and their 68 landmarks in one frame: upsampling, score and size filters, rotation retry."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from phaze.errors import ConfigError
+from phaze.extract.detectors import ALIGNERS, DETECTORS, Aligner, Box, Detector
+
+# faceswap's "rotate images" idea: when nothing is found upright, try these angles (degrees,
+# counter-clockwise) in order and keep the first that finds a face.
+DEFAULT_ROTATIONS = (30, -30, 90, -90, 180)
+AUTO_MIN_SIDE_PX = 360   # "auto" upsampling doubles small images until the shorter side reaches this
+MAX_UPSAMPLE = 3
+ROLL_REFIT_DEGREES = 12   # refit landmarks on a levelled face when the eyes tilt more than this
+
+
+@dataclass(frozen=True)
+class FindConfig:
+    """How to look for faces in a frame."""
+
+    detector: str = "hog"
+    aligner: str = "dlib68"
+    threshold: float = 0.2          # minimum detector score (dlib units; HOG ~0..3)
+    min_size_px: int = 20           # faces whose box side is smaller (frame px) are skipped
+    upsample: int | None = None     # doublings before detection; None = auto for small frames
+    rotations: tuple[int, ...] = DEFAULT_ROTATIONS
+
+    def __post_init__(self) -> None:
+        if self.detector not in DETECTORS:
+            DETECTORS.get(self.detector)   # raises the ConfigError naming the choices
+        if self.aligner not in ALIGNERS:
+            ALIGNERS.get(self.aligner)
+        if self.min_size_px < 0:
+            raise ConfigError(f"min size {self.min_size_px} is invalid: expected >= 0 px")
+        if self.upsample is not None and not 0 <= self.upsample <= MAX_UPSAMPLE:
+            raise ConfigError(f"upsample {self.upsample} is invalid: expected 0..{MAX_UPSAMPLE}")
+        for angle in self.rotations:
+            if not -359 <= angle <= 359 or angle == 0:
+                raise ConfigError(f"rotation {angle} is invalid: expected non-zero degrees "
+                                  "in -359..359")
+
+
+@dataclass(frozen=True)
+class FoundFace:
+    """One face in frame coordinates, whatever rotation found it."""
+
+    box: Box                  # axis-aligned box in frame px
+    landmarks: np.ndarray     # (68, 2) float64, frame px
+    score: float
+    rotation: int             # degrees the frame was rotated for the face to be found (0 = upright)
+
+
+def rotation_matrix(shape: tuple[int, ...], degrees: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """2x3 matrix rotating an image of `shape` by `degrees` (CCW) onto an enlarged canvas.
+
+    The canvas is just big enough to hold the whole rotated image, so no face is cut off.
+    Returns the matrix (frame px → rotated px) and the canvas size (width, height).
+    """
+    height, width = shape[:2]
+    matrix = cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), degrees, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    new_width = int(round(height * sin + width * cos))
+    new_height = int(round(height * cos + width * sin))
+    matrix[0, 2] += (new_width - width) / 2
+    matrix[1, 2] += (new_height - height) / 2
+    return matrix, (new_width, new_height)
+
+
+def map_points(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Apply a 2x3 affine to (N, 2) points."""
+    return points @ matrix[:, :2].T + matrix[:, 2]
+
+
+def auto_upsample(shape: tuple[int, ...]) -> int:
+    shorter, doublings = min(shape[:2]), 0
+    while shorter * 2 ** doublings < AUTO_MIN_SIDE_PX and doublings < MAX_UPSAMPLE:
+        doublings += 1
+    return doublings
+
+
+class FaceFinder:
+    """Detector + aligner + the rules of FindConfig; build once, call per frame."""
+
+    def __init__(self, config: FindConfig, detector: Detector | None = None,
+                 aligner: Aligner | None = None) -> None:
+        self.config = config
+        self.detector: Detector = detector or DETECTORS.create(config.detector)
+        self.aligner: Aligner = aligner or ALIGNERS.create(config.aligner)
+
+    def with_config(self, config: FindConfig) -> "FaceFinder":
+        """Another finder with new rules, reusing the loaded models when their names match."""
+        same_detector = config.detector == self.config.detector
+        same_aligner = config.aligner == self.config.aligner
+        return FaceFinder(config, self.detector if same_detector else None,
+                          self.aligner if same_aligner else None)
+
+    def find(self, image: np.ndarray) -> list[FoundFace]:
+        """Faces in an (H, W, 3) RGB uint8 frame, upright first, then each retry rotation."""
+        faces = self._find_upright(image, rotation=0)
+        for angle in self.config.rotations:
+            if faces:
+                break
+            faces = self._find_rotated(image, angle)
+        return faces
+
+    def _find_rotated(self, image: np.ndarray, angle: int) -> list[FoundFace]:
+        matrix, size = rotation_matrix(image.shape, angle)
+        rotated = cv2.warpAffine(image, matrix, size, flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_CONSTANT)
+        back = cv2.invertAffineTransform(matrix)
+        mapped = []
+        for face in self._find_upright(rotated, rotation=angle):
+            corners = map_points(back, face.box.corners())
+            (left, top), (right, bottom) = corners.min(axis=0), corners.max(axis=0)
+            mapped.append(FoundFace(Box(left, top, right, bottom),
+                                    map_points(back, face.landmarks), face.score, angle))
+        return mapped
+
+    def _find_upright(self, image: np.ndarray, rotation: int) -> list[FoundFace]:
+        doublings = (auto_upsample(image.shape) if self.config.upsample is None
+                     else self.config.upsample)
+        factor = 2 ** doublings
+        work = image if factor == 1 else cv2.resize(
+            image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+        faces = []
+        for detection in self.detector.detect(work):
+            box = detection.box.scaled(1 / factor)
+            if detection.score < self.config.threshold:
+                continue
+            if min(box.width, box.height) < self.config.min_size_px:
+                continue
+            # Landmarks on the upsampled image too: small faces get sub-pixel precision back.
+            landmarks = self._landmarks_upright(work, detection.box) / factor
+            faces.append(FoundFace(box, landmarks, detection.score, rotation))
+        return faces
+
+    def _landmarks_upright(self, image: np.ndarray, box: Box) -> np.ndarray:
+        """Landmarks, refitted on a levelled copy when the face is tilted.
+
+        HOG still finds faces rolled by ~30 degrees, but the shape predictor was trained on
+        nearly level faces and drifts on them; levelling the eye line first brings it back.
+        """
+        landmarks = self.aligner.landmarks(image, box)
+        for _ in range(2):
+            roll = eye_roll_degrees(landmarks)
+            if abs(roll) < ROLL_REFIT_DEGREES:
+                break
+            centre = ((box.left + box.right) / 2, (box.top + box.bottom) / 2)
+            matrix = cv2.getRotationMatrix2D(centre, roll, 1.0)   # levels the eye line
+            level = cv2.warpAffine(image, matrix, (image.shape[1], image.shape[0]),
+                                   flags=cv2.INTER_LINEAR)
+            landmarks = map_points(cv2.invertAffineTransform(matrix),
+                                   self.aligner.landmarks(level, box))
+        return landmarks
+
+
+def eye_roll_degrees(landmarks: np.ndarray) -> float:
+    """Angle of the line from the right eye's centre to the left eye's (image y points down)."""
+    right_eye, left_eye = landmarks[36:42].mean(axis=0), landmarks[42:48].mean(axis=0)
+    delta = left_eye - right_eye
+    return float(np.degrees(np.arctan2(delta[1], delta[0])))

@@ -1,0 +1,129 @@
+"""`extract_faces`: frames in, aligned face PNGs and a JSON alignments file out."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from phaze.errors import ConfigError, DataError
+from phaze.extract.alignments import face_record, write_alignments
+from phaze.extract.face_png import aligned_face_png, require_geometry
+from phaze.extract.find import FaceFinder, FindConfig
+from phaze.io.images import write_bytes_atomic
+from phaze.io.video import Frame, FrameSource, open_frames
+
+SUMMARY_NAMES = 10   # frames without a face named in the summary; the JSON lists them all
+SIZE_MIN, SIZE_MAX, SIZE_STEP = 64, 1024, 32   # faceswap: 256..1024 in steps of 64
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    size_px: int = 512                  # side of the head-centred face PNGs
+    every_n: int = 1                    # extract every n-th frame
+    find: FindConfig = field(default_factory=FindConfig)
+    alignments_path: Path | None = None   # default: <output>/alignments.json
+    write_faces: bool = True            # False: alignments only (no face PNGs)
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if not SIZE_MIN <= self.size_px <= SIZE_MAX or self.size_px % SIZE_STEP:
+            raise ConfigError(f"size {self.size_px} is invalid: expected a multiple of "
+                              f"{SIZE_STEP} in {SIZE_MIN}..{SIZE_MAX} px")
+        if self.every_n < 1:
+            raise ConfigError(f"every-n {self.every_n} is invalid: expected an integer >= 1")
+
+
+@dataclass
+class ExtractReport:
+    frames_read: int = 0
+    faces_found: int = 0
+    frames_without_face: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)   # (name, why)
+    face_files: list[Path] = field(default_factory=list)
+    alignments_path: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def frames_per_sec(self) -> float:
+        return self.frames_read / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        lines = [f"frames read: {self.frames_read}, faces found: {self.faces_found}, "
+                 f"frames without a face: {len(self.frames_without_face)} "
+                 f"({self.frames_per_sec:.1f} frames/s)",
+                 f"alignments: {self.alignments_path}"]
+        if self.frames_without_face:
+            shown = self.frames_without_face[:SUMMARY_NAMES]
+            more = len(self.frames_without_face) - len(shown)
+            lines.append("no face in: " + ", ".join(shown) + (f" and {more} more" if more else ""))
+        lines += [f"skipped {name}: {why}" for name, why in self.skipped]
+        return "\n".join(lines)
+
+
+def extract_faces(input_path: str | Path, output: str | Path,
+                  config: ExtractConfig = ExtractConfig(),
+                  finder: FaceFinder | None = None) -> ExtractReport:
+    """Find every face in a video or image folder; write its aligned PNG and the alignments.
+
+    `finder` lets a caller that extracts several inputs load the models once.
+
+    Re-running overwrites: every file is written to a temp name and renamed, so an interrupted
+    run leaves whole files only, and the alignments file is written last.
+    """
+    if config.write_faces:
+        require_geometry()
+    output = Path(output)
+    source, frames = open_frames(input_path, config.every_n)
+    output.mkdir(parents=True, exist_ok=True)
+    if finder is None:
+        finder = FaceFinder(config.find)
+    elif finder.config != config.find:
+        finder = finder.with_config(config.find)   # reuses its loaded models
+    report = ExtractReport(alignments_path=Path(config.alignments_path or
+                                                output / "alignments.json"))
+    started, records = time.perf_counter(), {}
+    for frame in _progress(frames, source, config):
+        records[frame.name] = _extract_frame(frame, finder, source, output, config, report)
+    report.seconds = time.perf_counter() - started
+    report.skipped = list(source.skipped)
+    if not report.frames_read:
+        raise DataError(f"input '{source.path}' gave no readable frames: "
+                        + "; ".join(f"{name}: {why}" for name, why in source.skipped))
+    write_alignments(report.alignments_path, _meta(source, config), records)
+    return report
+
+
+def _extract_frame(frame: Frame, finder: FaceFinder, source: FrameSource, output: Path,
+                   config: ExtractConfig, report: ExtractReport) -> dict:
+    faces = finder.find(frame.image)
+    report.frames_read += 1
+    report.faces_found += len(faces)
+    if not faces:
+        report.frames_without_face.append(frame.name)
+    stem = Path(frame.name).stem
+    for index, face in enumerate(faces):
+        if not config.write_faces:
+            continue
+        path = output / f"{stem}_{index}.png"
+        info = {"original_filename": path.name, "face_index": index,
+                "source_filename": frame.name, "source_is_video": source.is_video,
+                "source_frame_dims": tuple(frame.image.shape[:2])}
+        write_bytes_atomic(path, aligned_face_png(frame.image, face, config.size_px, info))
+        report.face_files.append(path)
+    return {"dims": list(frame.image.shape[:2]), "faces": [face_record(f) for f in faces]}
+
+
+def _meta(source: FrameSource, config: ExtractConfig) -> dict:
+    return {"source": str(source.path), "is_video": source.is_video, "fps": source.fps,
+            "frame_count": source.frame_count, "has_audio": source.has_audio,
+            "every_n": config.every_n, "detector": config.find.detector,
+            "aligner": config.find.aligner, "face_size_px": config.size_px,
+            "centering": "head"}
+
+
+def _progress(frames, source: FrameSource, config: ExtractConfig):
+    if not config.progress:
+        return frames
+    from tqdm import tqdm
+    total = -(-source.frame_count // config.every_n) if source.frame_count else None
+    return tqdm(frames, total=total, unit="frame", desc="extract")

@@ -1,0 +1,74 @@
+"""Import a faceswap Phaze-A model folder as a new Phaze model folder (all or nothing)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from phaze.checkpoint import TrainingState, save_checkpoint, write_marker
+from phaze.errors import ModelDirError
+from phaze.formats.faceswap_keras import read_faceswap_model
+from phaze.formats.faceswap_weights import map_weights
+
+FRAMING = "framing.json"   # centering + coverage of an imported model
+
+
+def read_framing(model_dir: str | Path) -> dict | None:
+    """The imported model's {"centering", "coverage", ...}, or None when it has none."""
+    path = Path(model_dir) / FRAMING
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelDirError(f"'{path}' is damaged: {error}") from None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    model_dir: Path
+    tensors: int
+    parameters: int
+    centering: str
+    coverage: float
+
+
+def import_faceswap(source: str | Path, model_dir: str | Path) -> ImportReport:
+    """Read `source` (faceswap model folder), build the same design, write `model_dir`.
+
+    Every weight is mapped and checked before anything is written; the folder is assembled
+    under a temporary name beside `model_dir` and renamed into place, so a failed import
+    leaves nothing behind. Centering and coverage go in `<model_dir>/framing.json` (beside
+    the options, where training does not rewrite them) until Phaze has a framing record of
+    its own.
+    """
+    from phaze.model.phaze_a import build_model
+
+    model_dir = Path(model_dir)
+    if model_dir.exists() and (not model_dir.is_dir() or any(model_dir.iterdir())):
+        raise ModelDirError(f"'{model_dir}' already exists and is not empty: choose a new "
+                            "--model-dir")
+    faceswap = read_faceswap_model(source)
+    model = build_model(faceswap.options)
+    weights = map_weights(model, faceswap.layers)
+    model.load_state_dict(weights)
+    temp = model_dir.with_name(model_dir.name + ".importing")
+    shutil.rmtree(temp, ignore_errors=True)
+    try:
+        write_marker(temp, faceswap.options)
+        framing = {"centering": faceswap.centering, "coverage": faceswap.coverage,
+                   "imported_from": {"tool": "faceswap", "path": str(Path(source).resolve())}}
+        (temp / FRAMING).write_text(json.dumps(framing, indent=2), encoding="utf-8")
+        save_checkpoint(temp, dict(model.state_dict()), TrainingState())
+        if model_dir.exists():
+            model_dir.rmdir()
+        os.replace(temp, model_dir)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    parameters = sum(p.numel() for p in model.parameters())
+    return ImportReport(model_dir, len(weights), parameters, faceswap.centering,
+                        faceswap.coverage)

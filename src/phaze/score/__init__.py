@@ -1,0 +1,1 @@
+"""Swap-quality score: identity transfer, expression/pose preservation, reconstruction SSIM."""

@@ -1,0 +1,68 @@
+"""The score's figures as plain functions of embeddings, landmarks and images (no model here)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+RIGHT_EYE = slice(36, 42)  # 68-point landmark indices of each eye
+LEFT_EYE = slice(42, 48)
+
+
+@dataclass(frozen=True)
+class IdentityTransfer:
+    """How far swaps moved from the source identity to the target identity."""
+
+    share: float  # fraction of swaps whose embedding is nearer the target identity than the source
+    mean_cosine_margin: float  # mean of cos(swap, target) − cos(swap, source); > 0 is good
+    count: int  # swaps with an embedding (a face was found)
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float64)
+    return vectors / np.linalg.norm(vectors, axis=-1, keepdims=True).clip(min=1e-12)
+
+
+def identity_transfer(swaps: np.ndarray, sources: np.ndarray,
+                      targets: np.ndarray) -> IdentityTransfer:
+    """Compare each swap embedding (N, D) with the mean source and mean target identity.
+
+    An identity is the normalised mean of its faces' unit embeddings, so one odd face cannot
+    decide it. "Nearer" is by cosine similarity.
+    """
+    if len(swaps) == 0 or len(sources) == 0 or len(targets) == 0:
+        raise ValueError("identity transfer needs at least one swap, source and target embedding")
+    source_id = _unit(_unit(sources).mean(axis=0))
+    target_id = _unit(_unit(targets).mean(axis=0))
+    swaps = _unit(swaps)
+    margin = swaps @ target_id - swaps @ source_id  # (N,)
+    return IdentityTransfer(share=float((margin > 0).mean()),
+                            mean_cosine_margin=float(margin.mean()), count=len(swaps))
+
+
+def inter_ocular_distance(landmarks: np.ndarray) -> float:
+    """Distance between the two eye centres of (68, 2) landmarks, in px."""
+    landmarks = np.asarray(landmarks, dtype=np.float64)
+    return float(np.linalg.norm(landmarks[RIGHT_EYE].mean(0) - landmarks[LEFT_EYE].mean(0)))
+
+
+def landmark_error_percent_iod(source: np.ndarray, swap: np.ndarray) -> float:
+    """Mean point distance between a face's (68, 2) landmarks and its swap's, in % of the
+    source face's inter-ocular distance (so it does not depend on the crop size)."""
+    source, swap = np.asarray(source, np.float64), np.asarray(swap, np.float64)
+    if source.shape != (68, 2) or swap.shape != (68, 2):
+        raise ValueError(f"landmarks must be (68, 2), got {source.shape} and {swap.shape}")
+    iod = inter_ocular_distance(source)
+    if iod <= 0:
+        raise ValueError("source landmarks have both eyes at one point")
+    return float(np.linalg.norm(source - swap, axis=1).mean() / iod * 100.0)
+
+
+def mean_ssim(originals: np.ndarray, reconstructions: np.ndarray) -> float:
+    """Mean SSIM of uint8 RGB images (N, H, W, 3) against their reconstructions."""
+    from skimage.metrics import structural_similarity
+
+    if originals.shape != reconstructions.shape:
+        raise ValueError(f"shapes differ: {originals.shape} vs {reconstructions.shape}")
+    return float(np.mean([structural_similarity(a, b, channel_axis=2, data_range=255)
+                          for a, b in zip(originals, reconstructions)]))

@@ -1,0 +1,128 @@
+"""`phaze score`: swap each side's faces through the model and measure the result."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from phaze.errors import DataError
+from phaze.score.metrics import identity_transfer, landmark_error_percent_iod, mean_ssim
+from phaze.score.recognizer import FaceReading, FaceRecognizer
+
+log = logging.getLogger(__name__)
+Faces = np.ndarray  # (N, H, W, 3) uint8 RGB
+SwapFn = Callable[[Faces], Faces]
+
+
+@dataclass
+class DirectionScore:
+    """Figures for one direction (e.g. a-to-b: A's faces shown as B)."""
+
+    faces: int
+    identity_share: float | None = None  # None: no face found, see `notes`
+    identity_margin: float | None = None
+    landmark_error_percent_iod: float | None = None
+    swaps_without_face: int = 0
+    sources_without_face: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ScoreReport:
+    directions: dict[str, DirectionScore]
+    reconstruction_ssim: dict[str, float]  # side → mean SSIM of its own reconstruction
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def score_direction(sources: Faces, targets: Faces, swaps: Faces,
+                    recognizer: FaceRecognizer) -> DirectionScore:
+    """Identity transfer and landmark preservation of `swaps` (one per source face)."""
+    source_reads = [recognizer.read(face) for face in sources]
+    target_reads = [r for r in (recognizer.read(face) for face in targets) if r is not None]
+    swap_reads = [recognizer.read(face) for face in swaps]
+    score = DirectionScore(faces=len(sources),
+                           swaps_without_face=sum(r is None for r in swap_reads),
+                           sources_without_face=sum(r is None for r in source_reads))
+    found_sources = [r for r in source_reads if r is not None]
+    found_swaps = [r for r in swap_reads if r is not None]
+    if not found_swaps or not found_sources or not target_reads:
+        missing = [name for name, reads in (("swaps", found_swaps), ("source faces", found_sources),
+                                            ("target faces", target_reads)) if not reads]
+        score.notes.append(f"no face found by the recognition model in any of the "
+                           f"{' / '.join(missing)}: identity and landmark figures not computed")
+        return score
+    transfer = identity_transfer(_embeddings(found_swaps), _embeddings(found_sources),
+                                 _embeddings(target_reads))
+    score.identity_share, score.identity_margin = transfer.share, transfer.mean_cosine_margin
+    pairs = [(s, w) for s, w in zip(source_reads, swap_reads) if s is not None and w is not None]
+    if pairs:
+        score.landmark_error_percent_iod = float(np.mean(
+            [landmark_error_percent_iod(s.landmarks, w.landmarks) for s, w in pairs]))
+    if score.swaps_without_face or score.sources_without_face:
+        score.notes.append(f"faces not found: {score.sources_without_face} sources, "
+                           f"{score.swaps_without_face} swaps; figures use the rest")
+    return score
+
+
+def _embeddings(reads: Sequence[FaceReading]) -> np.ndarray:
+    return np.stack([r.embedding for r in reads])
+
+
+def score_faces(faces_a: Faces, faces_b: Faces, swap_to: dict[str, SwapFn],
+                recognizer: FaceRecognizer | None = None) -> ScoreReport:
+    """Score with `swap_to[side](faces)`: the faces rendered by `side`'s decoder ("a", "b")."""
+    recognizer = recognizer or FaceRecognizer()
+    directions = {
+        "a-to-b": score_direction(faces_a, faces_b, swap_to["b"](faces_a), recognizer),
+        "b-to-a": score_direction(faces_b, faces_a, swap_to["a"](faces_b), recognizer),
+    }
+    ssim = {side: mean_ssim(faces, _resized(swap_to[side](faces), faces.shape[1]))
+            for side, faces in (("a", faces_a), ("b", faces_b))}
+    return ScoreReport(directions=directions, reconstruction_ssim=ssim)
+
+
+def _resized(faces: Faces, size: int) -> Faces:
+    import cv2
+
+    if faces.shape[1] == size:
+        return faces
+    return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_CUBIC) for f in faces])
+
+
+def read_faces(folder: str | Path, limit: int) -> Faces:
+    """Up to `limit` face images of a folder as (N, S, S, 3), all resized to the first's size."""
+    from phaze.io.images import decode_image
+    from phaze.swap import list_images
+
+    images = [img for img in (decode_image(p) for p in list_images(folder)[:limit]) if img is not None]
+    if not images:
+        raise DataError(f"face folder {folder}: no readable face images.")
+    return _resized_list(images, images[0].shape[0])
+
+
+def _resized_list(images: list[np.ndarray], size: int) -> Faces:
+    import cv2
+
+    return np.stack([img if img.shape[:2] == (size, size) else
+                     cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA) for img in images])
+
+
+def score_model(model_dir: str | Path, faces_a: str | Path, faces_b: str | Path,
+                device: str = "auto", limit: int = 64,
+                recognizer: FaceRecognizer | None = None) -> ScoreReport:
+    """Load the model folder and score it on up to `limit` faces of each folder."""
+    from phaze.checkpoint import load_model_dir
+    from phaze.inference import Swapper
+    from phaze.io.devices import resolve_device
+
+    model, _ = load_model_dir(model_dir, resolve_device(device))
+    swappers = {"b": Swapper(model, "a-to-b"), "a": Swapper(model, "b-to-a")}
+    swap_to = {side: (lambda faces, s=swapper: s.swap_arrays(faces).faces)
+               for side, swapper in swappers.items()}
+    return score_faces(read_faces(faces_a, limit), read_faces(faces_b, limit), swap_to,
+                       recognizer)

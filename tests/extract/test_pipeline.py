@@ -1,0 +1,159 @@
+"""extract_faces end to end: a synthetic video with known transforms, a folder with bad files."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from phaze.cli.main import main
+from phaze.errors import ConfigError, DataError
+from phaze.extract.alignments import read_alignments
+from phaze.extract.face_png import geometry_available
+from phaze.extract.find import FindConfig, map_points
+from phaze.extract.pipeline import ExtractConfig, extract_faces
+from phaze.io.images import write_image
+from phaze.io.video import write_test_video
+
+from face_checks import landmark_error
+
+FACE_CENTRE = np.array([223.0, 127.0])   # the astronaut's face in the 512 px photo
+# (scale, degrees CCW, face centre x, y) per frame; None = a frame without a face.
+TRANSFORMS = [(0.9, 0, 160, 90), (0.8, 12, 120, 95), (1.0, -20, 200, 85), None,
+              (0.85, 90, 170, 90)]
+SIZE = (320, 180)
+ALIGN_ONLY = ExtractConfig(write_faces=False)
+
+
+def similarity(scale, degrees, cx, cy) -> np.ndarray:
+    matrix = cv2.getRotationMatrix2D(tuple(FACE_CENTRE), degrees, scale)
+    matrix[:, 2] += np.array([cx, cy]) - FACE_CENTRE
+    return matrix
+
+
+@pytest.fixture(scope="module")
+def synthetic_video(tmp_path_factory, astronaut):
+    frames = []
+    for transform in TRANSFORMS:
+        if transform is None:
+            frames.append(np.full((SIZE[1], SIZE[0], 3), 120, np.uint8))
+            continue
+        frames.append(cv2.warpAffine(astronaut, similarity(*transform), SIZE,
+                                     flags=cv2.INTER_AREA, borderValue=(120, 120, 120)))
+    return write_test_video(tmp_path_factory.mktemp("synthetic") / "walk.mp4", frames, fps=5)
+
+
+@pytest.fixture(scope="module")
+def video_extract(synthetic_video, tmp_path_factory, finder):
+    output = tmp_path_factory.mktemp("faces")
+    return extract_faces(synthetic_video, output, ALIGN_ONLY, finder=finder), output
+
+
+def test_every_video_frame_is_listed_with_timing(video_extract):
+    report, output = video_extract
+    document = read_alignments(output / "alignments.json")
+    assert list(document["frames"]) == [f"walk_{i:06d}.png" for i in range(1, 6)]
+    meta = document["__meta__"]
+    assert (meta["fps"], meta["frame_count"], meta["is_video"]) == (5.0, 5, True)
+    assert report.frames_read == 5 and report.faces_found == 4
+    assert report.frames_without_face == ["walk_000004.png"]
+    assert document["frames"]["walk_000004.png"] == {"dims": [180, 320], "faces": []}
+
+
+def test_video_landmarks_follow_the_known_transforms(video_extract, reference_landmarks):
+    _, output = video_extract
+    frames = read_alignments(output / "alignments.json")["frames"]
+    for number, transform in enumerate(TRANSFORMS, start=1):
+        if transform is None:
+            continue
+        faces = frames[f"walk_{number:06d}.png"]["faces"]
+        assert len(faces) == 1, number
+        truth = map_points(similarity(*transform), reference_landmarks)
+        assert landmark_error(np.array(faces[0]["landmarks_xy"]), truth) < 0.05, number
+
+
+def test_folder_reports_bad_and_faceless_files_by_name(tmp_path, astronaut, finder):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    write_image(photos / "astronaut.png", cv2.resize(astronaut, (256, 256)))
+    write_image(photos / "wall.png", np.full((64, 64, 3), 200, np.uint8))
+    (photos / "broken.jpg").write_bytes(b"\xff\xd8 truncated")
+    report = extract_faces(photos, tmp_path / "faces", ALIGN_ONLY, finder=finder)
+    assert report.skipped == [("broken.jpg", "not a readable image")]
+    assert report.frames_without_face == ["wall.png"]
+    assert report.faces_found == 1
+    assert "skipped broken.jpg: not a readable image" in report.summary()
+    frames = read_alignments(report.alignments_path)["frames"]
+    assert sorted(frames) == ["astronaut.png", "wall.png"]
+
+
+def test_rerun_overwrites_alignments_cleanly(video_extract, synthetic_video, finder, tmp_path):
+    _, output = video_extract
+    target = tmp_path / "custom.json"
+    config = ExtractConfig(write_faces=False, every_n=2, alignments_path=target)
+    extract_faces(synthetic_video, output, config, finder=finder)
+    extract_faces(synthetic_video, output, config, finder=finder)
+    frames = json.loads(target.read_text())["frames"]
+    assert list(frames) == ["walk_000001.png", "walk_000003.png", "walk_000005.png"]
+    assert not [p for p in output.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_interrupted_run_leaves_no_partial_files(synthetic_video, finder, tmp_path, monkeypatch):
+    calls = []
+
+    def find_then_interrupt(image):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return []
+
+    interrupted = finder.with_config(FindConfig())
+    monkeypatch.setattr(interrupted, "find", find_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        extract_faces(synthetic_video, tmp_path / "out", ALIGN_ONLY, finder=interrupted)
+    assert list((tmp_path / "out").iterdir()) == []   # no alignments, no temp files
+
+
+def test_foreign_json_is_not_taken_for_alignments(tmp_path):
+    path = tmp_path / "alignments.json"
+    path.write_text(json.dumps({"frame_1.png": [{"detected": [0, 0, 1, 1]}]}))
+    with pytest.raises(DataError, match="not a Phaze alignments file"):
+        read_alignments(path)
+    path.write_text("{not json")
+    with pytest.raises(DataError, match="cannot be read"):
+        read_alignments(path)
+
+
+def test_empty_folder_is_reported(tmp_path):
+    with pytest.raises(DataError, match="has no images"):
+        extract_faces(tmp_path, tmp_path / "out", ALIGN_ONLY)
+
+
+@pytest.mark.parametrize("bad", [dict(size_px=500), dict(size_px=2048), dict(every_n=0)])
+def test_bad_extract_options(bad):
+    with pytest.raises(ConfigError):
+        ExtractConfig(**bad)
+
+
+@pytest.mark.skipif(geometry_available(), reason="the face-geometry core is present")
+def test_face_pngs_need_the_geometry_core(tmp_path):
+    with pytest.raises(ConfigError, match="phaze.faces"):
+        extract_faces(tmp_path, tmp_path / "out", ExtractConfig())
+
+
+def test_cli_extract_prints_summary(tmp_path, astronaut, capsys):
+    photos = tmp_path / "in"
+    photos.mkdir()
+    write_image(photos / "wall.png", np.full((64, 64, 3), 200, np.uint8))
+    code = main(["extract", "--input", str(photos), "--output", str(tmp_path / "out"),
+                 "--alignments-only", "--no-progress", "--rotate", "off"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "frames read: 1, faces found: 0, frames without a face: 1" in out
+    assert "no face in: wall.png" in out
+
+
+def test_cli_bad_rotate_is_one_line_error(tmp_path, capsys):
+    code = main(["extract", "--input", str(tmp_path), "--output", str(tmp_path / "o"),
+                 "--rotate", "ninety"])
+    assert code == 2
+    assert "--rotate 'ninety' is invalid" in capsys.readouterr().err
