@@ -67,19 +67,3 @@ def test_convert_reads_what_this_module_writes(tmp_path):
     assert loaded.frame_count == 3 and loaded.fps == 25.0
     assert len(loaded.for_frame("clip_000000.png")) == 1 and loaded.for_frame("clip_000001.png") == []
 
-
-def test_reads_what_extract_writes(tmp_path):
-    from phaze.extract import alignments as extract_alignments
-    from phaze.extract.detectors import Box
-    from phaze.extract.find import FoundFace
-
-    landmarks = np.random.default_rng(2).uniform(0, 300, (68, 2))
-    found = FoundFace(Box(10, 20, 110, 140), landmarks, 0.8, 0)
-    frames = {"a.png": {"dims": [300, 300], "faces": [extract_alignments.face_record(found)]},
-              "b.png": {"dims": [300, 300], "faces": []}}
-    path = extract_alignments.write_alignments(
-        tmp_path / "x.json", {"is_video": True, "fps": 30.0, "frame_count": 2}, frames)
-    read = read_alignments(path)
-    assert read.video == VideoInfo(2, 30.0) and read.frames["b.png"] == []
-    np.testing.assert_allclose(read.frames["a.png"][0].landmarks, landmarks, atol=1e-3)
-    assert (read.frames["a.png"][0].w, read.frames["a.png"][0].h) == (100, 120)

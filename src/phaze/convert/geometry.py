@@ -10,7 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
-from phaze.convert.framing import ModelFraming
+from phaze.faces.framing import Framing
 from phaze.errors import ConfigError
 
 LANDMARK_MASKS = ("extended", "components")
@@ -18,7 +18,7 @@ LANDMARK_MASKS = ("extended", "components")
 
 class FaceGeometry(Protocol):
     def crop_matrix(self, landmarks: np.ndarray, size_px: int,
-                    framing: ModelFraming) -> np.ndarray:
+                    framing: Framing) -> np.ndarray:
         """(68, 2) frame landmarks → (2, 3) float matrix from frame to an aligned S×S face."""
 
     def landmark_mask(self, landmarks: np.ndarray, matrix: np.ndarray, size_px: int,
@@ -26,10 +26,33 @@ class FaceGeometry(Protocol):
         """(S, S) float32 mask in [0, 1] of the face in the aligned crop given by `matrix`."""
 
 
+class CoreGeometry:
+    """`FaceGeometry` on `phaze.faces`: the same matrices and masks extract and training use."""
+
+    def __init__(self) -> None:
+        from phaze.faces import geometry, masks
+
+        self._geometry, self._masks = geometry, masks
+
+    def crop_matrix(self, landmarks: np.ndarray, size_px: int,
+                    framing: Framing) -> np.ndarray:
+        points = np.asarray(landmarks, np.float64)
+        legacy = self._geometry.legacy_matrix(points)
+        offsets = self._geometry.pose_offsets(points, legacy)
+        return self._geometry.crop_matrix(legacy, offsets, size_px, framing.centering,
+                                          framing.coverage_ratio, framing.vertical_ratio)
+
+    def landmark_mask(self, landmarks: np.ndarray, matrix: np.ndarray, size_px: int,
+                      kind: str) -> np.ndarray:
+        aligned = self._geometry.transform_points(np.asarray(landmarks, np.float64), matrix)
+        mask = np.asarray(self._masks.landmark_mask(kind, aligned, size_px), np.float32)
+        return mask / 255.0 if mask.max(initial=0.0) > 1.0 else mask
+
+
 def default_geometry() -> FaceGeometry:
+    """The shared face-geometry core, or one clear line when this build lacks it."""
     try:
-        from phaze.faces import convert_geometry  # type: ignore[attr-defined]
+        return CoreGeometry()
     except ImportError:
         raise ConfigError("face alignment (phaze.faces) is not available in this build; "
                           "convert cannot align faces") from None
-    return convert_geometry()

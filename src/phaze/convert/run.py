@@ -9,7 +9,8 @@ import numpy as np
 
 from phaze.convert.alignments import load_alignments
 from phaze.convert.frames import open_frames
-from phaze.convert.framing import check_input_size, read_model_framing
+from phaze.convert.framing import check_input_size
+from phaze.model_framing import read_model_framing
 from phaze.convert.geometry import FaceGeometry, default_geometry
 from phaze.convert.pipeline import (ConvertOptions, ConvertReport, FaceConverter, check_matching,
                                     run_convert)

@@ -1,6 +1,6 @@
 """Phaze's alignments file: every frame's faces (box, 68 landmarks, score) as JSON, for convert.
 
-The layout `phaze extract` writes (`phaze.extract.alignments`) and convert reads:
+The layout `phaze extract` writes and convert (`phaze.convert.alignments`) reads:
 {"__meta__": {"format": "phaze-alignments", "version": 1, "is_video", "frame_count", "fps", ...},
  "frames": {frame name: {"faces": [{"x", "y", "w", "h", "score", "landmarks_xy": [[x, y] × 68]}]}}}.
 Frames without a face are listed with "faces": []. This module gives it a validated, typed view.
