@@ -39,7 +39,9 @@ def _writer_name(job: ConvertJob, is_video: bool) -> str:
 def build_converter(job: ConvertJob, options: ConvertOptions,
                     geometry: FaceGeometry | None = None) -> FaceConverter:
     from phaze.checkpoint import load_model_dir
-    from phaze.swap import Swapper, resolve_device, target_side
+    from phaze.inference import Swapper
+    from phaze.io.devices import resolve_device
+    from phaze.sides import target_side
 
     target_side(job.direction)
     framing = read_model_framing(job.model_dir)

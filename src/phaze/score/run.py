@@ -118,8 +118,8 @@ def score_model(model_dir: str | Path, faces_a: str | Path, faces_b: str | Path,
                 recognizer: FaceRecognizer | None = None) -> ScoreReport:
     """Load the model folder and score it on up to `limit` faces of each folder."""
     from phaze.checkpoint import load_model_dir
-    from phaze.swap import Swapper, resolve_device
-
+    from phaze.inference import Swapper
+    from phaze.io.devices import resolve_device
     from phaze.model_framing import read_model_framing
 
     model, _ = load_model_dir(model_dir, resolve_device(device))
