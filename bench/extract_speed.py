@@ -1,8 +1,8 @@
 """Frames/s of `extract_faces` on CPU for a 640x360 video (the astronaut moving across frames).
 
 Usage: PYTHONPATH=src python bench/extract_speed.py [--frames 40] [--detector hog]
-Prints frames/s for detection + landmarks + alignments (face PNGs too when the geometry core is
-present) and the 1-minute load average, since the figure depends on what else runs.
+Prints frames/s for decoding + detection + landmarks + 512 px face PNGs + alignments, and the
+1-minute load average, since the figure depends on what else runs.
 """
 from __future__ import annotations
 
@@ -39,7 +39,6 @@ def main() -> None:
     parser.add_argument("--detector", default="hog")
     args = parser.parse_args()
 
-    from phaze.extract.face_png import geometry_available
     from phaze.extract.find import FaceFinder, FindConfig
     from phaze.extract.pipeline import ExtractConfig, extract_faces
 
@@ -47,7 +46,7 @@ def main() -> None:
         video = make_video(Path(folder) / "bench.mp4", args.frames)
         find = FindConfig(detector=args.detector)
         finder = FaceFinder(find)   # model loading is not part of the per-frame figure
-        config = ExtractConfig(find=find, write_faces=geometry_available())
+        config = ExtractConfig(find=find)
         started = time.perf_counter()
         report = extract_faces(video, Path(folder) / "faces", config, finder=finder)
         elapsed = time.perf_counter() - started

@@ -51,3 +51,12 @@ def fast_trainer():
         return config.replace(**changes)
 
     return make
+
+
+@pytest.fixture
+def gradient_face_80():
+    """An 80 px RGB image with no symmetry, so crops and resizes show."""
+    import numpy as np
+
+    rows, cols = np.mgrid[0:80, 0:80]
+    return np.stack([cols * 3, rows * 3, (rows + 2 * cols) % 256], axis=-1).astype(np.uint8)

@@ -80,7 +80,10 @@ def swap_folder(model_dir: str | Path, input_dir: str | Path, output_dir: str | 
     paths = list_images(input_dir)
     _check_output(paths, input_dir, output_dir)
     model, _ = load_model_dir(model_dir, resolve_device(device))
-    swapper = Swapper(model, direction, batch_size)
+    from phaze.model_framing import read_model_framing
+
+    coverage = read_model_framing(model_dir).coverage  # percent
+    swapper = Swapper(model, direction, batch_size, coverage)
     return swap_paths(swapper, paths, output_dir, progress)
 
 

@@ -9,6 +9,10 @@ import cv2
 import numpy as np
 import torch
 
+from phaze.faces.aligned import AlignedFace
+from phaze.formats.alignments_json import Alignments, VideoInfo
+from phaze.formats.alignments_json import write_alignments as write_alignments_file
+
 FACE_PX = 40     # side of the face drawn into each frame
 FRAME_HW = (72, 96)
 
@@ -94,13 +98,12 @@ def write_video(path: Path, frames: list[np.ndarray], fps: int = 10, audio: bool
 
 def write_alignments(path: Path, faces: dict[str, list[np.ndarray]],
                      frame_count: int | None = None, fps: float | None = None) -> Path:
-    raw = {"frames": {name: {"faces": [{"box": [0, 0, 1, 1], "landmarks_68": lm.tolist(),
-                                        "score": 1.0} for lm in lms]}
-                      for name, lms in faces.items()}}
-    if frame_count is not None:
-        raw["video"] = {"frame_count": frame_count, "fps": fps}
-    path.write_text(json.dumps(raw))
-    return path
+    """Alignments in extract's format (phaze.formats.alignments_json) with the given landmarks."""
+    alignments = Alignments(video=VideoInfo(frame_count, fps) if frame_count is not None else None)
+    for name, lms in faces.items():
+        alignments.add_frame(name, [AlignedFace(name, index, 0, 0, 1, 1, np.asarray(lm, float), 1.0)
+                                    for index, lm in enumerate(lms)])
+    return write_alignments_file(path, alignments)
 
 
 def invert_predict(output_px: int):

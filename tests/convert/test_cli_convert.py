@@ -63,7 +63,8 @@ def test_cli_preview_writes_one_side_by_side_frame(tmp_path, model_dir, clip, bo
 
 def test_cli_reports_mismatched_alignments_in_one_line(tmp_path, model_dir, clip, capsys):
     video, _ = clip
-    wrong = write_alignments(tmp_path / "wrong.json", {"x_000000.png": []}, frame_count=3)
+    wrong = write_alignments(tmp_path / "wrong.json", {"x_000000.png": []}, frame_count=3,
+                             fps=8)
     rc = main(["convert", "--model-dir", str(model_dir), "--input", str(video), "--alignments",
                str(wrong), "--output", str(tmp_path / "o.mp4"), "--no-progress"])
     err = capsys.readouterr().err.strip()

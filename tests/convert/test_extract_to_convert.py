@@ -6,7 +6,7 @@ import pytest
 
 from phaze.convert.alignments import load_alignments
 from phaze.convert.composite import paste, scale_matrix
-from phaze.convert.framing import ModelFraming
+from phaze.faces.framing import Framing
 from phaze.convert.mask import process_mask
 from phaze.convert.pipeline import ConvertOptions, FaceConverter
 from phaze.convert.run import ConvertJob, convert
@@ -52,7 +52,7 @@ def test_extract_then_convert_swaps_each_face_in_place(tmp_path, extracted):
     video, alignments_path, decoded = extracted
     alignments = load_alignments(alignments_path)
     assert [len(alignments.for_frame(f"walk_{i:06d}.png")) for i in (1, 2, 3)] == [1, 0, 1]
-    converter = FaceConverter(invert_predict(OUTPUT_PX), INPUT_PX, OUTPUT_PX, ModelFraming(),
+    converter = FaceConverter(invert_predict(OUTPUT_PX), INPUT_PX, OUTPUT_PX, Framing(),
                               BoxGeometry(), OPTIONS, learns_mask=False)
     report = convert(ConvertJob(tmp_path, video, alignments_path, tmp_path / "frames",
                                 writer="png"), OPTIONS, converter=converter)
@@ -66,7 +66,7 @@ def test_extract_then_convert_swaps_each_face_in_place(tmp_path, extracted):
             assert np.array_equal(written, source)
             continue
         landmarks = alignments.for_frame(name)[0]
-        matrix = geometry.crop_matrix(landmarks, INPUT_PX, ModelFraming())
+        matrix = geometry.crop_matrix(landmarks, INPUT_PX, Framing())
         out_matrix = scale_matrix(matrix, INPUT_PX, OUTPUT_PX)
         mask = process_mask(geometry.landmark_mask(landmarks, out_matrix, OUTPUT_PX, "extended"),
                             OPTIONS.mask)
@@ -85,7 +85,7 @@ def test_extract_then_convert_swaps_each_face_in_place(tmp_path, extracted):
 
 def test_extract_then_convert_to_video_keeps_fps_and_audio(tmp_path, extracted):
     video, alignments_path, _ = extracted
-    converter = FaceConverter(invert_predict(OUTPUT_PX), INPUT_PX, OUTPUT_PX, ModelFraming(),
+    converter = FaceConverter(invert_predict(OUTPUT_PX), INPUT_PX, OUTPUT_PX, Framing(),
                               BoxGeometry(), OPTIONS, learns_mask=False)
     out = tmp_path / "swapped.mp4"
     convert(ConvertJob(tmp_path, video, alignments_path, out), OPTIONS, converter=converter)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from phaze.convert.framing import ModelFraming
+from phaze.faces.framing import Framing
 
 faces = pytest.importorskip("phaze.faces.geometry")
 
@@ -22,8 +22,8 @@ def test_core_geometry_crops_with_the_models_framing_and_masks_the_face():
     from phaze.convert.geometry import default_geometry
 
     geometry, landmarks = default_geometry(), _template()
-    face = geometry.crop_matrix(landmarks, 64, ModelFraming("face", 1.0, 0.0))
-    head = geometry.crop_matrix(landmarks, 64, ModelFraming("head", 1.0, 0.0))
+    face = geometry.crop_matrix(landmarks, 64, Framing("face", 100.0, 0.0))
+    head = geometry.crop_matrix(landmarks, 64, Framing("head", 100.0, 0.0))
     assert face.shape == (2, 3) and not np.allclose(face, head)
     assert abs(face[0, 0]) > abs(head[0, 0])  # face centering is a tighter crop than head
     mask = geometry.landmark_mask(landmarks, face, 64, "extended")

@@ -35,11 +35,13 @@ def test_round_trip_keeps_every_frame_and_face(tmp_path):
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda raw: raw.update(format="x"), "not a Phaze alignments"),
-    (lambda raw: raw.update(version=9), "version 9"),
-    (lambda raw: raw["frames"]["clip_000000.png"][0].update(box=[1, 2]), "face 0: box"),
-    (lambda raw: raw["frames"]["clip_000000.png"][0].update(landmarks_68=[[1, 2]]), "shape"),
-    (lambda raw: raw.update(video={"frame_count": -1, "fps": 25}), "frame_count"),
+    (lambda raw: raw["__meta__"].update(format="x"), "not a Phaze alignments"),
+    (lambda raw: raw["__meta__"].update(version=9), "version 9"),
+    (lambda raw: raw["frames"]["clip_000000.png"]["faces"][0].update(x="1"), "face 0: box"),
+    (lambda raw: raw["frames"]["clip_000000.png"]["faces"][0].update(landmarks_xy=[[1, 2]]),
+     "shape"),
+    (lambda raw: raw["__meta__"].update(frame_count=-1), "frame_count"),
+    (lambda raw: raw["frames"].update(x=[]), "frame 'x' must hold"),
 ])
 def test_malformed_entries_are_named(tmp_path, edit, message):
     path = write_alignments(tmp_path / "a.json", _alignments())
@@ -55,3 +57,13 @@ def test_not_json_is_a_data_error_naming_the_file(tmp_path):
     path.write_text("{not json")
     with pytest.raises(DataError, match="broken.json.*not valid JSON"):
         read_alignments(path)
+
+
+def test_convert_reads_what_this_module_writes(tmp_path):
+    from phaze.convert.alignments import load_alignments
+
+    path = write_alignments(tmp_path / "a.json", _alignments())
+    loaded = load_alignments(path)
+    assert loaded.frame_count == 3 and loaded.fps == 25.0
+    assert len(loaded.for_frame("clip_000000.png")) == 1 and loaded.for_frame("clip_000001.png") == []
+

@@ -12,7 +12,8 @@ import torch
 from phaze.checkpoint import load_model_dir
 from phaze.cli.main import main
 from phaze.errors import ModelDirError
-from phaze.formats.faceswap_import import import_faceswap, read_framing
+from phaze.formats.faceswap_import import import_faceswap
+from phaze.model_framing import read_model_framing
 from faceswap_fixtures import case_dir
 
 
@@ -29,8 +30,8 @@ def test_import_writes_a_model_folder_that_reproduces_faceswap(tmp_path, one_thr
     report = import_faceswap(folder, tmp_path / "model")
     assert report.centering == "face" and report.coverage == 100.0
     model, checkpoint = load_model_dir(tmp_path / "model")
-    framing = read_framing(tmp_path / "model")
-    assert (framing["centering"], framing["coverage"]) == ("face", 100.0)
+    framing = read_model_framing(tmp_path / "model")
+    assert (framing.centering, framing.coverage) == ("face", 100.0)
     assert checkpoint.state.iteration == 0
     face = torch.from_numpy(np.load(folder / "inputs.npz")["face_in_b"]).permute(0, 3, 1, 2)
     with torch.no_grad():

@@ -30,7 +30,7 @@ def test_framing_is_saved_used_and_fixed_on_resume(tmp_path, synthetic_faces, ti
     first = main(_args(synthetic_faces, model_dir, "--config", str(tiny_config),
                        "--coverage", "87.5", *FAST_FLAGS))
     assert first == 0
-    assert read_model_framing(model_dir).coverage == pytest.approx(0.875)
+    assert read_model_framing(model_dir).coverage == pytest.approx(87.5)
     state = json.loads((model_dir / "checkpoint" / "state.json").read_text())
     assert state["trainer"]["augment"]["coverage"] == pytest.approx(87.5)
     capsys.readouterr()

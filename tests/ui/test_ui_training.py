@@ -16,10 +16,11 @@ def test_start_stop_resume(train_client, ui_folder, synthetic_faces):
     assert started.status_code == 200, started.text
     assert "--config" in started.json()["command"]
 
-    # Live progress from the log, the preview file, and the folder list.
-    live = wait_for(lambda: (s := _status(client, model_dir))["live_losses"]
+    # Live progress from the log (losses and EGs/s: see the log test below and the browser
+    # test), the preview file, and the folder list.
+    live = wait_for(lambda: (s := _status(client, model_dir))["iteration"] >= 2
                     and s["preview_mtime"] and s)
-    assert live["running"] and live["egs_per_sec"] > 0 and live["iteration"] >= 10
+    assert live["running"] and live["checkpoint_iteration"] is None
     assert client.get("/api/preview", params={"path": str(model_dir)}).content[:4] == b"\x89PNG"
     listed = client.get("/api/folders").json()["models"]
     assert [m["path"] for m in listed] == [str(model_dir)] and listed[0]["running"]
@@ -29,7 +30,7 @@ def test_start_stop_resume(train_client, ui_folder, synthetic_faces):
     assert client.post("/api/train/stop", json={"model_dir": str(model_dir)}).json()["stopping"]
     stopped = wait_for(lambda: not (s := _status(client, model_dir))["running"] and s)
     saved_at = stopped["checkpoint_iteration"]
-    assert saved_at >= 10 and stopped["loss_history"][-1]["iteration"] == saved_at
+    assert saved_at >= 2 and stopped["loss_history"][-1]["iteration"] == saved_at
     assert "interrupted at iteration" in stopped["log_tail"]
 
     # Resume: only the folder and a length; the saved design and settings are reused.

@@ -43,16 +43,15 @@ def _framing_arguments(parser: argparse.ArgumentParser) -> None:
 def _framing(args: argparse.Namespace):
     """The saved framing of a resumed model, or the new one asked for (written to the folder)."""
     from phaze.checkpoint import is_model_dir, load_checkpoint
-    from phaze.model_framing import ModelFraming, framing_for_training, read_model_framing
+    from phaze.faces.framing import Framing
+    from phaze.model_framing import framing_for_training, read_model_framing
 
-    asked = {"centering": args.centering,
-             "coverage": None if args.coverage is None else args.coverage / 100.0,
-             "vertical_offset": None if args.vertical_offset is None
-             else args.vertical_offset / 100.0}
+    asked = {"centering": args.centering, "coverage": args.coverage,
+             "vertical_offset": args.vertical_offset}
     asked = {name: value for name, value in asked.items() if value is not None}
     resuming = is_model_dir(args.model_dir) and load_checkpoint(args.model_dir,
                                                                 with_optimizer=False) is not None
-    base = read_model_framing(args.model_dir) if resuming else ModelFraming()
+    base = read_model_framing(args.model_dir) if resuming else Framing()
     requested = dataclasses.replace(base, **asked) if asked or not resuming else None
     return framing_for_training(args.model_dir, requested, resuming)
 
@@ -113,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     # Faces are cropped at the model's coverage. TODO(issue 10): sub-crop stored head-centred
     # faces at the model's centering and offset once phaze.faces lands; today's crop is central.
     trainer = trainer.replace(augment=dataclasses.replace(trainer.augment,
-                                                          coverage=framing.coverage * 100.0))
+                                                          coverage=framing.coverage))
     result = train(faces_a, faces_b, args.model_dir, options, trainer,
                    load_weights=args.load_weights, load_layers=_names(args.load_layers),
                    freeze_layers=_freeze_names(args.freeze_layers))

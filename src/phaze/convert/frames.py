@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from phaze.errors import DataError
+from phaze.io.images import decode_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v")
@@ -40,11 +40,10 @@ class FrameSource:
     def _images(self) -> Iterator[tuple[str, np.ndarray]]:
         for name in self.names:
             path = self.path / name
-            data = np.fromfile(path, dtype=np.uint8) if path.is_file() else np.empty(0)
-            image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+            image = decode_image(path)
             if image is None:
                 raise DataError(f"frame '{path}' cannot be read as an image")
-            yield name, cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+            yield name, image
 
     def _video(self) -> Iterator[tuple[str, np.ndarray]]:
         import av

@@ -10,7 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
-from phaze.convert.framing import ModelFraming
+from phaze.faces.framing import Framing
 from phaze.errors import ConfigError
 
 LANDMARK_MASKS = ("extended", "components")
@@ -18,7 +18,7 @@ LANDMARK_MASKS = ("extended", "components")
 
 class FaceGeometry(Protocol):
     def crop_matrix(self, landmarks: np.ndarray, size_px: int,
-                    framing: ModelFraming) -> np.ndarray:
+                    framing: Framing) -> np.ndarray:
         """(68, 2) frame landmarks → (2, 3) float matrix from frame to an aligned S×S face."""
 
     def landmark_mask(self, landmarks: np.ndarray, matrix: np.ndarray, size_px: int,
@@ -35,12 +35,12 @@ class CoreGeometry:
         self._geometry, self._masks = geometry, masks
 
     def crop_matrix(self, landmarks: np.ndarray, size_px: int,
-                    framing: ModelFraming) -> np.ndarray:
+                    framing: Framing) -> np.ndarray:
         points = np.asarray(landmarks, np.float64)
         legacy = self._geometry.legacy_matrix(points)
         offsets = self._geometry.pose_offsets(points, legacy)
         return self._geometry.crop_matrix(legacy, offsets, size_px, framing.centering,
-                                          framing.coverage, framing.vertical_offset)
+                                          framing.coverage_ratio, framing.vertical_ratio)
 
     def landmark_mask(self, landmarks: np.ndarray, matrix: np.ndarray, size_px: int,
                       kind: str) -> np.ndarray:

@@ -18,7 +18,7 @@ import torch
 from phaze.convert.alignments import Alignments
 from phaze.convert.colour import DEFAULT_COLOUR, get_colour_method
 from phaze.convert.composite import crop, paste, scale_matrix
-from phaze.convert.framing import ModelFraming
+from phaze.faces.framing import Framing
 from phaze.convert.geometry import LANDMARK_MASKS, FaceGeometry
 from phaze.convert.mask import MaskOptions, process_mask
 from phaze.convert.sharpen import sharpen
@@ -73,7 +73,7 @@ class _Pending:
 class FaceConverter:
     """Swaps the faces of frames in place, given the model, its framing and the geometry."""
 
-    def __init__(self, predict: Predict, input_px: int, output_px: int, framing: ModelFraming,
+    def __init__(self, predict: Predict, input_px: int, output_px: int, framing: Framing,
                  geometry: FaceGeometry, options: ConvertOptions, learns_mask: bool) -> None:
         if options.mask_type == "learned" and not learns_mask:
             raise ConfigError("mask type 'learned' needs a model trained with a learned mask; "

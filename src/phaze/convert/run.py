@@ -9,7 +9,8 @@ import numpy as np
 
 from phaze.convert.alignments import load_alignments
 from phaze.convert.frames import open_frames
-from phaze.convert.framing import check_input_size, read_model_framing
+from phaze.convert.framing import check_input_size
+from phaze.model_framing import read_model_framing
 from phaze.convert.geometry import FaceGeometry, default_geometry
 from phaze.convert.pipeline import (ConvertOptions, ConvertReport, FaceConverter, check_matching,
                                     run_convert)
@@ -38,7 +39,9 @@ def _writer_name(job: ConvertJob, is_video: bool) -> str:
 def build_converter(job: ConvertJob, options: ConvertOptions,
                     geometry: FaceGeometry | None = None) -> FaceConverter:
     from phaze.checkpoint import load_model_dir
-    from phaze.swap import Swapper, resolve_device, target_side
+    from phaze.inference import Swapper
+    from phaze.io.devices import resolve_device
+    from phaze.sides import target_side
 
     target_side(job.direction)
     framing = read_model_framing(job.model_dir)

@@ -7,12 +7,22 @@ aligner) is one `register` call. dlib is imported lazily: `phaze --help` must no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Callable, Generic, Protocol, TypeVar
 
 import numpy as np
 
-from phaze.extract.registry import Registry
 from phaze.extract.weights import weights_path
+from phaze.registry import Registry
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Entry(Generic[T]):
+    """A registered detector or aligner: how to build it (loading its weights) and a help line."""
+
+    build: Callable[[], T]
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,16 +113,16 @@ class Dlib68Aligner:
         return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
 
 
-def builtin_detectors() -> Registry[Detector]:
-    detectors: Registry[Detector] = Registry("detector")
-    detectors.register("hog", HogDetector, "dlib HOG frontal detector (default, fast)")
-    detectors.register("cnn", CnnDetector, "dlib MMOD CNN detector (slower, more poses)")
+def builtin_detectors() -> Registry[Entry[Detector]]:
+    detectors: Registry[Entry[Detector]] = Registry("detector")
+    detectors.add("hog", Entry(HogDetector, "dlib HOG frontal detector (default, fast)"))
+    detectors.add("cnn", Entry(CnnDetector, "dlib MMOD CNN detector (slower, more poses)"))
     return detectors
 
 
-def builtin_aligners() -> Registry[Aligner]:
-    aligners: Registry[Aligner] = Registry("aligner")
-    aligners.register("dlib68", Dlib68Aligner, "dlib 68-point shape predictor (iBUG 300-W)")
+def builtin_aligners() -> Registry[Entry[Aligner]]:
+    aligners: Registry[Entry[Aligner]] = Registry("aligner")
+    aligners.add("dlib68", Entry(Dlib68Aligner, "dlib 68-point shape predictor (iBUG 300-W)"))
     return aligners
 
 

@@ -1,35 +1,25 @@
-"""The one seam between extract and the face-geometry core: an aligned, head-centred face PNG.
-
-The geometry (legacy/pose/centred matrices, warp) lives in `phaze.faces` and faceswap's PNG
-metadata in `phaze.formats`, both built on the `core` branch. Until they are merged this module
-reports clearly that aligned faces cannot be written; detection and alignments still work.
-"""
+"""The seam between extract and the face-geometry core: a found face → AlignedFace → face PNG."""
 from __future__ import annotations
-
-import importlib.util
 
 import numpy as np
 
-from phaze.errors import ConfigError
 from phaze.extract.find import FoundFace
+from phaze.faces.aligned import AlignedFace
+from phaze.formats.faceswap_png import add_metadata, face_metadata
+from phaze.io.images import encode_image
+
+CENTERING = "head"   # faceswap stores head-centred faces: every other centering is a sub-crop
 
 
-def geometry_available() -> bool:
-    return all(importlib.util.find_spec(name) is not None
-               for name in ("phaze.faces", "phaze.formats"))
+def to_aligned_face(frame_name: str, face_index: int, face: FoundFace) -> AlignedFace:
+    box = face.box
+    return AlignedFace(frame=frame_name, face_index=face_index, x=int(round(box.left)),
+                       y=int(round(box.top)), w=int(round(box.width)), h=int(round(box.height)),
+                       landmarks=face.landmarks, score=face.score)
 
 
-def require_geometry() -> None:
-    if not geometry_available():
-        raise ConfigError("writing aligned faces needs phaze.faces and phaze.formats, which this "
-                          "build lacks: use --alignments-only (write_faces=False) for now")
-
-
-def aligned_face_png(frame: np.ndarray, face: FoundFace, size_px: int, source: dict) -> bytes:
-    """PNG bytes of the head-centred face at `size_px`, with faceswap's iTXt metadata.
-
-    `source` carries faceswap's `source` fields (original_filename, face_index,
-    source_filename, source_is_video, source_frame_dims).
-    """
-    require_geometry()
-    raise NotImplementedError("wire phaze.faces / phaze.formats here once core is merged")
+def aligned_face_png(frame: np.ndarray, face: AlignedFace, size_px: int, is_video: bool) -> bytes:
+    """PNG bytes of the head-centred face at `size_px`, with faceswap's iTXt metadata."""
+    image = face.warp(frame, size_px, CENTERING)
+    metadata = face_metadata(face, face.frame, tuple(frame.shape[:2]), is_video)
+    return add_metadata(encode_image(image, ".png"), metadata)

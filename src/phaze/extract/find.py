@@ -29,10 +29,8 @@ class FindConfig:
     rotations: tuple[int, ...] = DEFAULT_ROTATIONS
 
     def __post_init__(self) -> None:
-        if self.detector not in DETECTORS:
-            DETECTORS.get(self.detector)   # raises the ConfigError naming the choices
-        if self.aligner not in ALIGNERS:
-            ALIGNERS.get(self.aligner)
+        DETECTORS.check(self.detector)   # a ConfigError naming the choices
+        ALIGNERS.check(self.aligner)
         if self.min_size_px < 0:
             raise ConfigError(f"min size {self.min_size_px} is invalid: expected >= 0 px")
         if self.upsample is not None and not 0 <= self.upsample <= MAX_UPSAMPLE:
@@ -87,8 +85,8 @@ class FaceFinder:
     def __init__(self, config: FindConfig, detector: Detector | None = None,
                  aligner: Aligner | None = None) -> None:
         self.config = config
-        self.detector: Detector = detector or DETECTORS.create(config.detector)
-        self.aligner: Aligner = aligner or ALIGNERS.create(config.aligner)
+        self.detector: Detector = detector or DETECTORS.get_entry(config.detector).build()
+        self.aligner: Aligner = aligner or ALIGNERS.get_entry(config.aligner).build()
 
     def with_config(self, config: FindConfig) -> "FaceFinder":
         """Another finder with new rules, reusing the loaded models when their names match."""

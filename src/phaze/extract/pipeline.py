@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from phaze.errors import ConfigError, DataError
-from phaze.extract.alignments import face_record, write_alignments
-from phaze.extract.face_png import aligned_face_png, require_geometry
+from phaze.extract.face_png import aligned_face_png, to_aligned_face
 from phaze.extract.find import FaceFinder, FindConfig
+from phaze.formats.alignments_json import Alignments, VideoInfo, write_alignments
 from phaze.io.images import write_bytes_atomic
 from phaze.io.video import Frame, FrameSource, open_frames
 
@@ -70,8 +70,6 @@ def extract_faces(input_path: str | Path, output: str | Path,
     Re-running overwrites: every file is written to a temp name and renamed, so an interrupted
     run leaves whole files only, and the alignments file is written last.
     """
-    if config.write_faces:
-        require_geometry()
     output = Path(output)
     source, frames = open_frames(input_path, config.every_n)
     output.mkdir(parents=True, exist_ok=True)
@@ -81,44 +79,37 @@ def extract_faces(input_path: str | Path, output: str | Path,
         finder = finder.with_config(config.find)   # reuses its loaded models
     report = ExtractReport(alignments_path=Path(config.alignments_path or
                                                 output / "alignments.json"))
-    started, records = time.perf_counter(), {}
+    started, alignments = time.perf_counter(), Alignments()
     for frame in _progress(frames, source, config):
-        records[frame.name] = _extract_frame(frame, finder, source, output, config, report)
+        alignments.add_frame(frame.name,
+                             _extract_frame(frame, finder, source, output, config, report))
     report.seconds = time.perf_counter() - started
     report.skipped = list(source.skipped)
     if not report.frames_read:
         raise DataError(f"input '{source.path}' gave no readable frames: "
                         + "; ".join(f"{name}: {why}" for name, why in source.skipped))
-    write_alignments(report.alignments_path, _meta(source, config), records)
+    if source.is_video and source.fps:
+        alignments.video = VideoInfo(source.frame_count or report.frames_read, source.fps)
+    write_alignments(report.alignments_path, alignments)
     return report
 
 
 def _extract_frame(frame: Frame, finder: FaceFinder, source: FrameSource, output: Path,
-                   config: ExtractConfig, report: ExtractReport) -> dict:
-    faces = finder.find(frame.image)
+                   config: ExtractConfig, report: ExtractReport) -> list:
+    """The frame's faces as AlignedFace (frame px), their PNGs written when asked for."""
+    faces = [to_aligned_face(frame.name, index, found)
+             for index, found in enumerate(finder.find(frame.image))]
     report.frames_read += 1
     report.faces_found += len(faces)
     if not faces:
         report.frames_without_face.append(frame.name)
     stem = Path(frame.name).stem
-    for index, face in enumerate(faces):
-        if not config.write_faces:
-            continue
-        path = output / f"{stem}_{index}.png"
-        info = {"original_filename": path.name, "face_index": index,
-                "source_filename": frame.name, "source_is_video": source.is_video,
-                "source_frame_dims": tuple(frame.image.shape[:2])}
-        write_bytes_atomic(path, aligned_face_png(frame.image, face, config.size_px, info))
+    for face in faces if config.write_faces else ():
+        path = output / f"{stem}_{face.face_index}.png"
+        write_bytes_atomic(path, aligned_face_png(frame.image, face, config.size_px,
+                                                  source.is_video))
         report.face_files.append(path)
-    return {"dims": list(frame.image.shape[:2]), "faces": [face_record(f) for f in faces]}
-
-
-def _meta(source: FrameSource, config: ExtractConfig) -> dict:
-    return {"source": str(source.path), "is_video": source.is_video, "fps": source.fps,
-            "frame_count": source.frame_count, "has_audio": source.has_audio,
-            "every_n": config.every_n, "detector": config.find.detector,
-            "aligner": config.find.aligner, "face_size_px": config.size_px,
-            "centering": "head"}
+    return faces
 
 
 def _progress(frames, source: FrameSource, config: ExtractConfig):

@@ -1,8 +1,9 @@
 """Phaze's alignments file: every frame's faces (box, 68 landmarks, score) as JSON, for convert.
 
-Layout: {"format": "phaze-alignments", "version": 1, "video": {"frame_count", "fps"} | null,
-"frames": {frame name: [{"box": [x, y, w, h], "landmarks_68": [[x, y] × 68], "score"}]}}.
-Frames without a face are listed with an empty list.
+The layout `phaze extract` writes and convert (`phaze.convert.alignments`) reads:
+{"__meta__": {"format": "phaze-alignments", "version": 1, "is_video", "frame_count", "fps", ...},
+ "frames": {frame name: {"faces": [{"x", "y", "w", "h", "score", "landmarks_xy": [[x, y] × 68]}]}}}.
+Frames without a face are listed with "faces": []. This module gives it a validated, typed view.
 """
 from __future__ import annotations
 
@@ -49,16 +50,19 @@ class Alignments:
 
 
 def _face_to_json(face: AlignedFace) -> dict[str, Any]:
-    return {"box": [int(face.x), int(face.y), int(face.w), int(face.h)],
-            "landmarks_68": np.round(face.landmarks, 3).tolist(), "score": float(face.score)}
+    return {"x": int(face.x), "y": int(face.y), "w": int(face.w), "h": int(face.h),
+            "score": float(face.score), "landmarks_xy": np.round(face.landmarks, 3).tolist()}
 
 
 def to_json(alignments: Alignments) -> dict[str, Any]:
     """The JSON-ready dict of `alignments`."""
-    video = None if alignments.video is None else {
-        "frame_count": int(alignments.video.frame_count), "fps": float(alignments.video.fps)}
-    return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "video": video,
-            "frames": {frame: [_face_to_json(face) for face in faces]
+    meta: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION,
+                            "is_video": alignments.video is not None}
+    if alignments.video is not None:
+        meta.update(frame_count=int(alignments.video.frame_count),
+                    fps=float(alignments.video.fps))
+    return {"__meta__": meta,
+            "frames": {frame: {"faces": [_face_to_json(face) for face in faces]}
                        for frame, faces in alignments.frames.items()}}
 
 
@@ -85,29 +89,28 @@ def read_alignments(path: str | Path) -> Alignments:
 
 def from_json(raw: Any, name: str = "alignments") -> Alignments:
     """Alignments from a parsed JSON dict, validated entry by entry."""
-    if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
-        raise DataError(f"'{name}' is not a Phaze alignments file (expected \"format\": "
-                        f"\"{FORMAT_NAME}\")")
-    if raw.get("version") != FORMAT_VERSION:
-        raise DataError(f"'{name}' has alignments version {raw.get('version')!r}: this Phaze "
+    meta = raw.get("__meta__") if isinstance(raw, dict) else None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        raise DataError(f"'{name}' is not a Phaze alignments file (expected __meta__.format "
+                        f"= {FORMAT_NAME!r})")
+    if meta.get("version") != FORMAT_VERSION:
+        raise DataError(f"'{name}' has alignments version {meta.get('version')!r}: this Phaze "
                         f"reads version {FORMAT_VERSION}")
     frames = raw.get("frames")
     if not isinstance(frames, dict):
-        raise DataError(f"'{name}': 'frames' must map frame names to lists of faces")
-    result = Alignments(video=_video(raw.get("video"), name))
-    for frame, faces in frames.items():
+        raise DataError(f"'{name}': 'frames' must map frame names to {{\"faces\": [...]}}")
+    video = _video(meta, name) if meta.get("is_video") else None
+    result = Alignments(video=video)
+    for frame, entry in frames.items():
+        faces = entry.get("faces") if isinstance(entry, dict) else None
         if not isinstance(faces, list):
-            raise DataError(f"'{name}': frame {frame!r} must hold a list of faces")
-        result.frames[frame] = [_face(entry, frame, index, name)
-                                for index, entry in enumerate(faces)]
+            raise DataError(f"'{name}': frame {frame!r} must hold {{\"faces\": [...]}}")
+        result.frames[frame] = [_face(face, frame, index, name)
+                                for index, face in enumerate(faces)]
     return result
 
 
-def _video(raw: Any, name: str) -> VideoInfo | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise DataError(f"'{name}': 'video' must be null or {{\"frame_count\", \"fps\"}}")
+def _video(raw: dict, name: str) -> VideoInfo:
     count, fps = raw.get("frame_count"), raw.get("fps")
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise DataError(f"'{name}': video frame_count {count!r} must be an integer >= 0")
@@ -120,18 +123,18 @@ def _video(raw: Any, name: str) -> VideoInfo | None:
 def _face(entry: Any, frame: str, index: int, name: str) -> AlignedFace:
     where = f"'{name}': frame {frame!r} face {index}"
     if not isinstance(entry, dict):
-        raise DataError(f"{where} must be an object with box, landmarks_68, score")
-    box, score = entry.get("box"), entry.get("score", 1.0)
-    if (not isinstance(box, list) or len(box) != 4
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box)):
-        raise DataError(f"{where}: box {box!r} must be [x, y, w, h] numbers")
+        raise DataError(f"{where} must be an object with x, y, w, h, score, landmarks_xy")
+    box = [entry.get(key) for key in ("x", "y", "w", "h")]
+    score = entry.get("score", 1.0)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box):
+        raise DataError(f"{where}: box x/y/w/h {box!r} must be numbers")
     if isinstance(score, bool) or not isinstance(score, (int, float)):
         raise DataError(f"{where}: score {score!r} must be a number")
     try:
-        points = np.asarray(entry.get("landmarks_68"), dtype=np.float64)
+        points = np.asarray(entry.get("landmarks_xy"), dtype=np.float64)
     except (TypeError, ValueError):
         points = np.zeros(0)
     if points.shape != (68, 2) or not np.isfinite(points).all():
-        raise DataError(f"{where}: landmarks_68 has shape {points.shape}: expected 68 [x, y]")
+        raise DataError(f"{where}: landmarks_xy has shape {points.shape}: expected 68 [x, y]")
     x, y, w, h = (int(round(v)) for v in box)
     return AlignedFace(frame, index, x, y, w, h, points, float(score))

@@ -133,7 +133,8 @@ def safe_unpickle(data: bytes) -> Any:
         raise
     except (ValueError, TypeError, AttributeError, EOFError, IndexError, KeyError,
             MemoryError, RecursionError, OverflowError) as error:
-        raise pickle.UnpicklingError(f"malformed pickle ({type(error).__name__}: {error})") from None
+        raise pickle.UnpicklingError(
+            f"malformed pickle ({type(error).__name__}: {error})") from None
     _check_plain(value)
     return value
 

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from phaze.model.phaze_a import PhazeA
-from phaze.swap import target_side
+from phaze.sides import target_side
 
 DFM_INPUT = "in_face:0"
 DFM_OUTPUTS = ("out_face_mask:0", "out_celeb_face:0", "out_celeb_face_mask:0")

@@ -12,21 +12,9 @@ import torch
 from phaze.checkpoint import TrainingState, save_checkpoint, write_marker
 from phaze.errors import ModelDirError
 from phaze.formats.faceswap_keras import read_faceswap_model
+from phaze.faces.framing import Framing
 from phaze.formats.faceswap_weights import map_weights
-
-FRAMING = "framing.json"   # centering + coverage of an imported model
-
-
-def read_framing(model_dir: str | Path) -> dict | None:
-    """The imported model's {"centering", "coverage", ...}, or None when it has none."""
-    path = Path(model_dir) / FRAMING
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelDirError(f"'{path}' is damaged: {error}") from None
-
+from phaze.model_framing import write_model_framing
 
 @dataclass(frozen=True)
 class ImportReport:
@@ -42,9 +30,8 @@ def import_faceswap(source: str | Path, model_dir: str | Path) -> ImportReport:
 
     Every weight is mapped and checked before anything is written; the folder is assembled
     under a temporary name beside `model_dir` and renamed into place, so a failed import
-    leaves nothing behind. Centering and coverage go in `<model_dir>/framing.json` (beside
-    the options, where training does not rewrite them) until Phaze has a framing record of
-    its own.
+    leaves nothing behind. Centering and coverage go in the model's framing record
+    (`phaze.model_framing`), which swap, convert and training read.
     """
     from phaze.model.phaze_a import build_model
 
@@ -60,9 +47,9 @@ def import_faceswap(source: str | Path, model_dir: str | Path) -> ImportReport:
     shutil.rmtree(temp, ignore_errors=True)
     try:
         write_marker(temp, faceswap.options)
-        framing = {"centering": faceswap.centering, "coverage": faceswap.coverage,
-                   "imported_from": {"tool": "faceswap", "path": str(Path(source).resolve())}}
-        (temp / FRAMING).write_text(json.dumps(framing, indent=2), encoding="utf-8")
+        write_model_framing(temp, Framing(faceswap.centering, faceswap.coverage),
+                            imported_from={"tool": "faceswap",
+                                           "path": str(Path(source).resolve())})
         save_checkpoint(temp, dict(model.state_dict()), TrainingState())
         if model_dir.exists():
             model_dir.rmdir()

@@ -37,7 +37,11 @@ class Swapper:
     Puts `model` in eval mode: Gaussian noise and dropout are training-only.
     """
 
-    def __init__(self, model: PhazeA, direction: str = "a-to-b", batch_size: int = 16) -> None:
+    def __init__(self, model: PhazeA, direction: str = "a-to-b", batch_size: int = 16,
+                 coverage: float = 100.0) -> None:
+        # `coverage` < 100 crops aligned faces as training did (`phaze.model_framing`); callers
+        # that frame faces themselves (convert) leave it at 100.
+        self.coverage = coverage
         self.side = target_side(direction)
         self.direction = direction
         self.batch_size = check_batch_size(batch_size)
@@ -77,9 +81,30 @@ class Swapper:
                                for out in self.model.side_forward(batch, self.side)])
         return [torch.cat(parts) for parts in zip(*chunks)]
 
+    def model_inputs(self, images: Sequence[np.ndarray] | np.ndarray) -> torch.Tensor:
+        """The (N, 3, S, S) tensor the model sees, cropped and resized exactly as training's
+        inputs are (`phaze.data.augment.prepare_plain`): coverage crop, working size, input.
+        A face already at the input size (convert aligns at it) goes in untouched."""
+        import cv2
+
+        from phaze.data.augment import crop_coverage
+
+        working = max(self.input_size, self.output_size)
+        framed = []
+        for index, image in enumerate(images):
+            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+                break  # arrays_to_tensor names the bad image
+            image = crop_coverage(image, self.coverage)
+            if image.shape[:2] not in ((working, working), (self.input_size, self.input_size)):
+                image = cv2.resize(image, (working, working), interpolation=cv2.INTER_AREA)
+            framed.append(image)
+        else:
+            return arrays_to_tensor(framed, self.input_size)
+        return arrays_to_tensor(images, self.input_size)
+
     def swap_arrays(self, images: Sequence[np.ndarray] | np.ndarray) -> SwapResult:
         """(H, W, 3) uint8 RGB images (any size) → swapped faces and masks as uint8 arrays."""
-        outputs = self.swap_tensor(arrays_to_tensor(images, self.input_size))
+        outputs = self.swap_tensor(self.model_inputs(images))
         masks = tensor_to_uint8(outputs[1]) if len(outputs) > 1 else None
         return SwapResult(tensor_to_uint8(outputs[0]), masks)
 

@@ -57,7 +57,8 @@ class FaceRecognizer:
         if len(detections) == 0:
             return None
         box = max(detections, key=lambda rect: rect.area())
-        embedding = np.array(self._net.compute_face_descriptor(image, self._predictor_5(image, box)))
+        chip_shape = self._predictor_5(image, box)
+        embedding = np.array(self._net.compute_face_descriptor(image, chip_shape))
         shape = self._predictor_68(image, box)
         points = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64) / scale
         return FaceReading(embedding=embedding, landmarks=points)

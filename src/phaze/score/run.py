@@ -96,9 +96,11 @@ def _resized(faces: Faces, size: int) -> Faces:
 
 def read_faces(folder: str | Path, limit: int) -> Faces:
     """Up to `limit` face images of a folder as (N, S, S, 3), all resized to the first's size."""
-    from phaze.swap import list_images, read_rgb
+    from phaze.io.images import decode_image
+    from phaze.swap import list_images
 
-    images = [img for img in (read_rgb(p) for p in list_images(folder)[:limit]) if img is not None]
+    images = [img for img in (decode_image(p) for p in list_images(folder)[:limit])
+              if img is not None]
     if not images:
         raise DataError(f"face folder {folder}: no readable face images.")
     return _resized_list(images, images[0].shape[0])
@@ -116,10 +118,14 @@ def score_model(model_dir: str | Path, faces_a: str | Path, faces_b: str | Path,
                 recognizer: FaceRecognizer | None = None) -> ScoreReport:
     """Load the model folder and score it on up to `limit` faces of each folder."""
     from phaze.checkpoint import load_model_dir
-    from phaze.swap import Swapper, resolve_device
+    from phaze.inference import Swapper
+    from phaze.io.devices import resolve_device
+    from phaze.model_framing import read_model_framing
 
     model, _ = load_model_dir(model_dir, resolve_device(device))
-    swappers = {"b": Swapper(model, "a-to-b"), "a": Swapper(model, "b-to-a")}
+    coverage = read_model_framing(model_dir).coverage  # percent
+    swappers = {"b": Swapper(model, "a-to-b", coverage=coverage),
+                "a": Swapper(model, "b-to-a", coverage=coverage)}
     swap_to = {side: (lambda faces, s=swapper: s.swap_arrays(faces).faces)
                for side, swapper in swappers.items()}
     return score_faces(read_faces(faces_a, limit), read_faces(faces_b, limit), swap_to,

@@ -21,7 +21,6 @@ from phaze.data.loss_weights import (MaskWeighting, loss_weight_map, prepare_are
                                      prepare_face_mask)
 from phaze.data.sources import scan_folder
 from phaze.model.phaze_a import build_model
-from phaze.score.recognizer import models_folder
 from phaze.train.losses import mae_map
 from phaze.train.weighted_loss import weighted_mean
 
@@ -29,21 +28,12 @@ SIZE = 64
 CROP = (46, 196, 145, 295)  # rows, cols of the astronaut's face with a margin (150 px)
 
 
-def _astronaut_landmarks() -> np.ndarray:
-    import dlib
-
-    image = skimage.data.astronaut()
-    predictor = dlib.shape_predictor(str(models_folder() / "shape_predictor_68_face_landmarks.dat"))
-    shape = predictor(image, dlib.rectangle(175, 76, 265, 166))
-    return np.array([[p.x, p.y] for p in shape.parts()], np.float64)
-
-
-def _write_face_set(folder: Path) -> None:
+def _write_face_set(folder: Path, frame_landmarks: np.ndarray) -> None:
     """Two DFL-style JPGs (the face and its mirror) with landmarks in face px."""
     top, bottom, left, right = CROP
     face = cv2.resize(skimage.data.astronaut()[top:bottom, left:right], (SIZE, SIZE),
                       interpolation=cv2.INTER_AREA)
-    landmarks = ((_astronaut_landmarks() - [left, top]) * SIZE / (right - left)).astype(np.float32)
+    landmarks = ((frame_landmarks - [left, top]) * SIZE / (right - left)).astype(np.float32)
     mirror = landmarks.copy()
     mirror[:, 0] = SIZE - 1 - mirror[:, 0]
     for index, (image, points) in enumerate(((face, landmarks), (face[:, ::-1], mirror))):
@@ -76,9 +66,9 @@ def _example(path: Path, landmarks: np.ndarray, seed: int, config: MaskWeighting
     return warped, target, weights
 
 
-def test_astronaut_face_set_trains_with_masks_and_eye_mouth_weights(tmp_path: Path,
-                                                                   train_tiny) -> None:
-    _write_face_set(tmp_path)
+def test_astronaut_face_set_trains_with_masks_and_eye_mouth_weights(
+        tmp_path: Path, train_tiny, astronaut_landmarks) -> None:
+    _write_face_set(tmp_path, astronaut_landmarks)
     scan = scan_folder(tmp_path, "a")
     assert scan.counts["dfl"] == 2 and all(r.landmarks.shape == (68, 2) for r in scan.records)
     torch.manual_seed(0)

@@ -66,3 +66,22 @@ def test_synthetic_faces_need_no_files() -> None:
     faces = np.zeros((3, 32, 32, 3), np.uint8)
     scan = synthetic_source(faces, "a")
     assert scan.counts["synthetic"] == 3 and all(r.path is None for r in scan.records)
+
+
+def test_faceswap_png_from_the_astronaut_is_read_with_landmarks(tmp_path: Path,
+                                                               astronaut_landmarks) -> None:
+    import skimage.data
+
+    from phaze.faces.aligned import AlignedFace
+    from phaze.formats.faceswap_png import face_metadata, write_face_png
+
+    frame = skimage.data.astronaut()
+    face = AlignedFace("astronaut.png", 0, 175, 76, 90, 90, astronaut_landmarks)
+    crop = face.warp(frame, 64, "head")
+    write_face_png(tmp_path / "astronaut_0.png", crop,
+                   face_metadata(face, "astronaut.png", frame.shape[:2]))
+    scan = scan_folder(tmp_path, "a")
+    assert scan.counts["faceswap"] == 1
+    points = scan.records[0].landmarks
+    np.testing.assert_allclose(points, face.aligned_landmarks(64, "head"), atol=1e-4)
+    assert (points > 0).all() and (points < 64).all()

@@ -3,8 +3,8 @@
 A folder may mix kinds. Each readable image becomes one `FaceRecord`; a face whose metadata is
 missing is a plain crop, and one whose metadata is broken or refused is *also* a plain crop, counted
 and named in one warning, never dropped silently. Metadata readers are looked up by file suffix
-in `METADATA_READERS`; faceswap PNG metadata is read there once `phaze.formats.faceswap_png`
-(the extract issue's safe reader) exists.
+in `METADATA_READERS`: DFL JPGs and faceswap/Phaze PNGs (`phaze.formats.faceswap_png`); stored
+faceswap masks are not read yet.
 """
 from __future__ import annotations
 
@@ -93,7 +93,24 @@ def _read_dfl(path: Path) -> FaceMetadata | None:
     return FaceMetadata("dfl", face.landmarks, face.xseg_mask, face.face_type)
 
 
-METADATA_READERS: dict[str, MetadataReader] = {".jpg": _read_dfl, ".jpeg": _read_dfl}
+def _read_faceswap(path: Path) -> FaceMetadata | None:
+    """faceswap/Phaze face PNG: head-centred face, landmarks mapped into its px."""
+    from phaze.formats.faceswap_png import ALIGNMENTS_VERSION, face_from_metadata, read_metadata
+
+    metadata = read_metadata(path)
+    if metadata is None:
+        return None
+    version = metadata.get("source", {}).get("alignments_version", ALIGNMENTS_VERSION)
+    if not isinstance(version, (int, float)) or version > ALIGNMENTS_VERSION:
+        raise DataError(f"{path}: faceswap alignments version {version!r} is not supported "
+                        f"(up to {ALIGNMENTS_VERSION}).")
+    size_px = int.from_bytes(path.read_bytes()[16:20], "big")  # IHDR width
+    landmarks = face_from_metadata(metadata).aligned_landmarks(size_px, "head")
+    return FaceMetadata("faceswap", landmarks.astype(np.float32))
+
+
+METADATA_READERS: dict[str, MetadataReader] = {".jpg": _read_dfl, ".jpeg": _read_dfl,
+                                               ".png": _read_faceswap}
 
 
 def scan_folder(folder: str | Path, side: str,

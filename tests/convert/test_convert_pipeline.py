@@ -4,7 +4,7 @@ import pytest
 
 from phaze.convert.alignments import load_alignments
 from phaze.convert.composite import crop, paste, scale_matrix
-from phaze.convert.framing import ModelFraming
+from phaze.faces.framing import Framing
 from phaze.convert.frames import video_frame_name
 from phaze.convert.mask import process_mask
 from phaze.convert.pipeline import ConvertOptions, FaceConverter
@@ -18,7 +18,7 @@ OPTIONS = ConvertOptions(colour="none", batch_size=2)
 
 
 def _converter(options=OPTIONS):
-    return FaceConverter(invert_predict(OUTPUT_PX), INPUT_PX, OUTPUT_PX, ModelFraming(),
+    return FaceConverter(invert_predict(OUTPUT_PX), INPUT_PX, OUTPUT_PX, Framing(),
                          BoxGeometry(), options, learns_mask=False)
 
 
@@ -38,7 +38,7 @@ def clip(tmp_path):
 def _expected(frame, index):
     """The direct route: crop, invert, mask, paste back with the test geometry."""
     geometry, landmarks = BoxGeometry(), landmarks_at(*face_position(index))
-    matrix = geometry.crop_matrix(landmarks, INPUT_PX, ModelFraming())
+    matrix = geometry.crop_matrix(landmarks, INPUT_PX, Framing())
     out_matrix = scale_matrix(matrix, INPUT_PX, OUTPUT_PX)
     face = invert_predict(OUTPUT_PX)(
         __import__("torch").from_numpy(crop(frame, matrix, INPUT_PX)).permute(2, 0, 1)[None]
@@ -125,7 +125,7 @@ def test_convert_is_streamed_in_batches(tmp_path, clip):
     sizes = []
     predict = invert_predict(OUTPUT_PX)
     converter = FaceConverter(lambda b: sizes.append(len(b)) or predict(b), INPUT_PX, OUTPUT_PX,
-                              ModelFraming(), BoxGeometry(), OPTIONS, learns_mask=False)
+                              Framing(), BoxGeometry(), OPTIONS, learns_mask=False)
     convert(ConvertJob(tmp_path, video, alignments, tmp_path / "f", writer="png"), OPTIONS,
             converter=converter)
     assert sizes == [2, 1]
@@ -142,7 +142,7 @@ def test_interrupted_convert_leaves_no_video(tmp_path, clip):
             raise KeyboardInterrupt
         return predict(batch)
 
-    converter = FaceConverter(failing, INPUT_PX, OUTPUT_PX, ModelFraming(), BoxGeometry(),
+    converter = FaceConverter(failing, INPUT_PX, OUTPUT_PX, Framing(), BoxGeometry(),
                               OPTIONS, learns_mask=False)
     with pytest.raises(KeyboardInterrupt):
         convert(ConvertJob(tmp_path, video, alignments, tmp_path / "out" / "o.mp4"), OPTIONS,
@@ -174,7 +174,7 @@ def test_auto_mask_uses_the_learned_mask_when_the_model_has_one(tmp_path, clip):
         faces = predict(batch)[0]
         return [faces, faces[:, :1] * 0]
 
-    converter = FaceConverter(with_empty_mask, INPUT_PX, OUTPUT_PX, ModelFraming(),
+    converter = FaceConverter(with_empty_mask, INPUT_PX, OUTPUT_PX, Framing(),
                               BoxGeometry(), ConvertOptions(colour="none"), learns_mask=True)
     convert(ConvertJob(tmp_path, video, alignments, tmp_path / "f", writer="png"),
             converter=converter)

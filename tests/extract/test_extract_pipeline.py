@@ -7,10 +7,11 @@ import pytest
 
 from phaze.cli.main import main
 from phaze.errors import ConfigError, DataError
-from phaze.extract.alignments import read_alignments
-from phaze.extract.face_png import geometry_available
 from phaze.extract.find import FindConfig, map_points
 from phaze.extract.pipeline import ExtractConfig, extract_faces
+from phaze.faces.aligned import AlignedFace
+from phaze.formats.alignments_json import read_alignments
+from phaze.formats.faceswap_png import read_metadata
 from phaze.io.images import write_image
 from phaze.io.video import write_test_video
 
@@ -22,6 +23,7 @@ TRANSFORMS = [(0.9, 0, 160, 90), (0.8, 12, 120, 95), (1.0, -20, 200, 85), None,
               (0.85, 90, 170, 90)]
 SIZE = (320, 180)
 ALIGN_ONLY = ExtractConfig(write_faces=False)
+FACES_128 = ExtractConfig(size_px=128)   # small PNGs keep the test fast
 
 
 def similarity(scale, degrees, cx, cy) -> np.ndarray:
@@ -45,30 +47,50 @@ def synthetic_video(tmp_path_factory, astronaut):
 @pytest.fixture(scope="module")
 def video_extract(synthetic_video, tmp_path_factory, finder):
     output = tmp_path_factory.mktemp("faces")
-    return extract_faces(synthetic_video, output, ALIGN_ONLY, finder=finder), output
+    return extract_faces(synthetic_video, output, FACES_128, finder=finder), output
 
 
 def test_every_video_frame_is_listed_with_timing(video_extract):
     report, output = video_extract
-    document = read_alignments(output / "alignments.json")
-    assert list(document["frames"]) == [f"walk_{i:06d}.png" for i in range(1, 6)]
-    meta = document["__meta__"]
-    assert (meta["fps"], meta["frame_count"], meta["is_video"]) == (5.0, 5, True)
+    alignments = read_alignments(output / "alignments.json")
+    assert list(alignments.frames) == [f"walk_{i:06d}.png" for i in range(1, 6)]
+    assert (alignments.video.fps, alignments.video.frame_count) == (5.0, 5)
     assert report.frames_read == 5 and report.faces_found == 4
     assert report.frames_without_face == ["walk_000004.png"]
-    assert document["frames"]["walk_000004.png"] == {"dims": [180, 320], "faces": []}
+    assert alignments.frames["walk_000004.png"] == []
 
 
 def test_video_landmarks_follow_the_known_transforms(video_extract, reference_landmarks):
     _, output = video_extract
-    frames = read_alignments(output / "alignments.json")["frames"]
+    frames = read_alignments(output / "alignments.json").frames
     for number, transform in enumerate(TRANSFORMS, start=1):
         if transform is None:
             continue
-        faces = frames[f"walk_{number:06d}.png"]["faces"]
+        faces = frames[f"walk_{number:06d}.png"]
         assert len(faces) == 1, number
         truth = map_points(similarity(*transform), reference_landmarks)
-        assert landmark_error(np.array(faces[0]["landmarks_xy"]), truth) < 0.05, number
+        assert landmark_error(faces[0].landmarks, truth) < 0.05, number
+        # ... and in the aligned (head-centred) face, against the face aligned from the truth.
+        true_face = AlignedFace("truth", 0, 0, 0, 1, 1, truth)
+        assert landmark_error(faces[0].aligned_landmarks(128),
+                              true_face.aligned_landmarks(128)) < 0.05, number
+
+
+def test_face_pngs_are_named_sized_and_carry_faceswap_metadata(video_extract):
+    report, output = video_extract
+    names = sorted(path.name for path in report.face_files)
+    assert names == ["walk_000001_0.png", "walk_000002_0.png", "walk_000003_0.png",
+                     "walk_000005_0.png"]
+    face_png = output / "walk_000002_0.png"
+    assert cv2.imread(str(face_png)).shape == (128, 128, 3)
+    metadata = read_metadata(face_png)
+    frames = read_alignments(output / "alignments.json").frames
+    # The JSON rounds to 1/1000 px; the PNG keeps the floats exactly.
+    np.testing.assert_allclose(np.array(metadata["alignments"]["landmarks_xy"]),
+                               frames["walk_000002.png"][0].landmarks, atol=6e-4)
+    source = metadata["source"]
+    assert (source["source_filename"], source["face_index"], source["source_is_video"],
+            tuple(source["source_frame_dims"])) == ("walk_000002.png", 0, True, (180, 320))
 
 
 def test_folder_reports_bad_and_faceless_files_by_name(tmp_path, astronaut, finder):
@@ -82,7 +104,7 @@ def test_folder_reports_bad_and_faceless_files_by_name(tmp_path, astronaut, find
     assert report.frames_without_face == ["wall.png"]
     assert report.faces_found == 1
     assert "skipped broken.jpg: not a readable image" in report.summary()
-    frames = read_alignments(report.alignments_path)["frames"]
+    frames = read_alignments(report.alignments_path).frames
     assert sorted(frames) == ["astronaut.png", "wall.png"]
 
 
@@ -113,16 +135,6 @@ def test_interrupted_run_leaves_no_partial_files(synthetic_video, finder, tmp_pa
     assert list((tmp_path / "out").iterdir()) == []   # no alignments, no temp files
 
 
-def test_foreign_json_is_not_taken_for_alignments(tmp_path):
-    path = tmp_path / "alignments.json"
-    path.write_text(json.dumps({"frame_1.png": [{"detected": [0, 0, 1, 1]}]}))
-    with pytest.raises(DataError, match="not a Phaze alignments file"):
-        read_alignments(path)
-    path.write_text("{not json")
-    with pytest.raises(DataError, match="cannot be read"):
-        read_alignments(path)
-
-
 def test_empty_folder_is_reported(tmp_path):
     with pytest.raises(DataError, match="has no images"):
         extract_faces(tmp_path, tmp_path / "out", ALIGN_ONLY)
@@ -132,12 +144,6 @@ def test_empty_folder_is_reported(tmp_path):
 def test_bad_extract_options(bad):
     with pytest.raises(ConfigError):
         ExtractConfig(**bad)
-
-
-@pytest.mark.skipif(geometry_available(), reason="the face-geometry core is present")
-def test_face_pngs_need_the_geometry_core(tmp_path):
-    with pytest.raises(ConfigError, match="phaze.faces"):
-        extract_faces(tmp_path, tmp_path / "out", ExtractConfig())
 
 
 def test_cli_extract_prints_summary(tmp_path, astronaut, capsys):
