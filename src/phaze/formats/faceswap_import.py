@@ -1,7 +1,6 @@
 """Import a faceswap Phaze-A model folder as a new Phaze model folder (all or nothing)."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -10,23 +9,10 @@ from pathlib import Path
 import torch
 
 from phaze.checkpoint import TrainingState, save_checkpoint, write_marker
-from phaze.errors import ModelDirError
+from phaze.errors import ConfigError, ModelDirError
 from phaze.formats.faceswap_keras import read_faceswap_model
 from phaze.formats.faceswap_weights import map_weights
-
-FRAMING = "framing.json"   # centering + coverage of an imported model
-
-
-def read_framing(model_dir: str | Path) -> dict | None:
-    """The imported model's {"centering", "coverage", ...}, or None when it has none."""
-    path = Path(model_dir) / FRAMING
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelDirError(f"'{path}' is damaged: {error}") from None
-
+from phaze.model_framing import ModelFraming, write_model_framing
 
 @dataclass(frozen=True)
 class ImportReport:
@@ -42,9 +28,9 @@ def import_faceswap(source: str | Path, model_dir: str | Path) -> ImportReport:
 
     Every weight is mapped and checked before anything is written; the folder is assembled
     under a temporary name beside `model_dir` and renamed into place, so a failed import
-    leaves nothing behind. Centering and coverage go in `<model_dir>/framing.json` (beside
-    the options, where training does not rewrite them) until Phaze has a framing record of
-    its own.
+    leaves nothing behind. faceswap's centering and coverage become the folder's framing
+    (phaze/model_framing.py), so swap, convert, export and resumed training frame faces as
+    faceswap trained them.
     """
     from phaze.model.phaze_a import build_model
 
@@ -53,6 +39,11 @@ def import_faceswap(source: str | Path, model_dir: str | Path) -> ImportReport:
         raise ModelDirError(f"'{model_dir}' already exists and is not empty: choose a new "
                             "--model-dir")
     faceswap = read_faceswap_model(source)
+    try:   # faceswap stores coverage in percent, Phaze as a fraction
+        framing = ModelFraming(faceswap.centering, faceswap.coverage / 100.0)
+    except ConfigError as error:
+        raise ModelDirError(f"'{source}': its state file's framing is unusable: "
+                            f"{error}") from None
     model = build_model(faceswap.options)
     weights = map_weights(model, faceswap.layers)
     model.load_state_dict(weights)
@@ -60,9 +51,7 @@ def import_faceswap(source: str | Path, model_dir: str | Path) -> ImportReport:
     shutil.rmtree(temp, ignore_errors=True)
     try:
         write_marker(temp, faceswap.options)
-        framing = {"centering": faceswap.centering, "coverage": faceswap.coverage,
-                   "imported_from": {"tool": "faceswap", "path": str(Path(source).resolve())}}
-        (temp / FRAMING).write_text(json.dumps(framing, indent=2), encoding="utf-8")
+        write_model_framing(temp, framing)
         save_checkpoint(temp, dict(model.state_dict()), TrainingState())
         if model_dir.exists():
             model_dir.rmdir()
