@@ -13,6 +13,7 @@ from phaze.checkpoint import load_model_dir
 from phaze.cli.main import main
 from phaze.errors import ModelDirError
 from phaze.formats.faceswap_import import import_faceswap
+from phaze.faces.framing import Framing
 from phaze.model_framing import read_model_framing
 from faceswap_fixtures import case_dir
 
@@ -139,3 +140,13 @@ def test_imported_model_exports_to_onnx_with_faceswaps_outputs(tmp_path, one_thr
     swapped, = session.run(None, {"face": rgb})
     np.testing.assert_allclose(swapped[:, ::-1].transpose(0, 2, 3, 1),
                                np.load(folder / "outputs.npz")["face_b"], rtol=0, atol=1e-5)
+
+
+def test_the_state_files_centering_and_coverage_become_the_models_framing(tmp_path):
+    source = _copy_case("c03", tmp_path)
+    state = json.loads((source / "phaze_a_state.json").read_text())
+    state["config"].update(centering="head", coverage=87.5)
+    (source / "phaze_a_state.json").write_text(json.dumps(state))
+    report = import_faceswap(source, tmp_path / "model")
+    assert (report.centering, report.coverage) == ("head", 87.5)
+    assert read_model_framing(tmp_path / "model") == Framing("head", 87.5)

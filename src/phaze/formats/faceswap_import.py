@@ -1,7 +1,6 @@
 """Import a faceswap Phaze-A model folder as a new Phaze model folder (all or nothing)."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from pathlib import Path
 import torch
 
 from phaze.checkpoint import TrainingState, save_checkpoint, write_marker
-from phaze.errors import ModelDirError
+from phaze.errors import ConfigError, ModelDirError
 from phaze.formats.faceswap_keras import read_faceswap_model
 from phaze.faces.framing import Framing
 from phaze.formats.faceswap_weights import map_weights
@@ -40,6 +39,11 @@ def import_faceswap(source: str | Path, model_dir: str | Path) -> ImportReport:
         raise ModelDirError(f"'{model_dir}' already exists and is not empty: choose a new "
                             "--model-dir")
     faceswap = read_faceswap_model(source)
+    try:   # faceswap and Phaze both keep coverage in percent
+        framing = Framing(faceswap.centering, faceswap.coverage)
+    except ConfigError as error:
+        raise ModelDirError(f"'{source}': its state file's framing is unusable: "
+                            f"{error}") from None
     model = build_model(faceswap.options)
     weights = map_weights(model, faceswap.layers)
     model.load_state_dict(weights)
@@ -47,7 +51,7 @@ def import_faceswap(source: str | Path, model_dir: str | Path) -> ImportReport:
     shutil.rmtree(temp, ignore_errors=True)
     try:
         write_marker(temp, faceswap.options)
-        write_model_framing(temp, Framing(faceswap.centering, faceswap.coverage),
+        write_model_framing(temp, framing,
                             imported_from={"tool": "faceswap",
                                            "path": str(Path(source).resolve())})
         save_checkpoint(temp, dict(model.state_dict()), TrainingState())
