@@ -7,13 +7,12 @@ A second run with the model replaced by an identity function shows the cost outs
 
     PYTHONPATH=src .venv/bin/python bench/convert_speed.py --frames 60 --preset original
 
-Until `phaze.faces` is merged the crop uses a stand-in geometry (bounding box of the
-landmarks), which costs the same as a similarity matrix. This is a script, never a test.
+The crop uses the real face-geometry core (`phaze.faces`: Umeyama + solvePnP per face), as
+`phaze convert` does. This is a script, never a test.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -26,33 +25,19 @@ import torch
 
 from phaze.checkpoint import TrainingState, save_checkpoint, write_marker
 from phaze.config.presets import resolve_options
-from phaze.convert.framing import ModelFraming
+from phaze.convert.geometry import default_geometry
 from phaze.convert.pipeline import ConvertOptions, FaceConverter
+from phaze.faces.aligned import AlignedFace
+from phaze.faces.framing import Framing
+from phaze.formats.alignments_json import Alignments, VideoInfo, write_alignments
 from phaze.convert.run import ConvertJob, build_converter, convert
 from phaze.model.phaze_a import build_model
 
 WIDTH, HEIGHT, FACE_PX = 640, 360, 140
 
 
-class BoxGeometry:
-    """Stand-in for phaze.faces: the landmarks' bounding box, padded by 50 %."""
-
-    def crop_matrix(self, landmarks, size_px, framing):
-        lo, hi = landmarks.min(0), landmarks.max(0)
-        scale = size_px / (float((hi - lo).max()) * 1.5)
-        centre = (lo + hi) / 2
-        return np.array([[scale, 0, size_px / 2 - scale * centre[0]],
-                         [0, scale, size_px / 2 - scale * centre[1]]], np.float64)
-
-    def landmark_mask(self, landmarks, matrix, size_px, kind):
-        points = landmarks @ matrix[:, :2].T + matrix[:, 2]
-        mask = np.zeros((size_px, size_px), np.float32)
-        cv2.fillConvexPoly(mask, cv2.convexHull(points.astype(np.int32)), 1.0)
-        return mask
-
-
 def make_clip(folder: Path, frames: int, fps: int = 25) -> tuple[Path, Path]:
-    video, faces = folder / "clip.mp4", {}
+    video, alignments = folder / "clip.mp4", Alignments(video=VideoInfo(frames, fps))
     rng = np.random.default_rng(0)
     background = cv2.GaussianBlur(rng.integers(0, 256, (HEIGHT, WIDTH, 3), np.uint8), (5, 5), 0)
     angles = np.linspace(0, 2 * np.pi, 68, endpoint=False)
@@ -63,19 +48,17 @@ def make_clip(folder: Path, frames: int, fps: int = 25) -> tuple[Path, Path]:
             frame = background.copy()
             cx, cy = 200 + 3 * index % 240, 180
             cv2.ellipse(frame, (cx, cy), (55, 68), 0, 0, 360, (200, 160, 140), -1)
-            faces[f"clip_{index + 1:06d}.png"] = {"faces": [{"box": [0, 0, 1, 1], "score": 1.0,
-                "landmarks_68": np.stack([cx + 55 * np.cos(angles),
-                                          cy + 68 * np.sin(angles)], 1).tolist()}]}
+            name = f"clip_{index + 1:06d}.png"
+            landmarks = np.stack([cx + 55 * np.cos(angles), cy + 68 * np.sin(angles)], 1)
+            alignments.add_frame(name, [AlignedFace(name, 0, cx - 55, cy - 68, 110, 136,
+                                                    landmarks)])
             av_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
             av_frame.pts = index
             for packet in stream.encode(av_frame):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
-    alignments = folder / "clip.json"
-    alignments.write_text(json.dumps({"frames": faces,
-                                      "video": {"frame_count": frames, "fps": fps}}))
-    return video, alignments
+    return video, write_alignments(folder / "clip.json", alignments)
 
 
 def main() -> None:
@@ -94,9 +77,9 @@ def main() -> None:
         video, alignments = make_clip(folder, args.frames)
         job = ConvertJob(folder / "model", video, alignments, folder / "out.mp4", device="cpu")
         settings = ConvertOptions(batch_size=args.batch_size)
-        converter = build_converter(job, settings, BoxGeometry())
+        converter = build_converter(job, settings, default_geometry())
         identity = FaceConverter(lambda batch: [batch], converter.input_px, converter.input_px,
-                                 ModelFraming(), BoxGeometry(), settings, learns_mask=False)
+                                 Framing(), default_geometry(), settings, learns_mask=False)
         for name, chosen in (("model", converter), ("identity", identity)):
             start = time.perf_counter()
             report = convert(job, settings, converter=chosen)
