@@ -60,3 +60,14 @@ def gradient_face_80():
 
     rows, cols = np.mgrid[0:80, 0:80]
     return np.stack([cols * 3, rows * 3, (rows + 2 * cols) % 256], axis=-1).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny models: thread start-up and spinning cost more than they save on a small CPU."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
