@@ -46,6 +46,15 @@ def framing_for_training(model_dir: str | Path, requested: Framing | None,
 
     `requested` None means "whatever the model has" (defaults for a new model).
     """
+    framing = check_training_framing(model_dir, requested, resuming)
+    if not resuming:
+        write_model_framing(model_dir, framing)
+    return framing
+
+
+def check_training_framing(model_dir: str | Path, requested: Framing | None,
+                           resuming: bool) -> Framing:
+    """`framing_for_training` without writing anything (so bad data leaves no model folder)."""
     if resuming:
         saved = read_model_framing(model_dir)
         if requested is not None and requested != saved:
@@ -56,6 +65,4 @@ def framing_for_training(model_dir: str | Path, requested: Framing | None,
                                 f"({', '.join(changed)}); resume without changing it or train "
                                 "a new model.")
         return saved
-    framing = requested or Framing()
-    write_model_framing(model_dir, framing)
-    return framing
+    return requested or Framing()

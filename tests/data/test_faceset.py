@@ -33,7 +33,7 @@ def test_reads_png_jpg_jpeg_and_webp_in_any_case_sorted_by_name(tmp_path):
 
 def test_faces_are_rgb_uint8_at_the_working_size(tmp_path):
     _write(tmp_path / "a.png", size=50)
-    face = load_faceset(tmp_path, "a", min_count=1, size_px=32).face(0)
+    face = load_faceset(tmp_path, "a", min_count=1, size_px=32).face(0).image
     assert face.shape == (32, 32, 3) and face.dtype == np.uint8
     np.testing.assert_array_equal(face[16, 16], RED_RGB)
 
@@ -41,7 +41,7 @@ def test_faces_are_rgb_uint8_at_the_working_size(tmp_path):
 def test_resize_uses_area_interpolation(tmp_path):
     image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
     cv2.imwrite(str(tmp_path / "a.png"), image)
-    face = load_faceset(tmp_path, "a", min_count=1, size_px=32).face(0)
+    face = load_faceset(tmp_path, "a", min_count=1, size_px=32).face(0).image
     expected = cv2.resize(image, (32, 32), interpolation=cv2.INTER_AREA)[..., ::-1]
     np.testing.assert_array_equal(face, expected)
 
@@ -50,7 +50,7 @@ def test_non_square_image_is_centre_cropped_not_squashed(tmp_path):
     image = np.zeros((40, 80, 3), np.uint8)
     image[:, 20:60] = 255  # only the central square is white
     cv2.imwrite(str(tmp_path / "wide.png"), image)
-    face = load_faceset(tmp_path, "a", min_count=1, size_px=40).face(0)
+    face = load_faceset(tmp_path, "a", min_count=1, size_px=40).face(0).image
     assert face.min() == 255
 
 
@@ -111,25 +111,26 @@ def test_masks_with_matching_stems_are_detected_and_resized(tmp_path):
         cv2.imwrite(str(tmp_path / "masks" / f"{stem}.png"), np.full((64, 64), value, np.uint8))
     faceset = load_faceset(tmp_path, "a", min_count=2, size_px=32)
     assert faceset.has_masks
-    assert faceset.mask(1).shape == (32, 32) and faceset.mask(1).dtype == np.uint8
-    assert faceset.mask(0)[0, 0] == 255 and faceset.mask(1)[0, 0] == 100
+    assert faceset.face(1).face_mask.shape == (32, 32) and faceset.face(1).face_mask.dtype == np.uint8
+    assert faceset.face(0).face_mask[0, 0] == 255 and faceset.face(1).face_mask[0, 0] == 100
 
 
 def test_folder_without_masks_has_none(tmp_path):
     _write(tmp_path / "a.png")
     faceset = load_faceset(tmp_path, "a", min_count=1, size_px=32)
-    assert not faceset.has_masks and faceset.mask(0) is None
+    assert not faceset.has_masks and faceset.face(0).face_mask is None
 
 
-def test_partial_masks_are_ignored_with_a_warning(tmp_path, caplog):
+def test_partial_masks_are_used_where_present_and_counted(tmp_path, caplog):
     (tmp_path / "masks").mkdir()
     for stem in ("a", "b"):
         _write(tmp_path / f"{stem}.png")
     cv2.imwrite(str(tmp_path / "masks" / "a.png"), np.full((40, 40), 255, np.uint8))
-    faceset = load_faceset(tmp_path, "a", min_count=2, size_px=32)
-    assert not faceset.has_masks and faceset.mask(0) is None
-    (warning,) = _warnings(caplog)
-    assert "b.png" in warning.getMessage()
+    with caplog.at_level(logging.INFO):
+        faceset = load_faceset(tmp_path, "a", min_count=2, size_px=32)
+    assert faceset.has_masks and faceset.face(0).face_mask.min() == 255
+    assert faceset.face(1).face_mask is None
+    assert "1 from masks/, 1 without a mask" in caplog.text
 
 
 def test_lazy_decoding_beyond_the_cache_limit_gives_the_same_pixels(tmp_path):
@@ -143,12 +144,12 @@ def test_lazy_decoding_beyond_the_cache_limit_gives_the_same_pixels(tmp_path):
     lazy = load_faceset(tmp_path, "a", min_count=2, size_px=32, cache_limit_bytes=0)
     assert lazy.has_masks
     for index in range(2):
-        np.testing.assert_array_equal(lazy.face(index), cached.face(index))
-        np.testing.assert_array_equal(lazy.mask(index), cached.mask(index))
+        np.testing.assert_array_equal(lazy.face(index).image, cached.face(index).image)
+        np.testing.assert_array_equal(lazy.face(index).face_mask, cached.face(index).face_mask)
 
 
 def test_cached_faces_cannot_be_modified_by_a_caller(tmp_path):
     _write(tmp_path / "a.png")
-    face = load_faceset(tmp_path, "a", min_count=1, size_px=32).face(0)
+    face = load_faceset(tmp_path, "a", min_count=1, size_px=32).face(0).image
     with pytest.raises(ValueError):
         face[0, 0, 0] = 0

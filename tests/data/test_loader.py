@@ -10,6 +10,7 @@ import torch
 from phaze.data.augment import AugmentConfig
 from phaze.data.faceset import FaceSet, load_faceset
 from phaze.data.loader import make_training_batches, preview_batch
+from phaze.data.sources import synthetic_source
 from phaze.data.synthetic import synthetic_faceset, write_faceset
 
 
@@ -17,8 +18,7 @@ def coded_faceset(count: int, size_px: int, with_masks: bool = True) -> FaceSet:
     """Face i is a flat image of value 10·i + 5, so a batch reveals which faces it holds."""
     faces = np.stack([np.full((size_px, size_px, 3), 10 * i + 5, np.uint8) for i in range(count)])
     masks = np.full((count, size_px, size_px), 255, np.uint8) if with_masks else None
-    return FaceSet([Path(f"face_{i:03d}.png") for i in range(count)], size_px, faces=faces,
-                   masks=masks)
+    return load_faceset(synthetic_source(faces, "a", masks), "a", 1, size_px)
 
 
 def face_ids(images) -> list[int]:

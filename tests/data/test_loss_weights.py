@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from phaze.data.loss_weights import (MaskWeighting, loss_weight_map, prepare_area_mask,
-                                     prepare_face_mask)
+from phaze.data.loss_weights import MaskWeighting, loss_weight_map, prepare_face_mask
 from phaze.errors import ConfigError
+from phaze.faces.masks import AREA_BLUR_DIVISOR, AREA_DILATION
 from phaze.train.losses import mae_map
 from phaze.train.weighted_loss import weighted_mean
 
@@ -20,11 +20,23 @@ def _box(top: int, bottom: int, left: int, right: int) -> np.ndarray:
     return mask
 
 
-def _loss_with_error_in(region: np.ndarray, config: MaskWeighting) -> float:
+def _area(top: int, bottom: int, left: int, right: int) -> np.ndarray:
+    """A box area, dilated and blurred as phaze.faces.masks prepares eye and mouth areas."""
+    import cv2
+
+    area = _box(top, bottom, left, right).astype(np.float32) / 255.0
+    grow = round(SIZE * AREA_DILATION)
+    area = cv2.dilate(area, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    blur = SIZE // AREA_BLUR_DIVISOR + 1 - (SIZE // AREA_BLUR_DIVISOR) % 2
+    return cv2.GaussianBlur(area, (blur, blur), 0)
+
+
+def _loss_with_error_in(region: np.ndarray, config: MaskWeighting,
+                        penalized: bool = True) -> float:
     face = prepare_face_mask(_box(4, 60, 4, 60), config)
-    eyes = prepare_area_mask(_box(18, 26, 12, 52))
-    mouth = prepare_area_mask(_box(40, 52, 20, 44))
-    weights = torch.from_numpy(loss_weight_map(face, eyes, mouth, config))[None, None]
+    eyes = _area(18, 26, 12, 52)
+    mouth = _area(40, 52, 20, 44)
+    weights = torch.from_numpy(loss_weight_map(face, eyes, mouth, config, penalized))[None, None]
     target = torch.zeros(1, 3, SIZE, SIZE)
     prediction = target + 0.5 * torch.from_numpy(region > 0).float()[None, None]
     return float(weighted_mean(mae_map(prediction, target), weights))
@@ -48,8 +60,7 @@ def test_error_only_in_eyes_scores_four_times() -> None:
 def test_masked_out_pixels_contribute_nothing() -> None:
     outside = _box(0, 2, 0, SIZE)  # the top rows lie outside the face mask and every area
     assert _loss_with_error_in(outside, MaskWeighting()) == 0.0
-    unpenalized = MaskWeighting(penalized_mask_loss=False)
-    assert _loss_with_error_in(outside, unpenalized) > 0.0
+    assert _loss_with_error_in(outside, MaskWeighting(), penalized=False) > 0.0
 
 
 def test_face_mask_threshold_snaps_near_black_and_near_white() -> None:
@@ -75,3 +86,8 @@ def test_face_mask_blur_softens_edges_only() -> None:
 def test_multiplier_below_one_is_refused() -> None:
     with pytest.raises(ConfigError, match="eye_multiplier.*0.5"):
         MaskWeighting(eye_multiplier=0.5)
+
+
+def test_unknown_mask_type_names_the_option_and_the_choices() -> None:
+    with pytest.raises(ConfigError, match="mask_type.*'xseg'.*extended, components, stored"):
+        MaskWeighting(mask_type="xseg")

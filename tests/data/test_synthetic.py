@@ -88,5 +88,5 @@ def test_synthetic_faceset_serves_the_rendered_faces_with_masks():
     faceset = synthetic_faceset("b", 3, 32, seed=2)
     faces, masks = render_faces("b", 3, 32, seed=2)
     assert len(faceset) == 3 and faceset.has_masks
-    np.testing.assert_array_equal(faceset.face(2), faces[2])
-    np.testing.assert_array_equal(faceset.mask(1), masks[1])
+    np.testing.assert_array_equal(faceset.face(2).image, faces[2])
+    np.testing.assert_array_equal(faceset.face(1).face_mask, masks[1])

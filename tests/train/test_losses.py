@@ -219,12 +219,13 @@ def test_mask_ignores_errors_outside_the_mask(name):
     assert loss.item() == pytest.approx(0.0, abs=1e-5)
 
 
-def test_mask_normalisation_keeps_the_mean_error_inside_the_face():
+def test_masked_loss_is_faceswaps_mean_over_every_pixel():
     zeros, halves = torch.zeros(2, 3, 64, 64), torch.full((2, 3, 64, 64), 0.5)
 
     loss = _single_loss("mse")(zeros, halves, mask=_left_half_mask()).total
 
-    assert loss.item() == pytest.approx(0.25, rel=1e-5)
+    # mean(0.25 × mask): half the pixels count, not normalised by the mask's area.
+    assert loss.item() == pytest.approx(0.125, rel=1e-5)
 
 
 def test_all_zero_mask_gives_zero_not_nan():
@@ -330,14 +331,29 @@ def test_bad_mask_loss_function_is_a_config_error():
         LossConfig(mask_loss_function="ssim")
 
 
-def test_loss_weights_move_the_map_losses_emphasis_to_the_weighted_pixels():
+def test_loss_weights_multiply_each_pixels_error_without_normalising():
     from phaze.data.batch import SideBatch
 
     generator = torch.Generator().manual_seed(3)
     prediction, target = (torch.rand(2, 3, 16, 16, generator=generator) for _ in range(2))
     weights = torch.zeros(2, 1, 16, 16)
-    weights[..., :8] = 3.0   # only the left half counts; the scale is normalised away
+    weights[..., :8] = 3.0   # only the left half counts, three times
     loss = FaceLoss(LossConfig(functions=(LossSpec("mse"), LossSpec("ms_ssim", 0.0))))
     weighted = loss.of_batch(prediction, SideBatch(target, target, None, weights))
     left_only = loss(prediction[..., :8], target[..., :8])
-    torch.testing.assert_close(weighted.total, left_only.total)
+    # mean over all pixels of 3 × error on the left half = 3 × ½ × the left half's mean.
+    torch.testing.assert_close(weighted.total, 1.5 * left_only.total)
+
+
+def test_learned_mask_trains_only_on_rows_that_have_a_mask():
+    from phaze.data.batch import SideBatch
+
+    target = torch.rand(2, 3, 16, 16)
+    mask = torch.ones(2, 1, 16, 16)
+    predicted = torch.zeros(2, 1, 16, 16, requires_grad=True)
+    loss = FaceLoss(LossConfig(learn_mask=True))
+    batch = SideBatch(target, target, mask, mask_present=torch.tensor([1.0, 0.0]))
+    parts = loss.of_batch(target, batch, predicted)
+    parts.parts["mask"].backward()
+    assert parts.parts["mask"].item() == pytest.approx(1.0)  # row 0 only: mse of 0 vs 1
+    assert predicted.grad[1].abs().sum() == 0 and predicted.grad[0].abs().sum() > 0

@@ -41,19 +41,16 @@ def _framing_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _framing(args: argparse.Namespace):
-    """The saved framing of a resumed model, or the new one asked for (written to the folder)."""
-    from phaze.checkpoint import is_model_dir, load_checkpoint
-    from phaze.faces.framing import Framing
-    from phaze.model_framing import framing_for_training, read_model_framing
+    """The framing asked for, on top of the saved one (the trainer refuses a change on resume);
+    None when nothing was asked."""
+    from phaze.model_framing import read_model_framing
 
     asked = {"centering": args.centering, "coverage": args.coverage,
              "vertical_offset": args.vertical_offset}
     asked = {name: value for name, value in asked.items() if value is not None}
-    resuming = is_model_dir(args.model_dir) and load_checkpoint(args.model_dir,
-                                                                with_optimizer=False) is not None
-    base = read_model_framing(args.model_dir) if resuming else Framing()
-    requested = dataclasses.replace(base, **asked) if asked or not resuming else None
-    return framing_for_training(args.model_dir, requested, resuming)
+    if not asked:
+        return None
+    return dataclasses.replace(read_model_framing(args.model_dir), **asked)
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,6 +85,18 @@ def _trainer_arguments(parser: argparse.ArgumentParser) -> None:
     add("--seed", type=int, help="random seed (default 0)")
     add("--device", help="auto (default), cpu, cuda or cuda:N")
     add("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
+    add("--warp-to-landmarks", action="store_true", default=None,
+        help="warp inputs toward similar faces of the other side (needs landmarks)")
+    masks = parser.add_argument_group("masks and loss weighting (faceswap's defaults)")
+    add = masks.add_argument
+    add("--mask-type", help="extended (default), components, stored, folder or none")
+    add("--mask-blur", type=int, metavar="PX", help="mask blur kernel on a 128 px face (3)")
+    add("--mask-threshold", type=float, metavar="PERCENT", help="mask threshold (4)")
+    add("--mask-dilation", type=float, metavar="PERCENT", help="grow (+) or shrink (-) (0)")
+    add("--eye-multiplier", type=float, help="loss weight of the eyes (3; 1 = off)")
+    add("--mouth-multiplier", type=float, help="loss weight of the mouth (2; 1 = off)")
+    add("--no-penalized-mask-loss", action="store_true",
+        help="compute the loss over the whole face, not only inside the mask")
 
 
 def _weights_arguments(parser: argparse.ArgumentParser) -> None:
@@ -107,15 +116,10 @@ def run(args: argparse.Namespace) -> int:
     from phaze.train.loop import train  # imports torch: keep `phaze --help` fast
 
     options, trainer = _requested_options(args), trainer_from_args(args)
-    faces_a, faces_b = _face_folders(args)  # after the checks: --demo may draw faces
-    framing = _framing(args)
-    # Faces are cropped at the model's coverage. TODO(issue 10): sub-crop stored head-centred
-    # faces at the model's centering and offset once phaze.faces lands; today's crop is central.
-    trainer = trainer.replace(augment=dataclasses.replace(trainer.augment,
-                                                          coverage=framing.coverage))
+    faces_a, faces_b = _face_sources(args)  # after the checks: --demo draws faces
     result = train(faces_a, faces_b, args.model_dir, options, trainer,
                    load_weights=args.load_weights, load_layers=_names(args.load_layers),
-                   freeze_layers=_freeze_names(args.freeze_layers))
+                   freeze_layers=_freeze_names(args.freeze_layers), framing=_framing(args))
     print(f"stopped ({result.stopped}) at iteration {result.iteration} after {result.steps} "
           f"steps in {result.elapsed_s:.0f} s; model: {result.model_dir}")
     if result.preview is not None:
@@ -124,13 +128,13 @@ def run(args: argparse.Namespace) -> int:
     return 1 if result.stopped == "non_finite" else 0
 
 
-def _face_folders(args: argparse.Namespace) -> tuple[Path, Path]:
+def _face_sources(args: argparse.Namespace):
     if args.demo:
         if args.faces_a or args.faces_b:
             raise ConfigError("--demo draws its own faces: leave out --faces-a/--faces-b")
-        from phaze.train.demo import demo_faces
+        from phaze.train.demo import demo_sources
 
-        return demo_faces(args.model_dir)
+        return demo_sources()
     if not (args.faces_a and args.faces_b):
         raise ConfigError("--faces-a and --faces-b are both required (or try --demo)")
     return args.faces_a, args.faces_b
@@ -183,9 +187,21 @@ def _trainer_changes(args: argparse.Namespace, base: TrainerConfig) -> dict[str,
     optimizer = {name: value for name, value in optimizer.items() if value is not None}
     if optimizer:
         changes["optimizer"] = dataclasses.replace(base.optimizer, **optimizer)
+    losses = {}
     if args.losses is not None:
-        changes["losses"] = dataclasses.replace(base.losses,
-                                                functions=parse_loss_list(args.losses))
+        losses["functions"] = parse_loss_list(args.losses)
+    if args.no_penalized_mask_loss:
+        losses["penalized_mask_loss"] = False
+    if losses:
+        changes["losses"] = dataclasses.replace(base.losses, **losses)
+    if args.warp_to_landmarks:
+        changes["augment"] = dataclasses.replace(base.augment, warp_to_landmarks=True)
+    masks = {"mask_type": args.mask_type, "blur_kernel": args.mask_blur,
+             "threshold": args.mask_threshold, "dilation": args.mask_dilation,
+             "eye_multiplier": args.eye_multiplier, "mouth_multiplier": args.mouth_multiplier}
+    masks = {name: value for name, value in masks.items() if value is not None}
+    if masks:
+        changes["masks"] = dataclasses.replace(base.masks, **masks)
     return changes
 
 

@@ -1,10 +1,16 @@
-"""Training augmentation of one face (spec §11): colour, affine, flip, then warp of the input."""
+"""Training augmentation of one face (PIPELINE.md §3): colour, affine, flip, then warp of the
+input. Masks and landmarks follow every geometric step."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
+
+from phaze.data.landmark_warp import warp_to_landmarks
+from phaze.errors import ConfigError
+from phaze.faces.geometry import transform_points
 
 _WARP_GRID_POINTS = 5  # control points per side of the warp grid
 _WARP_SIGMA_PER_PX = 5.0 / 256.0  # control point displacement std, per pixel of image size
@@ -25,58 +31,75 @@ class AugmentConfig:
     color_clahe_chance: float = 50.0  # % chance of CLAHE on L*
     color_clahe_max_size: int = 4  # CLAHE grid grows by up to this many half-base steps
     warp: bool = True
+    # Warp the input toward a similar face of the other side instead of the random grid warp
+    # (faceswap's option, off by default); faces without landmarks keep the grid warp.
+    warp_to_landmarks: bool = False
     color: bool = True
     flip: bool = True
-    coverage: float = 100.0  # % of the face (centre crop) that the model sees
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.coverage <= 100.0:
-            raise ValueError(f"coverage must be in (0, 100] %, got {self.coverage}.")
         for name in ("flip_chance", "color_clahe_chance"):
             if not 0.0 <= getattr(self, name) <= 100.0:
-                raise ValueError(f"{name} must be in [0, 100] %, got {getattr(self, name)}.")
+                raise ConfigError(f"trainer option 'augment.{name}' = {getattr(self, name)!r} "
+                                  "is invalid: expected a percentage from 0 to 100")
+
+
+class Example(NamedTuple):
+    """One training example, float32 in [0, 1] (landmarks in px of the output size)."""
+
+    inputs: np.ndarray                # (3, S, S) warped face for the encoder
+    target: np.ndarray                # (3, R, R)
+    masks: np.ndarray | None          # (K, R, R) the mask planes given, moved with the face
+    landmarks: np.ndarray | None      # (68, 2) float32, R px
+
+
+# The iBUG-68 index each point takes in a mirrored face (jaw, brows, nose, eyes, mouth swap sides).
+FLIP_68 = np.array(
+    list(range(16, -1, -1)) + list(range(26, 16, -1)) + [27, 28, 29, 30] +
+    [35, 34, 33, 32, 31] + [45, 44, 43, 42, 47, 46] + [39, 38, 37, 36, 41, 40] +
+    list(range(54, 47, -1)) + [59, 58, 57, 56, 55] + [64, 63, 62, 61, 60] + [67, 66, 65])
 
 
 # --- public entry points ------------------------------------------------------------------------
 
-def augment_pair(face: np.ndarray, mask: np.ndarray | None, input_size: int, output_size: int,
+def augment_pair(face: np.ndarray, masks: np.ndarray | None, input_size: int, output_size: int,
                  config: AugmentConfig, rng: np.random.Generator,
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """One training example from a uint8 RGB face (H, W, 3) and optional uint8 mask (H, W).
+                 landmarks: np.ndarray | None = None,
+                 warp_destination: np.ndarray | None = None) -> Example:
+    """One training example from a uint8 RGB face (H, W, 3) at the working size.
 
-    Returns the warped input (3, S, S), the target (3, R, R) and mask (1, R, R) or None, all
-    float32 in [0, 1], where S = `input_size` and R = `output_size`.
+    `masks` (H, W) or (H, W, K) uint8 planes (face mask, eye and mouth areas) and `landmarks`
+    (68, 2) px follow every geometric step of the face. `warp_destination` (68, 2): where
+    `config.warp_to_landmarks` bends the input's landmarks to.
     """
-    face, mask = _to_working_size(face, mask, input_size, output_size, config.coverage)
+    working = max(input_size, output_size)
+    face, masks, landmarks = _to_size(face, masks, landmarks, working)
     if config.color:
         face = jitter_colour(face, config, rng)
-    face, mask = random_affine(face, mask, config, rng)
+    face, masks, landmarks = random_affine(face, masks, landmarks, config, rng)
     if config.flip and rng.random() < config.flip_chance / 100.0:
-        face, mask = cv2.flip(face, 1), (None if mask is None else cv2.flip(mask, 1))
-    target, target_mask = _resize(face, output_size), _resize(mask, output_size)
-    warped = random_warp(face, rng) if config.warp else face
-    return _to_chw(_resize(warped, input_size)), _to_chw(target), _to_chw(target_mask)
+        face, masks, landmarks = flip_face(face, masks, landmarks)
+    target = _resize(face, output_size)
+    if config.warp_to_landmarks and landmarks is not None and warp_destination is not None:
+        warped = warp_to_landmarks(face, landmarks, warp_destination, rng)
+    else:
+        warped = random_warp(face, rng) if config.warp else face
+    return Example(_to_chw(_resize(warped, input_size)), _to_chw(target),
+                   _to_chw(_resize(masks, output_size)),
+                   _scale_points(landmarks, output_size / working))
 
 
-def prepare_plain(face: np.ndarray, mask: np.ndarray | None, input_size: int, output_size: int,
-                  coverage: float = 100.0) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """`augment_pair` without any randomness (previews, swapping): the same crop and resizes."""
-    face, mask = _to_working_size(face, mask, input_size, output_size, coverage)
-    return (_to_chw(_resize(face, input_size)), _to_chw(_resize(face, output_size)),
-            _to_chw(_resize(mask, output_size)))
+def prepare_plain(face: np.ndarray, masks: np.ndarray | None, input_size: int, output_size: int,
+                  landmarks: np.ndarray | None = None) -> Example:
+    """`augment_pair` without any randomness (previews): the same resizes."""
+    working = max(input_size, output_size)
+    face, masks, landmarks = _to_size(face, masks, landmarks, working)
+    return Example(_to_chw(_resize(face, input_size)), _to_chw(_resize(face, output_size)),
+                   _to_chw(_resize(masks, output_size)),
+                   _scale_points(landmarks, output_size / working))
 
 
 # --- steps --------------------------------------------------------------------------------------
-
-def crop_coverage(image: np.ndarray | None, coverage: float) -> np.ndarray | None:
-    """The centred square holding `coverage` % of the image's side."""
-    if image is None or coverage >= 100.0:
-        return image
-    size = image.shape[0]
-    crop = max(1, int(round(size * coverage / 100.0)))
-    start = (size - crop) // 2
-    return image[start:start + crop, start:start + crop]
-
 
 def jitter_colour(face: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
     """Random per-channel L*a*b* shift towards 0 or 255, then CLAHE on L* by chance."""
@@ -94,11 +117,12 @@ def jitter_colour(face: np.ndarray, config: AugmentConfig, rng: np.random.Genera
     return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
 
 
-def random_affine(face: np.ndarray, mask: np.ndarray | None, config: AugmentConfig,
-                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
-    """The same random rotation, zoom and shift for face and mask; edge pixels replicated."""
+def random_affine(face: np.ndarray, masks: np.ndarray | None, landmarks: np.ndarray | None,
+                  config: AugmentConfig, rng: np.random.Generator,
+                  ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The same random rotation, zoom and shift for face, masks and landmarks; edges replicated."""
     if config.rotation_range == 0 and config.zoom_amount == 0 and config.shift_range == 0:
-        return face, mask  # skip the resampling: with nothing to do it would only blur
+        return face, masks, landmarks  # skip the resampling: with nothing to do it would blur
     size = face.shape[0]
     angle = rng.uniform(-config.rotation_range, config.rotation_range)
     scale = rng.uniform(1.0 - config.zoom_amount / 100.0, 1.0 + config.zoom_amount / 100.0)
@@ -111,7 +135,19 @@ def random_affine(face: np.ndarray, mask: np.ndarray | None, config: AugmentConf
         return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_REPLICATE)
 
-    return apply(face), (None if mask is None else apply(mask))
+    moved = None if landmarks is None else transform_points(landmarks, matrix).astype(np.float32)
+    return apply(face), (None if masks is None else _planes(apply(masks), masks)), moved
+
+
+def flip_face(face: np.ndarray, masks: np.ndarray | None, landmarks: np.ndarray | None,
+              ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Mirror left-right; landmarks are mirrored and renumbered so a left eye stays a left eye."""
+    flipped = None
+    if landmarks is not None:
+        flipped = landmarks[FLIP_68].copy()
+        flipped[:, 0] = face.shape[1] - 1 - flipped[:, 0]
+    return (np.ascontiguousarray(face[:, ::-1]),
+            None if masks is None else np.ascontiguousarray(masks[:, ::-1]), flipped)
 
 
 def random_warp(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -132,18 +168,30 @@ def random_warp(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 # --- helpers ------------------------------------------------------------------------------------
 
-def _to_working_size(face: np.ndarray, mask: np.ndarray | None, input_size: int,
-                     output_size: int, coverage: float) -> tuple[np.ndarray, np.ndarray | None]:
-    """Coverage crop, then resize to max(input, output): augmentation happens at that size."""
-    working = max(input_size, output_size)
-    return (_resize(crop_coverage(face, coverage), working),
-            _resize(crop_coverage(mask, coverage), working))
+def _to_size(face: np.ndarray, masks: np.ndarray | None, landmarks: np.ndarray | None,
+             size: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Everything at `size` (faces from a FaceSet already are)."""
+    scale = size / face.shape[0]
+    return _resize(face, size), _resize(masks, size), _scale_points(landmarks, scale)
+
+
+def _scale_points(points: np.ndarray | None, scale: float) -> np.ndarray | None:
+    if points is None or scale == 1.0:
+        return points
+    # Pixel centres scale about -0.5: px x covers [x - 0.5, x + 0.5).
+    return ((points + 0.5) * scale - 0.5).astype(np.float32)
+
+
+def _planes(moved: np.ndarray, original: np.ndarray) -> np.ndarray:
+    # cv2 drops the channel axis of a one-channel (H, W, 1) image.
+    return moved.reshape(original.shape)
 
 
 def _resize(image: np.ndarray | None, size: int) -> np.ndarray | None:
     if image is None or image.shape[0] == size and image.shape[1] == size:
         return image
-    return cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+    return _planes(cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA),
+                   np.empty((size, size) + image.shape[2:], np.uint8))
 
 
 def _to_chw(image: np.ndarray | None) -> np.ndarray | None:

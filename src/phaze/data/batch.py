@@ -19,8 +19,12 @@ class SideBatch:
     inputs: torch.Tensor  # (N, 3, S, S) warped faces for the encoder
     targets: torch.Tensor  # (N, 3, R, R) unwarped target faces at the output size
     masks: torch.Tensor | None = None  # (N, 1, R, R) face masks, or None when the side has none
-    # (N, 1, R, R) per-pixel loss multipliers >= 0 (e.g. eyes and mouth from landmarks), or None.
+    # (N, 1, R, R) per-pixel loss weights >= 0: the face mask plus eyes × 3 and mouth × 2
+    # (phaze.data.loss_weights.loss_weight_map), or None for an unweighted loss.
     loss_weights: torch.Tensor | None = None
+    # (N,) 1 where the row's mask is real, 0 where the face had none (its mask row is all ones):
+    # a learned mask trains only on real ones. None: every row of `masks` is real.
+    mask_present: torch.Tensor | None = None
 
     @property
     def size(self) -> int:

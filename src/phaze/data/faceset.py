@@ -1,200 +1,195 @@
-"""Reads one side's folder of aligned faces (and optional masks) into a resized, cached FaceSet."""
+"""One side's training faces: a face source framed as the model sees it, with masks and landmarks.
+
+A source is a folder (faceswap/Phaze face PNGs, DFL JPGs and plain crops, mixed as they come;
+masks optional in `masks/`) or faces in memory (`phaze.data.sources.synthetic_source`). Every
+face is framed at the model's centering and coverage (`phaze.data.sources.framing`) and given its
+face mask and eye/mouth areas (`phaze.data.training_face`) once, at load; the result is kept in
+memory when it fits, else rebuilt on access.
+"""
 from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
+from phaze.data.loss_weights import MASK_TYPES
+from phaze.data.sources.framing import frame_record
+from phaze.data.sources.scan import FaceRecord, SourceScan, log_scan, scan_folder
+from phaze.data.training_face import TrainingFace, build_training_face
 from phaze.errors import DataError
-from phaze.io.images import IMAGE_SUFFIXES, decode_image, is_image_path
+from phaze.faces.framing import Framing
+from phaze.io.images import IMAGE_SUFFIXES, is_image_path
 
 logger = logging.getLogger(__name__)
 
-MASK_FOLDER = "masks"
 _MAX_NAMED_FILES = 20  # a warning naming 10 000 files helps nobody
+_BYTES_PER_PX = 6      # RGB, face mask, eye and mouth areas
 
 
 class FaceSet:
-    """One side's faces at the working size: in memory when they fit, else decoded on access."""
+    """One side's faces at the working size: in memory when they fit, else framed on access."""
 
-    def __init__(self, paths: Sequence[Path], size_px: int, faces: np.ndarray | None = None,
-                 masks: np.ndarray | None = None,
-                 mask_paths: Sequence[Path] | None = None) -> None:
-        self._paths = tuple(Path(p) for p in paths)
-        self.size_px = size_px
-        self._faces = _read_only(faces)  # (N, H, W, 3) uint8 RGB, or None when lazy
-        self._masks = _read_only(masks)  # (N, H, W) uint8, or None when lazy or absent
-        self._mask_paths = tuple(mask_paths) if mask_paths is not None else None
-        self.has_masks = masks is not None or mask_paths is not None
+    def __init__(self, records: Sequence[FaceRecord], size_px: int, framing: Framing,
+                 mask_type: str = "extended", faces: Sequence[TrainingFace] | None = None,
+                 landmarks: np.ndarray | None = None) -> None:
+        self._records = tuple(records)
+        self.size_px, self.framing, self.mask_type = size_px, framing, mask_type
+        self._faces = tuple(_read_only(face) for face in faces) if faces is not None else None
+        if landmarks is None:
+            landmarks = landmark_array([self.face(i) for i in range(len(self))])
+        self._landmarks = landmarks
 
     @property
-    def paths(self) -> tuple[Path, ...]:
-        return self._paths
+    def names(self) -> tuple[str, ...]:
+        return tuple(record.name for record in self._records)
+
+    @property
+    def paths(self) -> tuple[Path | None, ...]:
+        return tuple(record.path for record in self._records)
 
     def __len__(self) -> int:
-        return len(self._paths)
+        return len(self._records)
 
-    def face(self, index: int) -> np.ndarray:
-        """(H, W, 3) uint8 RGB face at the working size."""
+    def face(self, index: int) -> TrainingFace:
         if self._faces is not None:
             return self._faces[index]
-        face = read_face(self._paths[index], self.size_px)
+        face = _build(self._records[index], self.framing, self.size_px, self.mask_type)
         if face is None:
-            raise DataError(f"Face image {self._paths[index]} can no longer be read.")
+            raise DataError(f"face {self._records[index].name} can no longer be read.")
         return face
 
-    def mask(self, index: int) -> np.ndarray | None:
-        """(H, W) uint8 mask (255 = face) at the working size, or None without masks."""
-        if self._masks is not None:
-            return self._masks[index]
-        if self._mask_paths is None:
-            return None
-        mask = read_mask(self._mask_paths[index], self.size_px)
-        if mask is None:
-            raise DataError(f"Mask image {self._mask_paths[index]} can no longer be read.")
-        return mask
+    @property
+    def landmarks(self) -> np.ndarray:
+        """(N, 68, 2) float32 framed landmarks; NaN rows for faces without landmarks."""
+        return self._landmarks
+
+    @property
+    def has_masks(self) -> bool:
+        """True when at least one face has a face mask."""
+        return any(self.face(i).face_mask is not None for i in self._sample())
+
+    @property
+    def has_landmarks(self) -> bool:
+        return bool(np.isfinite(self._landmarks[:, 0, 0]).any())
+
+    def _sample(self) -> range:
+        # Lazy sets would decode every face to answer: their first faces stand for them.
+        return range(len(self) if self._faces is not None else min(len(self), 32))
 
 
-def _read_only(array: np.ndarray | None) -> np.ndarray | None:
-    # The cache is shared by every batch (and, after fork, by every worker): guard it.
-    if array is not None:
-        array.flags.writeable = False
-    return array
+def _read_only(face: TrainingFace) -> TrainingFace:
+    # Shared by every batch (and, after fork, by every worker): guard the cache.
+    for array in (face.image, face.face_mask, face.areas, face.landmarks):
+        if array is not None:
+            array.flags.writeable = False
+    return face
 
 
-def read_face(path: Path, size_px: int) -> np.ndarray | None:
-    """The image at `path` as (size, size, 3) uint8 RGB, or None when it cannot be decoded."""
-    image = decode_image(path)
-    return None if image is None else _square(image, size_px)
+def landmark_array(faces: Sequence[TrainingFace]) -> np.ndarray:
+    """(N, 68, 2) float32 landmarks of `faces`, NaN rows where a face has none."""
+    points = np.full((len(faces), 68, 2), np.nan, np.float32)
+    for index, face in enumerate(faces):
+        if face.landmarks is not None:
+            points[index] = face.landmarks
+    return points
 
 
-def read_mask(path: Path, size_px: int) -> np.ndarray | None:
-    """The grayscale mask at `path` as (size, size) uint8, or None when it cannot be decoded."""
-    mask = decode_image(path, grayscale=True)
-    return None if mask is None else _square(mask, size_px)
+def _build(record: FaceRecord, framing: Framing, size_px: int,
+           mask_type: str) -> TrainingFace | None:
+    framed = frame_record(record, framing, size_px)
+    return None if framed is None else build_training_face(framed, mask_type)
 
 
-def _square(image: np.ndarray, size_px: int) -> np.ndarray:
-    """Centre-crop to a square (aligned faces already are one) and area-resize to `size_px`."""
-    height, width = image.shape[:2]
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    image = image[top:top + side, left:left + side]
-    if side == size_px:
-        return np.ascontiguousarray(image)
-    return cv2.resize(image, (size_px, size_px), interpolation=cv2.INTER_AREA)
-
-
-def load_faceset(folder: str | Path, side: str, min_count: int, size_px: int,
+# --- loading ------------------------------------------------------------------------------------
+def load_faceset(source: str | Path | SourceScan, side: str, min_count: int, size_px: int,
+                 framing: Framing | None = None, mask_type: str = "extended",
                  cache_limit_bytes: int = 2**30) -> FaceSet:
-    """Every readable face in `folder`, resized to `size_px`; raises DataError if too few."""
-    folder = Path(folder)
+    """Every usable face of `source` at `size_px`, framed by `framing`; DataError if too few."""
+    if mask_type not in MASK_TYPES:
+        raise DataError(f"mask type {mask_type!r} is unknown; allowed: {', '.join(MASK_TYPES)}")
+    framing = framing or Framing()
+    if isinstance(source, SourceScan):
+        scan, where, not_images = source, f"in-memory faces of side {side.upper()}", []
+    else:
+        folder = _check_folder(Path(source), side, min_count)
+        scan, where = scan_folder(folder, side, report=False), str(folder)
+        not_images = [p for p in _files(folder) if not is_image_path(p)]
+    built = _build_all(scan.records, framing, size_px, mask_type)
+    corrupt = [r for r, face in zip(scan.records, built) if face is None]
+    kept = [(r, face) for r, face in zip(scan.records, built) if face is not None]
+    _warn_unusable(side, where, not_images, corrupt)
+    _require_count(side, where, len(kept), len(scan.records) + len(not_images), min_count)
+    scan = _without(scan, corrupt)
+    log_scan(scan)
+    _log_masks(side, [face for _, face in kept], mask_type)
+    records = [record for record, _ in kept]
+    faces = [face for _, face in kept]
+    cache = len(kept) * size_px * size_px * _BYTES_PER_PX <= cache_limit_bytes
+    return FaceSet(records, size_px, framing, mask_type, faces=faces if cache else None,
+                   landmarks=landmark_array(faces))
+
+
+def _check_folder(folder: Path, side: str, min_count: int) -> Path:
     if not folder.is_dir():
         raise DataError(f"Side {side.upper()} face folder {folder} does not exist or is not a "
                         f"folder.")
-    images, not_images = _list_folder(folder)
-    if not images and not not_images:
+    if not _files(folder):
         raise DataError(f"Side {side.upper()} face folder {folder} is empty; it needs at least "
                         f"{min_count} face images ({'/'.join(s[1:] for s in IMAGE_SUFFIXES)}).")
-    mask_paths = [folder / MASK_FOLDER / f"{path.stem}.png" for path in images]
-    with_masks = any(path.is_file() for path in mask_paths)
-    cache = _cache_bytes(len(images), size_px, with_masks) <= cache_limit_bytes
-    decoded = _decode_all(images, mask_paths if with_masks else None, size_px, cache)
-    _warn_unusable(side, folder, not_images,
-                   [path for path, ok in zip(images, decoded.usable) if not ok])
-    kept = [path for path, ok in zip(images, decoded.usable) if ok]
-    _require_count(side, folder, len(kept), len(images) + len(not_images), min_count)
-    kept_masks = [path for path, ok in zip(mask_paths, decoded.usable) if ok]
-    masks_ok = with_masks and _all_masks_present(side, folder, decoded.mask_found, kept_masks)
-    return FaceSet(kept, size_px, faces=decoded.faces,
-                   masks=decoded.masks if masks_ok else None,
-                   mask_paths=kept_masks if masks_ok and not cache else None)
+    return folder
 
 
-def _list_folder(folder: Path) -> tuple[list[Path], list[Path]]:
-    """(image files, other files), each sorted by name; hidden files are not ours to judge."""
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    images = [p for p in files if is_image_path(p)]
-    return images, [p for p in files if not is_image_path(p)]
+def _files(folder: Path) -> list[Path]:
+    """Files of `folder` by name; hidden files are not ours to judge."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
-def _cache_bytes(count: int, size_px: int, with_masks: bool) -> int:
-    return count * size_px * size_px * (4 if with_masks else 3)
+def _build_all(records: Sequence[FaceRecord], framing: Framing, size_px: int,
+               mask_type: str) -> list[TrainingFace | None]:
+    """Frame every face on a few threads (cv2 and PNG decoding free the GIL)."""
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        return list(pool.map(lambda r: _build(r, framing, size_px, mask_type), records))
 
 
-@dataclass
-class _Decoded:
-    usable: list[bool] = field(default_factory=list)  # one per listed image
-    mask_found: list[bool] = field(default_factory=list)  # one per usable image
-    faces: np.ndarray | None = None  # (usable, H, W, 3) when caching
-    masks: np.ndarray | None = None  # (usable, H, W) when caching and masks exist
+def _without(scan: SourceScan, dropped: list[FaceRecord]) -> SourceScan:
+    gone = {id(record) for record in dropped}
+    paths = {record.path for record in dropped}
+    return SourceScan(scan.side, [r for r in scan.records if id(r) not in gone],
+                      [(path, why) for path, why in scan.broken if path not in paths])
 
 
-def _decode_all(images: list[Path], mask_paths: list[Path] | None, size_px: int,
-                cache: bool) -> _Decoded:
-    """Decode every face (to validate it, and to keep it when `cache`) on a few threads."""
-    count = len(images)
-    result = _Decoded()
-    if cache:
-        result.faces = np.empty((count, size_px, size_px, 3), dtype=np.uint8)
-        result.masks = np.empty((count, size_px, size_px), np.uint8) if mask_paths else None
-    jobs = zip(images, mask_paths or [None] * count)
-    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:  # cv2 frees the GIL
-        for face, mask in pool.map(lambda job: _decode_one(*job, size_px), jobs):
-            result.usable.append(face is not None)
-            if face is None:
-                continue
-            kept = len(result.mask_found)  # usable images are compacted in place
-            if result.faces is not None:
-                result.faces[kept] = face
-            if result.masks is not None and mask is not None:
-                result.masks[kept] = mask
-            result.mask_found.append(mask is not None)
-    kept = len(result.mask_found)
-    result.faces = None if result.faces is None else result.faces[:kept]
-    result.masks = None if result.masks is None else result.masks[:kept]
-    return result
+def _log_masks(side: str, faces: list[TrainingFace], mask_type: str) -> None:
+    sources = Counter(face.mask_source for face in faces)
+    if mask_type == "none" or not faces:
+        return
+    described = {"extended": "extended (landmarks)", "components": "components (landmarks)",
+                 "stored": "stored in the file", "folder": "from masks/",
+                 "none": "without a mask (loss over the whole face)"}
+    parts = [f"{count} {described[source]}" for source, count in sorted(sources.items())]
+    weighted = sum(face.areas is not None for face in faces)
+    logger.info("side %s face masks (%s): %s; eye/mouth weighting on %d of %d faces",
+                side.upper(), mask_type, ", ".join(parts), weighted, len(faces))
 
 
-def _decode_one(path: Path, mask_path: Path | None,
-                size_px: int) -> tuple[np.ndarray | None, np.ndarray | None]:
-    face = read_face(path, size_px)
-    if face is None or mask_path is None or not mask_path.is_file():
-        return face, None
-    return face, read_mask(mask_path, size_px)
-
-
-def _warn_unusable(side: str, folder: Path, not_images: list[Path], corrupt: list[Path]) -> None:
+def _warn_unusable(side: str, where: str, not_images: list[Path],
+                   corrupt: list[FaceRecord]) -> None:
     notes = [f"{p.name} (not an image)" for p in not_images]
-    notes += [f"{p.name} (cannot be decoded)" for p in corrupt]
+    notes += [f"{r.name} (cannot be decoded)" for r in corrupt]
     if not notes:
         return
     named = ", ".join(notes[:_MAX_NAMED_FILES])
     more = f" and {len(notes) - _MAX_NAMED_FILES} more" if len(notes) > _MAX_NAMED_FILES else ""
     logger.warning("Side %s: skipping %d unusable file(s) in %s: %s%s", side.upper(), len(notes),
-                   folder, named, more)
+                   where, named, more)
 
 
-def _require_count(side: str, folder: Path, usable: int, files: int, min_count: int) -> None:
+def _require_count(side: str, where: str, usable: int, files: int, min_count: int) -> None:
     if usable < min_count:
-        raise DataError(f"Side {side.upper()} face folder {folder} has {usable} usable face "
+        raise DataError(f"Side {side.upper()} face folder {where} has {usable} usable face "
                         f"image(s) (of {files} file(s)); at least {min_count} (the batch size) "
                         f"are needed.")
-
-
-def _all_masks_present(side: str, folder: Path, mask_found: list[bool],
-                       mask_paths: list[Path]) -> bool:
-    """True when every kept face has a readable mask; warns when only some do."""
-    missing = [path.name for path, found in zip(mask_paths, mask_found) if not found]
-    if missing:
-        logger.warning("Side %s: only %d of %d faces in %s have a readable mask in %s/ "
-                       "(e.g. %s is missing); ignoring all masks.", side.upper(),
-                       len(mask_found) - len(missing), len(mask_found), folder, MASK_FOLDER,
-                       missing[0])
-    return not missing

@@ -15,7 +15,8 @@ def nearest_faces(landmarks: np.ndarray, others: np.ndarray,
     nearest faces in `others` (M, 68, 2) by L2 distance over all 68 points, nearest first."""
     ours = landmarks.reshape(len(landmarks), -1).astype(np.float64)
     theirs = others.reshape(len(others), -1).astype(np.float64)
-    distances = ((ours[:, None, :] - theirs[None, :, :]) ** 2).sum(-1)  # (N, M)
+    # |a − b|² = |a|² + |b|² − 2a·b: an (N, M) matrix, never an (N, M, 136) one.
+    distances = (ours ** 2).sum(1)[:, None] + (theirs ** 2).sum(1)[None, :] - 2.0 * ours @ theirs.T
     return np.argsort(distances, axis=1, kind="stable")[:, :min(count, len(others))]
 
 

@@ -15,22 +15,27 @@ import numpy as np
 from phaze.errors import ConfigError
 
 BLUR_BASIS_PX = 128  # faceswap gives the mask blur kernel for a 128 px face; it scales with size
-AREA_DILATION_PERCENT = 2.5  # eye and mouth areas grow by this % of the face side ...
-AREA_BLUR_DIVISOR = 16  # ... and are blurred with a kernel of side / 16
+# Where each training face's mask comes from. extended/components are drawn from the landmarks
+# (faces without landmarks fall back to a stored mask, then the masks/ folder); stored is the
+# file's own mask (DFL XSeg, faceswap's first stored mask); folder is masks/<stem>.png.
+MASK_TYPES = ("extended", "components", "stored", "folder", "none")
 
 
 @dataclass(frozen=True)
 class MaskWeighting:
-    """faceswap's training mask options and defaults."""
+    """faceswap's training mask options and defaults (penalized_mask_loss is a loss option)."""
 
+    mask_type: str = "extended"
     blur_kernel: int = 3  # px on a 128 px basis; 0 = no blur
     threshold: float = 4.0  # %: values below it become 0, above 100 − it become 1
     dilation: float = 0.0  # % of the side; negative erodes
-    penalized_mask_loss: bool = True  # weight the face loss by the mask (masked-out pixels: 0)
     eye_multiplier: float = 3.0  # the eye term exists only above 1, as in faceswap
     mouth_multiplier: float = 2.0
 
     def __post_init__(self) -> None:
+        if self.mask_type not in MASK_TYPES:
+            raise ConfigError(f"trainer option 'masks.mask_type' = {self.mask_type!r} is "
+                              f"invalid: expected one of: {', '.join(MASK_TYPES)}")
         if self.blur_kernel < 0:
             raise ConfigError(f"mask blur_kernel must be >= 0 px, got {self.blur_kernel}.")
         if not 0.0 <= self.threshold < 50.0:
@@ -55,23 +60,16 @@ def prepare_face_mask(mask: np.ndarray, config: MaskWeighting) -> np.ndarray:
     return soft
 
 
-def prepare_area_mask(area: np.ndarray) -> np.ndarray:
-    """An eye or mouth area (H, W) → float32: dilated 2.5 % of the side, blurred (side / 16)."""
-    soft = _as_unit_float(area)
-    size = soft.shape[0]
-    soft = _dilate(soft, round(size * AREA_DILATION_PERCENT / 100.0))
-    return _gaussian(soft, size // AREA_BLUR_DIVISOR)
-
-
 def loss_weight_map(face_mask: np.ndarray | None, eye_mask: np.ndarray | None,
                     mouth_mask: np.ndarray | None, config: MaskWeighting,
-                    size: int | None = None) -> np.ndarray:
+                    penalized: bool = True, size: int | None = None) -> np.ndarray:
     """(H, W) float32 weights w so that the spatial loss is mean(loss × w).
 
-    w = face_mask (or 1 without penalized_mask_loss or without a mask) + eye_mask × eye
-    multiplier + mouth_mask × mouth multiplier, where the masks are the *prepared* ones
-    (`prepare_face_mask`, `prepare_area_mask`). As in faceswap, a multiplier of 1 adds no term:
-    so with multipliers 1 an error only inside the mouth scores 1 × loss, with 2 it scores 3 ×.
+    w = face_mask (or 1 without `penalized` mask loss or without a mask) + eye_mask × eye
+    multiplier + mouth_mask × mouth multiplier, where the face mask is the *prepared* one
+    (`prepare_face_mask`) and the areas are `phaze.faces.masks.eye_mask`/`mouth_mask` (already
+    dilated and blurred). As in faceswap, a multiplier of 1 adds no term: so with multipliers 1
+    an error only inside the mouth scores 1 × loss, with 2 it scores 3 ×.
     """
     shapes = {m.shape for m in (face_mask, eye_mask, mouth_mask) if m is not None}
     if size is not None:
@@ -79,7 +77,7 @@ def loss_weight_map(face_mask: np.ndarray | None, eye_mask: np.ndarray | None,
     if len(shapes) != 1:
         raise ValueError(f"masks must share one (H, W) shape, got {sorted(shapes)}")
     (shape,) = shapes
-    use_face = face_mask is not None and config.penalized_mask_loss
+    use_face = face_mask is not None and penalized
     weights = face_mask.astype(np.float32).copy() if use_face else np.ones(shape, np.float32)
     for area, multiplier in ((eye_mask, config.eye_multiplier),
                              (mouth_mask, config.mouth_multiplier)):

@@ -130,6 +130,8 @@ def write_faceset(folder: str | Path, identity: str, count: int, size_px: int = 
 
 def synthetic_faceset(identity: str, count: int, size_px: int, seed: int = 0) -> FaceSet:
     """An in-memory FaceSet of synthetic faces (the embedded default when no folder is given)."""
+    from phaze.data.faceset import load_faceset
+    from phaze.data.sources import synthetic_source
+
     faces, masks = render_faces(identity, count, size_px, seed)
-    names = [Path(f"<synthetic-{identity.lower()}>/{index:05d}.png") for index in range(count)]
-    return FaceSet(names, size_px, faces=faces, masks=masks)
+    return load_faceset(synthetic_source(faces, identity, masks), identity, 1, size_px)

@@ -87,14 +87,14 @@ class Swapper:
         A face already at the input size (convert aligns at it) goes in untouched."""
         import cv2
 
-        from phaze.data.augment import crop_coverage
+        from phaze.data.sources.framing import central_crop
 
         working = max(self.input_size, self.output_size)
         framed = []
         for index, image in enumerate(images):
             if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
                 break  # arrays_to_tensor names the bad image
-            image = crop_coverage(image, self.coverage)
+            image = central_crop(image, self.coverage / 100.0)
             if image.shape[:2] not in ((working, working), (self.input_size, self.input_size)):
                 image = cv2.resize(image, (working, working), interpolation=cv2.INTER_AREA)
             framed.append(image)

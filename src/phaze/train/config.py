@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from phaze.checkpoint import BACKUP, LATEST, STATE
 from phaze.data.augment import AugmentConfig
+from phaze.data.loss_weights import MaskWeighting
 from phaze.errors import ConfigError
 from phaze.train.losses import LossConfig, LossSpec, parse_loss_list
 from phaze.train.optim import OptimizerConfig
@@ -51,6 +52,7 @@ class TrainerConfig:
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     losses: LossConfig = field(default_factory=LossConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    masks: MaskWeighting = field(default_factory=MaskWeighting)  # face mask, eye/mouth weights
     mixed_precision: str = "auto"
     nan_protection: NanProtection = field(default_factory=NanProtection)
     workers: int = 2
@@ -107,6 +109,10 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+_NESTED = {"optimizer": OptimizerConfig, "augment": AugmentConfig, "masks": MaskWeighting,
+           "nan_protection": NanProtection, "speed": SpeedConfig}
+
+
 # --- reading a saved config back --------------------------------------------------------------
 def trainer_from_dict(values: Mapping[str, Any]) -> TrainerConfig:
     """Rebuild a saved TrainerConfig; keys this version does not know are dropped with a note.
@@ -114,10 +120,8 @@ def trainer_from_dict(values: Mapping[str, Any]) -> TrainerConfig:
     A checkpoint written by another version may lack or add settings, so unknown keys are
     ignored rather than fatal: a resume must not fail over a trainer setting.
     """
-    nested = {"optimizer": OptimizerConfig, "augment": AugmentConfig,
-              "nan_protection": NanProtection, "speed": SpeedConfig}
     kwargs = _known_fields(TrainerConfig, values)
-    for name, kind in nested.items():
+    for name, kind in _NESTED.items():
         if isinstance(kwargs.get(name), Mapping):
             kwargs[name] = kind(**_known_fields(kind, kwargs[name]))
     if isinstance(kwargs.get("losses"), Mapping):
@@ -166,8 +170,6 @@ def saved_trainer_config(model_dir: str | Path) -> TrainerConfig | None:
 
 
 # --- one tree from every source ---------------------------------------------------------------
-_NESTED = {"optimizer": OptimizerConfig, "augment": AugmentConfig,
-           "nan_protection": NanProtection, "speed": SpeedConfig}
 
 
 def trainer_from_toml(path: str | Path) -> dict[str, Any]:

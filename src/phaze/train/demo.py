@@ -8,8 +8,8 @@ import logging
 from pathlib import Path
 
 from phaze.config.presets import resolve_options
-from phaze.io.images import is_image_path
-from phaze.data.synthetic import write_faceset
+from phaze.data.sources import SourceScan, synthetic_source
+from phaze.data.synthetic import render_faces
 from phaze.train.config import TrainerConfig
 from phaze.train.loop import ProgressCallback, TrainResult, train
 from phaze.train.optim import OptimizerConfig
@@ -17,7 +17,6 @@ from phaze.train.optim import OptimizerConfig
 log = logging.getLogger(__name__)
 
 DEMO_PRESET = "demo"
-DEMO_FACES_FOLDER = "demo_faces"
 DEMO_FACES_PER_SIDE = 256
 DEMO_FACE_PX = 128
 DEMO_SEED = 0
@@ -43,30 +42,19 @@ def demo_trainer(**changes) -> TrainerConfig:
     return defaults.replace(**changes)
 
 
-def demo_faces(model_dir: str | Path,
-               count: int = DEMO_FACES_PER_SIDE) -> tuple[Path, Path]:
-    """Folders of synthetic faces A and B inside `model_dir`, written unless already there."""
-    root = Path(model_dir) / DEMO_FACES_FOLDER
-    folders = (root / "a", root / "b")
-    for identity, folder in zip(("a", "b"), folders):
-        if _image_count(folder) >= count:
-            log.info("demo: reusing the synthetic faces in %s", folder)
-            continue
-        log.info("demo: drawing %d synthetic faces of person %s into %s", count,
-                 identity.upper(), folder)
-        write_faceset(folder, identity, count, size_px=DEMO_FACE_PX, seed=DEMO_SEED)
-    return folders
-
-
-def _image_count(folder: Path) -> int:
-    if not folder.is_dir():
-        return 0
-    return sum(1 for p in folder.iterdir() if is_image_path(p))
+def demo_sources(count: int = DEMO_FACES_PER_SIDE) -> tuple[SourceScan, SourceScan]:
+    """The two synthetic people's faces and masks, in memory: nothing is written."""
+    log.info("demo: drawing %d synthetic faces of each of two people", count)
+    sources = []
+    for identity in ("a", "b"):
+        faces, masks = render_faces(identity, count, DEMO_FACE_PX, DEMO_SEED)
+        sources.append(synthetic_source(faces, identity, masks))
+    return sources[0], sources[1]
 
 
 def train_demo(model_dir: str | Path, trainer: TrainerConfig | None = None,
                on_progress: ProgressCallback | None = None) -> TrainResult:
-    """Draw the demo faces (once) and train (or resume) the `demo` preset in `model_dir`."""
-    faces_a, faces_b = demo_faces(model_dir)
+    """Train (or resume) the `demo` preset in `model_dir` on the synthetic faces in memory."""
+    faces_a, faces_b = demo_sources()
     return train(faces_a, faces_b, model_dir, resolve_options(DEMO_PRESET),
                  trainer or demo_trainer(), on_progress=on_progress)

@@ -16,12 +16,15 @@ from typing import Callable, Iterator, Sequence
 import torch
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from phaze.checkpoint import TrainingState, snapshot
+from phaze.checkpoint import LATEST, STATE, TrainingState, snapshot
 from phaze.config.options import PhazeAOptions
 from phaze.data.faceset import FaceSet, load_faceset
 from phaze.data.batch import PairBatch, SideBatch
-from phaze.data.loader import StreamPosition, make_training_batches, preview_batch
+from phaze.data.loader import StreamPosition, Weighting, make_training_batches, preview_batch
+from phaze.data.sources import SourceScan
 from phaze.errors import DataError
+from phaze.faces.framing import Framing
+from phaze.model_framing import FRAMING_FILE, check_training_framing, write_model_framing
 from phaze.io.devices import resolve_device
 from phaze.model.design import plan_design
 from phaze.model.freeze import set_frozen_norms_eval
@@ -59,12 +62,16 @@ class TrainResult:
     transfer: TransferReport | None = None
 
 
-def train(faces_a: str | Path, faces_b: str | Path, model_dir: str | Path,
-          options: PhazeAOptions | None = None, trainer: TrainerConfig | None = None,
-          load_weights: str | Path | None = None, load_layers: Sequence[str] | None = None,
-          freeze_layers: Sequence[str] | bool = (),
-          on_progress: ProgressCallback | None = None) -> TrainResult:
-    """Train (or resume) the model in `model_dir` on two face folders.
+def train(faces_a: str | Path | SourceScan, faces_b: str | Path | SourceScan,
+          model_dir: str | Path, options: PhazeAOptions | None = None,
+          trainer: TrainerConfig | None = None, load_weights: str | Path | None = None,
+          load_layers: Sequence[str] | None = None, freeze_layers: Sequence[str] | bool = (),
+          on_progress: ProgressCallback | None = None,
+          framing: Framing | None = None) -> TrainResult:
+    """Train (or resume) the model in `model_dir` on two face sources.
+
+    faces_a, faces_b: face folders (faceswap/Phaze PNGs, DFL JPGs, plain crops, mixed) or faces
+        in memory (`phaze.data.sources.synthetic_source`).
 
     options: the network for a new model (None: Phaze-A defaults). For an existing model the
         saved options are used; these may only change its updatable options.
@@ -75,20 +82,26 @@ def train(faces_a: str | Path, faces_b: str | Path, model_dir: str | Path,
     freeze_layers: sub-model names to freeze, True for the options' `freeze_layers`; empty
         trains everything.
     on_progress: called at every log interval; returning False stops training (and saves).
+    framing: centering, coverage and vertical offset of a new model (None: the defaults); saved
+        with the model, and a resume that asks for another one is refused.
     """
     return Trainer(faces_a, faces_b, model_dir, options, trainer, load_weights, load_layers,
-                   freeze_layers).run(on_progress)
+                   freeze_layers, framing).run(on_progress)
 
 
 class Trainer:
     """Everything a run needs, set up; `run()` trains."""
 
-    def __init__(self, faces_a: str | Path, faces_b: str | Path, model_dir: str | Path,
-                 options: PhazeAOptions | None = None, trainer: TrainerConfig | None = None,
+    def __init__(self, faces_a: str | Path | SourceScan, faces_b: str | Path | SourceScan,
+                 model_dir: str | Path, options: PhazeAOptions | None = None,
+                 trainer: TrainerConfig | None = None,
                  load_weights: str | Path | None = None,
                  load_layers: Sequence[str] | None = None,
-                 freeze_layers: Sequence[str] | bool = ()) -> None:
+                 freeze_layers: Sequence[str] | bool = (),
+                 framing: Framing | None = None) -> None:
         self.model_dir = Path(model_dir)
+        resuming = (self.model_dir / LATEST / STATE).is_file()
+        self.framing = check_training_framing(self.model_dir, framing, resuming)
         # None: resume with the saved settings, exactly as the CLI does.
         self.config = resolve_trainer_config(self.model_dir, trainer)
         self.device = resolve_device(self.config.device, "trainer option 'device'")
@@ -101,6 +114,8 @@ class Trainer:
         torch.manual_seed(self.config.seed)
         self.session = open_session(self.model_dir, options, self.device, load_weights,
                                     freeze=bool(freeze_layers))
+        if not (self.model_dir / FRAMING_FILE).is_file():
+            write_model_framing(self.model_dir, self.framing)
         self.model = self.session.model
         self.parts = self._step_parts()
         self.state = self._restore()
@@ -108,17 +123,20 @@ class Trainer:
         self.samples = self._preview_samples()
 
     # --- setup ------------------------------------------------------------------------------
-    def _load_facesets(self, faces_a: str | Path, faces_b: str | Path, input_size: int,
-                       output_size: int, learn_mask: bool) -> dict[str, FaceSet]:
+    def _load_facesets(self, faces_a: str | Path | SourceScan, faces_b: str | Path | SourceScan,
+                       input_size: int, output_size: int,
+                       learn_mask: bool) -> dict[str, FaceSet]:
         size_px = max(input_size, output_size)  # augmentation works at the larger size
-        facesets = {side: load_faceset(folder, side, self.config.batch_size, size_px)
-                    for side, folder in zip(SIDES, (faces_a, faces_b))}
+        facesets = {side: load_faceset(source, side, self.config.batch_size, size_px,
+                                       self.framing, self.config.masks.mask_type)
+                    for side, source in zip(SIDES, (faces_a, faces_b))}
         with_masks = [side.upper() for side, faces in facesets.items() if faces.has_masks]
         if learn_mask and not with_masks:
             raise DataError(
-                "option 'learn_mask' is on but neither face folder has masks: put a mask image "
-                "with the same name as each face in <faces>/masks/, or build the model with "
-                "learn_mask=false")
+                f"option 'learn_mask' is on but no face has a mask of type "
+                f"'{self.config.masks.mask_type}': use faces with landmarks (extended or "
+                "components masks), put a mask image with the same name as each face in "
+                "<faces>/masks/, or build the model with learn_mask=false")
         if learn_mask and len(with_masks) == 1:
             log.warning("learn_mask: only side %s has masks; the other side's mask output is "
                         "not trained", with_masks[0])
@@ -148,9 +166,12 @@ class Trainer:
     def _preview_samples(self) -> dict[str, SideBatch]:
         count = self.config.preview_faces
         return {side: preview_batch(faces, min(count, len(faces)), self.model.input_size,
-                                    self.model.output_size, self.config.augment.coverage
-                                    ).to(self.device)
+                                    self.model.output_size, self.weighting).to(self.device)
                 for side, faces in self.facesets.items()}
+
+    @property
+    def weighting(self) -> Weighting:
+        return Weighting(self.config.masks, self.config.losses.penalized_mask_loss)
 
     @property
     def iteration(self) -> int:
@@ -225,7 +246,8 @@ class _RunState:
                                      t.model.output_size, self.config.batch_size,
                                      self.config.augment, self.config.workers,
                                      seed=self.config.seed,
-                                     position=StreamPosition(start=t.iteration))
+                                     position=StreamPosition(start=t.iteration),
+                                     weighting=t.weighting)
 
     def close_batches(self) -> None:
         self.batches = None  # drops the DataLoader iterator, which stops its workers

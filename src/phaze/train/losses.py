@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from phaze.data.batch import SideBatch
 from phaze.errors import ConfigError
 from phaze.registry import Registry
+from phaze.train.weighted_loss import weighted_mean
 
 SSIM_WINDOW_PX = 11
 SSIM_SIGMA = 1.5
@@ -33,8 +34,6 @@ DATA_RANGE = 1.0
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 # GMSD's constant 170 was chosen for [0, 255] images; rescaled for [0, 1].
 GMSD_C = 170.0 / 255.0**2
-# Keeps the mask normalisation finite when a mask is entirely zero.
-MASK_MEAN_FLOOR = 1e-6
 MASK_LOSS_FUNCTIONS = ("mse", "mae")
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
@@ -326,14 +325,15 @@ class LossParts:
 class FaceLoss(nn.Module):
     """The weighted sum of the configured image losses for one side, plus the learned-mask loss.
 
-    Mask weighting (`penalized_mask_loss` with a mask given): a map loss becomes
-    sum(map·mask) / (C·sum(mask)), i.e. mean(map·mask) / mean(mask) — the mean error *inside*
-    the face. faceswap divides by the pixel count instead, so its loss shrinks with the face's
-    share of the image; normalising keeps the scale comparable to an unmasked loss. Image losses
+    Weighting, as faceswap: a map loss becomes mean(map × w) over every pixel, where w is the
+    batch's `loss_weights` (face mask + eyes × 3 + mouth × 2, `phaze.data.loss_weights`) or,
+    without them, the mask under `penalized_mask_loss`. Not normalised by the mask's area, so a
+    pixel of weight 0 contributes nothing and one of weight 3 counts three times. Image losses
     are evaluated on prediction·mask and target·mask.
 
     Learned mask (`learn_mask` with both `predicted_mask` and `mask`): the mask loss between them
-    is added to the total with weight 1 and reported as `parts["mask"]`. faceswap never passes the
+    (over the rows whose `mask_present` is 1) is added to the total with weight 1 and reported as
+    `parts["mask"]`. faceswap never passes the
     mask target, so its learned mask is never trained (spec §12 #14); this fixes that.
     """
 
@@ -346,38 +346,36 @@ class FaceLoss(nn.Module):
     def of_batch(self, prediction: Tensor, batch: SideBatch,
                  predicted_mask: Tensor | None = None) -> LossParts:
         """The loss of `prediction` against one side's batch (targets, masks, loss weights)."""
-        return self(prediction, batch.targets, batch.masks, predicted_mask, batch.loss_weights)
+        return self(prediction, batch.targets, batch.masks, predicted_mask, batch.loss_weights,
+                    batch.mask_present)
 
     def forward(self, prediction: Tensor, target: Tensor, mask: Tensor | None = None,
-                predicted_mask: Tensor | None = None,
-                loss_weights: Tensor | None = None) -> LossParts:
-        """`loss_weights` (N, 1, H, W) multiplies the mask weighting of the map losses.
-
-        Map losses stay normalised by the mean weight, so raising the eyes' weight moves the
-        emphasis without changing the loss scale; image losses see only the mask.
-        """
+                predicted_mask: Tensor | None = None, loss_weights: Tensor | None = None,
+                mask_present: Tensor | None = None) -> LossParts:
+        """`loss_weights` (N, 1, H, W) replace the mask as the map losses' weights."""
         _check_shapes(prediction, target, mask, predicted_mask, loss_weights)
         with torch.autocast(prediction.device.type, enabled=False):
             prediction, target = prediction.float(), target.float()
             image_mask = mask.float() if mask is not None and self.config.penalized_mask_loss \
                 else None
-            map_weights = image_mask
-            if loss_weights is not None:
-                map_weights = loss_weights.float() if map_weights is None \
-                    else map_weights * loss_weights.float()
+            map_weights = loss_weights.float() if loss_weights is not None else image_mask
             parts = {spec.name: _evaluate(LOSS_FUNCTIONS[spec.name], prediction, target,
                                           map_weights if LOSS_FUNCTIONS[spec.name].kind == "map"
                                           else image_mask) for spec in self.active}
             total = sum(spec.weight * parts[spec.name] for spec in self.active)
             if self.config.learn_mask and predicted_mask is not None and mask is not None:
-                parts["mask"] = self._mask_loss(predicted_mask.float(), mask.float())
+                parts["mask"] = self._mask_loss(predicted_mask.float(), mask.float(), mask_present)
                 total = total + parts["mask"]
         return LossParts(total=total, parts=parts)
 
-    def _mask_loss(self, predicted_mask: Tensor, mask: Tensor) -> Tensor:
-        """Mean error of the predicted mask against the target mask."""
+    def _mask_loss(self, predicted_mask: Tensor, mask: Tensor,
+                   present: Tensor | None) -> Tensor:
+        """Mean error of the predicted mask against the target, over rows that have a mask."""
         loss_map = LOSS_FUNCTIONS[self.config.mask_loss_function].evaluate(predicted_mask, mask)
-        return loss_map.mean()
+        if present is None:
+            return loss_map.mean()
+        per_row = loss_map.flatten(1).mean(1)
+        return (per_row * present.float()).sum() / present.float().sum().clamp(min=1.0)
 
 
 def _evaluate(function: LossFunction, prediction: Tensor, target: Tensor,
@@ -390,7 +388,7 @@ def _evaluate(function: LossFunction, prediction: Tensor, target: Tensor,
     loss_map = function.evaluate(prediction, target)  # (N, C, H, W)
     if mask is None:
         return loss_map.mean()
-    return (loss_map * mask).mean() / mask.mean().clamp(min=MASK_MEAN_FLOOR)
+    return weighted_mean(loss_map, mask)
 
 
 def _check_shapes(prediction: Tensor, target: Tensor, mask: Tensor | None,

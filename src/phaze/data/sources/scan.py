@@ -3,8 +3,9 @@
 A folder may mix kinds. Each readable image becomes one `FaceRecord`; a face whose metadata is
 missing is a plain crop, and one whose metadata is broken or refused is *also* a plain crop, counted
 and named in one warning, never dropped silently. Metadata readers are looked up by file suffix
-in `METADATA_READERS`: DFL JPGs and faceswap/Phaze PNGs (`phaze.formats.faceswap_png`); stored
-faceswap masks are not read yet.
+in `METADATA_READERS`: DFL JPGs (landmarks in the stored face's px, XSeg mask) and faceswap/Phaze
+PNGs (the face in its frame, so any centering can be sub-cropped from the stored head face, and
+the stored masks mapped into the face's px).
 """
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ from typing import Literal
 import numpy as np
 
 from phaze.errors import DataError
+from phaze.faces.aligned import AlignedFace
 from phaze.formats.dfl_jpg import read_dfl_jpg
+from phaze.io.images import is_image_path
 
 logger = logging.getLogger(__name__)
 
 FaceKind = Literal["faceswap", "dfl", "plain", "synthetic"]
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 MASK_FOLDER = "masks"
 _MAX_NAMED_FILES = 10
 
@@ -36,6 +38,7 @@ class FaceMetadata:
     landmarks: np.ndarray  # (68, 2) float32 in the stored face's px
     mask: np.ndarray | None = None  # (H, W) uint8 stored mask (DFL XSeg, faceswap mask)
     detail: str = ""  # e.g. DFL face type
+    aligned: AlignedFace | None = None  # faceswap faces: the face in its frame (head-centred)
 
 
 @dataclass(frozen=True)
@@ -45,13 +48,18 @@ class FaceRecord:
     kind: FaceKind
     path: Path | None  # None for synthetic faces held in memory
     landmarks: np.ndarray | None = None  # (68, 2) stored-face px, None for plain crops
-    mask: np.ndarray | None = None  # (H, W) uint8 when the file or masks/ folder has one
+    mask: np.ndarray | None = None  # (H, W) uint8 mask stored in the file (or given in memory)
     mask_path: Path | None = None  # masks/<stem>.png, read on use
     image: np.ndarray | None = None  # (H, W, 3) uint8 RGB, only for in-memory faces
+    aligned: AlignedFace | None = None  # faceswap faces: frame geometry of the stored head face
 
     @property
     def has_mask(self) -> bool:
         return self.mask is not None or self.mask_path is not None
+
+    @property
+    def name(self) -> str:
+        return self.path.name if self.path is not None else f"<{self.kind} face>"
 
 
 @dataclass
@@ -105,8 +113,37 @@ def _read_faceswap(path: Path) -> FaceMetadata | None:
         raise DataError(f"{path}: faceswap alignments version {version!r} is not supported "
                         f"(up to {ALIGNMENTS_VERSION}).")
     size_px = int.from_bytes(path.read_bytes()[16:20], "big")  # IHDR width
-    landmarks = face_from_metadata(metadata).aligned_landmarks(size_px, "head")
-    return FaceMetadata("faceswap", landmarks.astype(np.float32))
+    aligned = face_from_metadata(metadata)
+    landmarks = aligned.aligned_landmarks(size_px, "head")
+    mask = stored_faceswap_mask(metadata, aligned, size_px, path)
+    return FaceMetadata("faceswap", landmarks.astype(np.float32), mask, aligned=aligned)
+
+
+def stored_faceswap_mask(metadata: dict, aligned: AlignedFace, size_px: int,
+                         path: Path) -> np.ndarray | None:
+    """The first mask stored in faceswap metadata, mapped into the head face's px (uint8)."""
+    import zlib
+
+    import cv2
+
+    from phaze.faces.geometry import invert_matrix
+
+    masks = metadata["alignments"].get("mask") or {}
+    if not isinstance(masks, dict) or not masks:
+        return None
+    name, entry = next(iter(masks.items()))
+    try:
+        side = int(entry["stored_size"])
+        stored = np.frombuffer(zlib.decompress(entry["mask"], bufsize=side * side), np.uint8)
+        stored = stored[:side * side].reshape(side, side)
+        frame_to_mask = np.asarray(entry["affine_matrix"], np.float64).reshape(2, 3)
+    except (KeyError, TypeError, ValueError, zlib.error) as error:
+        raise DataError(f"{path}: stored mask {name!r} cannot be read ({error})") from None
+    # mask px -> frame px -> head-face px
+    mask_to_frame = np.vstack([invert_matrix(frame_to_mask), [0.0, 0.0, 1.0]])
+    mask_to_face = aligned.matrix(size_px, "head") @ mask_to_frame
+    return cv2.warpAffine(stored, mask_to_face, (size_px, size_px), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT)
 
 
 METADATA_READERS: dict[str, MetadataReader] = {".jpg": _read_dfl, ".jpeg": _read_dfl,
@@ -114,8 +151,12 @@ METADATA_READERS: dict[str, MetadataReader] = {".jpg": _read_dfl, ".jpeg": _read
 
 
 def scan_folder(folder: str | Path, side: str,
-                readers: dict[str, MetadataReader] | None = None) -> SourceScan:
-    """Classify every image of `folder` (and pair it with masks/<stem>.png if that exists)."""
+                readers: dict[str, MetadataReader] | None = None,
+                report: bool = True) -> SourceScan:
+    """Classify every image of `folder` (and pair it with masks/<stem>.png if that exists).
+
+    `report=False` leaves the summary to the caller (`log_scan`), e.g. after it has dropped the
+    faces whose images cannot be decoded."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"side {side.upper()} face folder {folder} does not exist or is not a "
@@ -123,9 +164,10 @@ def scan_folder(folder: str | Path, side: str,
     readers = METADATA_READERS if readers is None else readers
     scan = SourceScan(side=side, records=[])
     for path in sorted(p for p in folder.iterdir()
-                       if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
+                       if p.is_file() and not p.name.startswith(".") and is_image_path(p)):
         scan.records.append(_record(path, folder, readers.get(path.suffix.lower()), scan))
-    _log(scan)
+    if report:
+        log_scan(scan)
     return scan
 
 
@@ -141,8 +183,8 @@ def _record(path: Path, folder: Path, reader: MetadataReader | None,
             scan.broken.append((path, str(error)))
     if metadata is None:
         return FaceRecord("plain", path, mask_path=mask_path)
-    return FaceRecord(metadata.kind, path, landmarks=metadata.landmarks,
-                      mask=metadata.mask if mask_path is None else None, mask_path=mask_path)
+    return FaceRecord(metadata.kind, path, landmarks=metadata.landmarks, mask=metadata.mask,
+                      mask_path=mask_path, aligned=metadata.aligned)
 
 
 def synthetic_source(faces: np.ndarray, side: str,
@@ -154,7 +196,8 @@ def synthetic_source(faces: np.ndarray, side: str,
     return SourceScan(side=side, records=records)
 
 
-def _log(scan: SourceScan) -> None:
+def log_scan(scan: SourceScan) -> None:
+    """The scan's summary line, the plain-crop note and the broken files, by name."""
     logger.info(scan.summary())
     if scan.counts["plain"]:
         logger.info("side %s: %d plain crops have no landmarks: no landmark mask, eye/mouth "

@@ -1,0 +1,60 @@
+"""What one training face holds at the working size: image, face mask, eye/mouth areas, landmarks.
+
+Built once per face from its framed form (`phaze.data.sources.framing`), so augmentation only
+moves ready-made planes: the masks go through the same geometry as the image, and the
+landmarks through the same matrices.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from phaze.data.sources.framing import FramedFace
+from phaze.faces.masks import LANDMARK_MASKS, eye_mask, mouth_mask
+
+# Where a face's mask came from, for the load summary.
+MaskSource = str  # "extended" | "components" | "stored" | "folder" | "none"
+
+
+@dataclass(frozen=True)
+class TrainingFace:
+    image: np.ndarray                 # (S, S, 3) uint8 RGB
+    face_mask: np.ndarray | None      # (S, S) uint8, 255 = face
+    areas: np.ndarray | None          # (S, S, 2) uint8 eye and mouth areas (from landmarks)
+    landmarks: np.ndarray | None      # (68, 2) float32 px
+    mask_source: MaskSource = "none"
+
+
+def build_training_face(framed: FramedFace, mask_type: str) -> TrainingFace:
+    """The face with the mask `mask_type` asks for (PIPELINE.md §3); see MASK_TYPES."""
+    size = framed.image.shape[0]
+    mask, source = choose_face_mask(framed, mask_type)
+    areas = None
+    if framed.landmarks is not None:
+        areas = np.stack([_to_uint8(eye_mask(framed.landmarks, size)),
+                          _to_uint8(mouth_mask(framed.landmarks, size))], axis=-1)
+    return TrainingFace(framed.image, mask, areas, framed.landmarks, source)
+
+
+def choose_face_mask(framed: FramedFace, mask_type: str) -> tuple[np.ndarray | None, MaskSource]:
+    """(mask, where it came from). Landmark masks fall back to a stored, then a folder mask."""
+    size = framed.image.shape[0]
+    if mask_type in LANDMARK_MASKS:
+        if framed.landmarks is not None:
+            return _to_uint8(LANDMARK_MASKS[mask_type](framed.landmarks, size)), mask_type
+        candidates = (("stored", framed.stored_mask), ("folder", framed.folder_mask))
+    elif mask_type == "stored":
+        candidates = (("stored", framed.stored_mask),)
+    elif mask_type == "folder":
+        candidates = (("folder", framed.folder_mask),)
+    else:
+        candidates = ()
+    for source, mask in candidates:
+        if mask is not None:
+            return mask, source
+    return None, "none"
+
+
+def _to_uint8(mask: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(mask * 255.0), 0, 255).astype(np.uint8)
