@@ -164,8 +164,9 @@ class Trainer:
         return state
 
     def _preview_samples(self) -> dict[str, SideBatch]:
-        count = self.config.preview_faces
-        return {side: preview_batch(faces, min(count, len(faces)), self.model.input_size,
+        # One count for both sides: the preview grid's rows must be equally wide.
+        count = min(self.config.preview_faces, *(len(faces) for faces in self.facesets.values()))
+        return {side: preview_batch(faces, count, self.model.input_size,
                                     self.model.output_size, self.weighting).to(self.device)
                 for side, faces in self.facesets.items()}
 
