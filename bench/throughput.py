@@ -1,7 +1,7 @@
 """Training throughput and memory of Phaze-A presets: the real training step, timed.
 
 For each preset and batch size a fresh Python process builds the model, runs the trainer's own
-`TrainStep` (FaceLoss SSIM + MSE with masks, the configured optimiser, clipping, warm-up) on
+`TrainStep` (FaceLoss SSIM + MSE with landmark masks and eye/mouth loss weights, the configured optimiser, clipping, warm-up) on
 augmentation-free random batches, and reports the median step time, EGs/sec, peak memory and
 model FLOPs. The real data loader (synthetic faces written to a temporary folder, full
 augmentation, DataLoader workers) is timed on its own, to show it keeps up with the step.
@@ -43,6 +43,8 @@ from phaze.train.precision import resolve_precision
 from phaze.train.speed import SpeedConfig, resolve_speed
 from phaze.sides import SIDES
 from phaze.train.step import StepParts, TrainStep
+
+from face_batch import face_batch  # bench/: this script's own folder is on sys.path
 
 DEFAULT_PRESETS = "original,lightweight,iae,dfaker"
 SWITCH = {"auto": None, "on": True, "off": False}
@@ -86,17 +88,9 @@ def peak_rss_bytes() -> int:
 # --- the measured step ----------------------------------------------------------------------
 def random_batch(batch_size: int, input_size: int, output_size: int,
                  device: torch.device, seed: int) -> dict[str, SideBatch]:
-    """What the loader yields, without augmentation: inputs, targets and masks in [0, 1]."""
-    generator = torch.Generator().manual_seed(seed)
-
-    def side() -> SideBatch:
-        inputs = torch.rand(batch_size, 3, input_size, input_size, generator=generator)
-        targets = torch.rand(batch_size, 3, output_size, output_size, generator=generator)
-        masks = (torch.rand(batch_size, 1, output_size, output_size, generator=generator)
-                 > 0.3).float()
-        return SideBatch(inputs, targets, masks).to(device)
-
-    return {name: side() for name in SIDES}
+    """What the loader yields, without augmentation: random faces in [0, 1], landmark masks
+    and the eye/mouth loss-weight map, so the loss does the training step's full work."""
+    return face_batch(batch_size, input_size, output_size, device, seed)
 
 
 def build_train_step(options: Any, device: torch.device, config: TrainerConfig) -> TrainStep:
@@ -236,17 +230,29 @@ def measure_loader(preset: str, batch_size: int, workers: int, batches: int,
 
 
 # --- orchestration --------------------------------------------------------------------------
-def _speed_from_args(args: argparse.Namespace) -> SpeedConfig:
-    return SpeedConfig(channels_last=SWITCH[args.channels_last], compile=SWITCH[args.compile],
-                       per_side_backward=SWITCH[args.per_side_backward],
-                       cudnn_benchmark=SWITCH[args.cudnn_benchmark])
+SPEED_SWITCHES = (("channels-last", "channels_last memory format"),
+                  ("compile", "torch.compile of the model"),
+                  ("per-side-backward", "backward after each side's loss"),
+                  ("cudnn-benchmark", "cuDNN algorithm timing (CUDA only)"))
+
+
+def add_speed_arguments(parser: argparse.ArgumentParser) -> None:
+    """One --name auto|on|off flag per SpeedConfig switch."""
+    for name, text in SPEED_SWITCHES:
+        parser.add_argument(f"--{name}", choices=("auto", "on", "off"), default="auto",
+                            help=f"{text} (default auto: the trainer's per-device choice)")
+
+
+def speed_from_args(args: argparse.Namespace) -> SpeedConfig:
+    return SpeedConfig(**{name.replace("-", "_"): SWITCH[getattr(args, name.replace("-", "_"))]
+                          for name, _ in SPEED_SWITCHES})
 
 
 def _child(args: argparse.Namespace) -> None:
     kind, preset, batch_size = args.child
     if kind == "step":
         result = measure_preset(preset, int(batch_size), args.device, args.warmup, args.steps,
-                                _speed_from_args(args), SWITCH[args.fused_optimizer],
+                                speed_from_args(args), SWITCH[args.fused_optimizer],
                                 args.precision, args.threads)
     else:
         result = measure_loader(preset, int(batch_size), args.loader_workers,
@@ -313,13 +319,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the trainer's mixed_precision (default auto)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (default: torch's own choice)")
-    for name, text in (("channels-last", "channels_last memory format"),
-                       ("compile", "torch.compile of the model"),
-                       ("fused-optimizer", "fused optimiser kernels"),
-                       ("per-side-backward", "backward after each side's loss"),
-                       ("cudnn-benchmark", "cuDNN algorithm timing (CUDA only)")):
-        parser.add_argument(f"--{name}", choices=("auto", "on", "off"), default="auto",
-                            help=f"{text} (default auto: the trainer's per-device choice)")
+    add_speed_arguments(parser)
+    parser.add_argument("--fused-optimizer", choices=("auto", "on", "off"), default="auto",
+                        help="fused optimiser kernels (default auto: where torch has them)")
     parser.add_argument("--loader-workers", type=int, default=2,
                         help="DataLoader workers for the loader timing (default 2)")
     parser.add_argument("--loader-batches", type=int, default=20,
