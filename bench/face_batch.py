@@ -11,8 +11,7 @@ import numpy as np
 import torch
 
 from phaze.data.batch import SideBatch
-from phaze.data.loss_weights import (MaskWeighting, loss_weight_map, prepare_area_mask,
-                                     prepare_face_mask)
+from phaze.data.loss_weights import MaskWeighting, loss_weight_map, prepare_face_mask
 from phaze.faces.constants import alignment_constants
 from phaze.faces.masks import extended_mask, eye_mask, mouth_mask
 from phaze.sides import SIDES
@@ -38,8 +37,7 @@ def face_masks(size_px: int, rng: np.random.Generator,
     """(face mask, loss-weight map) of one face, each (size_px, size_px) float32."""
     landmarks = plausible_landmarks(size_px, rng)
     face = prepare_face_mask(extended_mask(landmarks, size_px), weighting)
-    eyes = prepare_area_mask(eye_mask(landmarks, size_px))
-    mouth = prepare_area_mask(mouth_mask(landmarks, size_px))
+    eyes, mouth = eye_mask(landmarks, size_px), mouth_mask(landmarks, size_px)  # dilated, blurred
     return face, loss_weight_map(face, eyes, mouth, weighting)
 
 
