@@ -12,11 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
 from phaze.checkpoint import load_model_dir, read_options
 from phaze.errors import DataError
+from phaze.faces.framing import Framing
 from phaze.inference.swapper import SwapResult, Swapper, check_batch_size, swap_arrays
 from phaze.io.devices import DEVICES_DOC, resolve_device
 from phaze.io.images import IMAGE_SUFFIXES, decode_image, is_image_path, write_image
@@ -82,9 +84,9 @@ def swap_folder(model_dir: str | Path, input_dir: str | Path, output_dir: str | 
     model, _ = load_model_dir(model_dir, resolve_device(device))
     from phaze.model_framing import read_model_framing
 
-    coverage = read_model_framing(model_dir).coverage  # percent
-    swapper = Swapper(model, direction, batch_size, coverage)
-    return swap_paths(swapper, paths, output_dir, progress)
+    # Faces are framed as in training (phaze.data.sources.framing) before the swapper sees them.
+    swapper = Swapper(model, direction, batch_size)
+    return swap_paths(swapper, paths, output_dir, progress, read_model_framing(model_dir))
 
 
 def _batches(paths: list[Path], size: int) -> Iterator[list[Path]]:
@@ -93,18 +95,19 @@ def _batches(paths: list[Path], size: int) -> Iterator[list[Path]]:
 
 
 def swap_paths(swapper: Swapper, paths: list[Path], output_dir: Path,
-               progress: bool = True) -> SwapReport:
+               progress: bool = True, framing: Framing | None = None) -> SwapReport:
     """Read, swap and write `paths` batch by batch; unreadable files are skipped, then named."""
     mask_dir = output_dir / MASK_FOLDER
     output_dir.mkdir(parents=True, exist_ok=True)
     if swapper.learns_mask:
         mask_dir.mkdir(exist_ok=True)
     report = SwapReport(count=0)
+    working = max(swapper.input_size, swapper.output_size)
     start = time.perf_counter()
     with ThreadPoolExecutor(IO_THREADS) as pool, \
             tqdm(total=len(paths), unit="face", desc="swap", disable=not progress) as bar:
         for batch in _batches(paths, swapper.batch_size):
-            images = list(pool.map(decode_image, batch))
+            images = list(pool.map(lambda path: framed_image(path, framing, working), batch))
             readable = [(p, im) for p, im in zip(batch, images) if im is not None]
             report.skipped += [p for p, im in zip(batch, images) if im is None]
             if readable:
@@ -120,6 +123,16 @@ def swap_paths(swapper: Swapper, paths: list[Path], output_dir: Path,
     report.seconds = time.perf_counter() - start
     _finish(report, len(paths))
     return report
+
+
+def framed_image(path: Path, framing: Framing | None, size_px: int) -> np.ndarray | None:
+    """The face at `path` framed as the model was trained (a faceswap PNG is sub-cropped at the
+    model's centering), at `size_px`; None when it cannot be decoded."""
+    from phaze.data.sources.framing import frame_record
+    from phaze.data.sources.scan import read_record
+
+    framed = frame_record(read_record(path), framing or Framing(), size_px)
+    return None if framed is None else framed.image
 
 
 def _finish(report: SwapReport, total: int) -> None:

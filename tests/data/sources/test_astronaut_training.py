@@ -134,3 +134,19 @@ def test_the_astronaut_set_trains_a_tiny_model(tmp_path, astronaut_faces, astron
     losses = [report.losses["a"] for report in result.history]
     assert all(np.isfinite(losses)) and losses[0] > 0
     assert (tmp_path / "model" / "preview.png").is_file()
+
+
+def test_swap_frames_a_face_exactly_as_training_cropped_it(astronaut_faces, train_tiny):
+    from phaze.inference.swapper import Swapper
+    from phaze.model.phaze_a import build_model
+    from phaze.swap import framed_image
+
+    folder, _ = astronaut_faces
+    framing = Framing("face", 87.5)
+    model = build_model(resolve_options(overrides=train_tiny))
+    working = max(model.input_size, model.output_size)
+    faceset = load_faceset(folder, "a", 1, working, framing)
+    training = preview_batch(faceset, len(faceset), model.input_size, model.output_size)
+    paths = sorted(folder.glob("*.png"))
+    swap_inputs = Swapper(model).model_inputs([framed_image(p, framing, working) for p in paths])
+    torch.testing.assert_close(swap_inputs, training.inputs, rtol=0, atol=0)

@@ -165,16 +165,16 @@ def scan_folder(folder: str | Path, side: str,
     scan = SourceScan(side=side, records=[])
     for path in sorted(p for p in folder.iterdir()
                        if p.is_file() and not p.name.startswith(".") and is_image_path(p)):
-        scan.records.append(_record(path, folder, readers.get(path.suffix.lower()), scan))
+        mask_path = folder / MASK_FOLDER / f"{path.stem}.png"
+        scan.records.append(_record(path, mask_path if mask_path.is_file() else None,
+                                    readers.get(path.suffix.lower()), scan))
     if report:
         log_scan(scan)
     return scan
 
 
-def _record(path: Path, folder: Path, reader: MetadataReader | None,
+def _record(path: Path, mask_path: Path | None, reader: MetadataReader | None,
             scan: SourceScan) -> FaceRecord:
-    mask_path = folder / MASK_FOLDER / f"{path.stem}.png"
-    mask_path = mask_path if mask_path.is_file() else None
     metadata = None
     if reader is not None:
         try:
@@ -185,6 +185,14 @@ def _record(path: Path, folder: Path, reader: MetadataReader | None,
         return FaceRecord("plain", path, mask_path=mask_path)
     return FaceRecord(metadata.kind, path, landmarks=metadata.landmarks, mask=metadata.mask,
                       mask_path=mask_path, aligned=metadata.aligned)
+
+
+def read_record(path: str | Path) -> FaceRecord:
+    """One face file on its own (no masks folder): its metadata, or a plain crop when it has
+    none or it cannot be used."""
+    path = Path(path)
+    scan = SourceScan(side="", records=[])
+    return _record(path, None, METADATA_READERS.get(path.suffix.lower()), scan)
 
 
 def synthetic_source(faces: np.ndarray, side: str,
