@@ -153,3 +153,10 @@ def test_cached_faces_cannot_be_modified_by_a_caller(tmp_path):
     face = load_faceset(tmp_path, "a", min_count=1, size_px=32).face(0).image
     with pytest.raises(ValueError):
         face[0, 0, 0] = 0
+
+
+def test_an_alignments_file_beside_the_faces_is_no_warning(tmp_path, caplog):
+    _write(tmp_path / "a.png")
+    (tmp_path / "alignments.json").write_text("{}")
+    faceset = load_faceset(tmp_path, "a", min_count=1, size_px=32)
+    assert len(faceset) == 1 and _warnings(caplog) == []

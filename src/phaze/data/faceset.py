@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 _MAX_NAMED_FILES = 20  # a warning naming 10 000 files helps nobody
 _BYTES_PER_PX = 6      # RGB, face mask, eye and mouth areas
+# Files that extract (or faceswap) keeps beside the faces: not faces, but not a user's mistake.
+COMPANION_SUFFIXES = (".json", ".fsa")
 
 
 class FaceSet:
@@ -118,7 +120,8 @@ def load_faceset(source: str | Path | SourceScan, side: str, min_count: int, siz
     else:
         folder = _check_folder(Path(source), side, min_count)
         scan, where = scan_folder(folder, side, report=False), str(folder)
-        not_images = [p for p in _files(folder) if not is_image_path(p)]
+        not_images = [p for p in _files(folder)
+                      if not is_image_path(p) and p.suffix.lower() not in COMPANION_SUFFIXES]
     built = _build_all(scan.records, framing, size_px, mask_type)
     corrupt = [r for r, face in zip(scan.records, built) if face is None]
     kept = [(r, face) for r, face in zip(scan.records, built) if face is not None]
