@@ -60,6 +60,7 @@ class TrainerConfig:
     seed: int = 0
     device: str = "auto"
     tensorboard: bool = True
+    tensorboard_score: bool = True         # swap-quality score of the previews in TensorBoard
     speed: SpeedConfig = field(default_factory=SpeedConfig)  # None = per-device default
 
     def __post_init__(self) -> None:

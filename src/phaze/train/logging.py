@@ -59,6 +59,10 @@ class TensorBoardLog:
         if progress.skipped_steps:
             self._writer.add_scalar("nan/skipped_steps", progress.skipped_steps, step)
 
+    def scalars(self, iteration: int, values: dict[str, float]) -> None:
+        for tag, value in values.items():
+            self._writer.add_scalar(tag, value, iteration)
+
     def image(self, iteration: int, image: np.ndarray) -> None:
         self._writer.add_image("preview", image, iteration, dataformats="HWC")
 

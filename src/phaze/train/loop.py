@@ -35,6 +35,7 @@ from phaze.train.losses import FaceLoss
 from phaze.train.optim import GradientClipper, build_optimizer, warmup_scheduler
 from phaze.train.precision import resolve_precision
 from phaze.train.preview import render_preview, write_preview
+from phaze.train.preview_score import PreviewScorer, score_scalars
 from phaze.train.session import open_session, resolve_run_options
 from phaze.train.speed import resolve_speed
 from phaze.sides import SIDES
@@ -237,6 +238,8 @@ class _RunState:
         self.bar = ProgressBar(trainer.iteration, self.config.iterations)
         self.tensorboard = (TensorBoardLog(trainer.model_dir / "logs", trainer.iteration)
                             if self.config.tensorboard else None)
+        self.scorer = (PreviewScorer() if self.tensorboard and self.config.tensorboard_score
+                       else None)
         self.batches = self._batches()
         self._timer_start, self._timed_steps = time.perf_counter(), 0
 
@@ -337,6 +340,11 @@ class _RunState:
         self.previewed_at = t.iteration
         if self.tensorboard:
             self.tensorboard.image(t.iteration, image)
+        if self.scorer:
+            report = self.scorer.score(t.model, t.samples, t.precision)
+            if report is not None:
+                self.tensorboard.scalars(t.iteration, score_scalars(report))
+            set_frozen_norms_eval(t.model)
         self._restart_timer()
 
     def save(self) -> None:

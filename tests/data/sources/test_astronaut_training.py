@@ -150,3 +150,24 @@ def test_swap_frames_a_face_exactly_as_training_cropped_it(astronaut_faces, trai
     paths = sorted(folder.glob("*.png"))
     swap_inputs = Swapper(model).model_inputs([framed_image(p, framing, working) for p in paths])
     torch.testing.assert_close(swap_inputs, training.inputs, rtol=0, atol=0)
+
+
+def test_previews_write_the_swap_quality_score_to_tensorboard(tmp_path, astronaut_faces,
+                                                              astronaut_landmarks, train_tiny):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from phaze.train.config import TrainerConfig
+    from phaze.train.loop import train
+
+    faces_b = tmp_path / "b"
+    _write_face_set(faces_b, astronaut_landmarks, angles=(3, -3))
+    trainer = TrainerConfig(batch_size=2, iterations=2, save_interval=2, preview_interval=2,
+                            log_interval=1, workers=0, threads=1, device="cpu")
+    train(astronaut_faces[0], faces_b, tmp_path / "model", resolve_options(overrides=train_tiny),
+          trainer)
+    events = EventAccumulator(str(tmp_path / "model" / "logs"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"score/ssim_a", "score/ssim_b"} <= tags
+    (ssim,) = events.Scalars("score/ssim_a")
+    assert ssim.step == 2 and -1.0 <= ssim.value <= 1.0
