@@ -94,13 +94,18 @@ def _resized(faces: Faces, size: int) -> Faces:
     return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_CUBIC) for f in faces])
 
 
-def read_faces(folder: str | Path, limit: int) -> Faces:
-    """Up to `limit` face images of a folder as (N, S, S, 3), all resized to the first's size."""
+def read_faces(folder: str | Path, limit: int, framing=None, size_px: int | None = None) -> Faces:
+    """Up to `limit` face images of a folder as (N, S, S, 3), all resized to the first's size;
+    with `framing` and `size_px`, framed as training frames them (`phaze.swap.framed_image`)."""
     from phaze.io.images import decode_image
-    from phaze.swap import list_images
+    from phaze.swap import framed_image, list_images
 
-    images = [img for img in (decode_image(p) for p in list_images(folder)[:limit])
-              if img is not None]
+    paths = list_images(folder)[:limit]
+    if framing is not None and size_px is not None:
+        decoded = (framed_image(p, framing, size_px) for p in paths)
+    else:
+        decoded = (decode_image(p) for p in paths)
+    images = [img for img in decoded if img is not None]
     if not images:
         raise DataError(f"face folder {folder}: no readable face images.")
     return _resized_list(images, images[0].shape[0])
@@ -123,10 +128,11 @@ def score_model(model_dir: str | Path, faces_a: str | Path, faces_b: str | Path,
     from phaze.model_framing import read_model_framing
 
     model, _ = load_model_dir(model_dir, resolve_device(device))
-    coverage = read_model_framing(model_dir).coverage  # percent
-    swappers = {"b": Swapper(model, "a-to-b", coverage=coverage),
-                "a": Swapper(model, "b-to-a", coverage=coverage)}
+    # Faces are framed as in training first, so the swapper crops nothing more.
+    framing = read_model_framing(model_dir)
+    working = max(model.input_size, model.output_size)
+    swappers = {"b": Swapper(model, "a-to-b"), "a": Swapper(model, "b-to-a")}
     swap_to = {side: (lambda faces, s=swapper: s.swap_arrays(faces).faces)
                for side, swapper in swappers.items()}
-    return score_faces(read_faces(faces_a, limit), read_faces(faces_b, limit), swap_to,
-                       recognizer)
+    return score_faces(read_faces(faces_a, limit, framing, working),
+                       read_faces(faces_b, limit, framing, working), swap_to, recognizer)
