@@ -163,3 +163,25 @@ def test_cli_bad_rotate_is_one_line_error(tmp_path, capsys):
                  "--rotate", "ninety"])
     assert code == 2
     assert "--rotate 'ninety' is invalid" in capsys.readouterr().err
+
+
+def test_extracted_faces_train_with_their_landmarks(tmp_path, astronaut, finder,
+                                                    reference_landmarks):
+    """A face PNG written by extract is a faceswap face source: its landmarks, framed at the
+    model's face centering, are the detector's, and it gets the extended mask."""
+    from phaze.data.faceset import load_faceset
+    from phaze.data.sources import scan_folder
+    from phaze.faces.framing import Framing
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    write_image(photos / "astronaut.png", astronaut)
+    extract_faces(photos, tmp_path / "faces", FACES_128, finder=finder)
+    (record,) = scan_folder(tmp_path / "faces", "a").records
+    assert record.kind == "faceswap"
+    face = AlignedFace("astronaut.png", 0, 0, 0, 1, 1, reference_landmarks)
+    np.testing.assert_allclose(record.landmarks, face.aligned_landmarks(128, "head"), atol=0.1)
+    faceset = load_faceset(tmp_path / "faces", "a", 1, 64, Framing("face"))
+    training = faceset.face(0)
+    np.testing.assert_allclose(training.landmarks, face.aligned_landmarks(64, "face"), atol=1.0)
+    assert training.mask_source == "extended" and training.areas is not None
