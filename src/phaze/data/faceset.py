@@ -171,7 +171,7 @@ def _log_masks(side: str, faces: list[TrainingFace], mask_type: str) -> None:
     if mask_type == "none" or not faces:
         return
     described = {"extended": "extended (landmarks)", "components": "components (landmarks)",
-                 "stored": "stored in the file", "folder": "from masks/",
+                 "stored": "stored with the face", "folder": "from masks/",
                  "none": "without a mask (loss over the whole face)"}
     parts = [f"{count} {described[source]}" for source, count in sorted(sources.items())]
     weighted = sum(face.areas is not None for face in faces)
