@@ -21,7 +21,7 @@ from phaze.errors import DataError
 from phaze.faces.framing import Framing
 from phaze.inference.swapper import SwapResult, Swapper, check_batch_size, swap_arrays
 from phaze.io.devices import DEVICES_DOC, resolve_device
-from phaze.io.images import IMAGE_SUFFIXES, decode_image, is_image_path, write_image
+from phaze.io.images import IMAGE_SUFFIXES, is_image_path, write_image
 from phaze.sides import DIRECTIONS, target_side
 
 # Public names that callers imported from here before the split.
