@@ -1,7 +1,6 @@
 """Shared test fixtures for convert: a box geometry, a synthetic video, known landmarks."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import av

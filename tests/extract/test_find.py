@@ -6,7 +6,7 @@ import pytest
 from phaze.errors import ConfigError, WeightsError
 from phaze.extract import weights
 from phaze.extract.detectors import ALIGNERS, DETECTORS
-from phaze.extract.find import FaceFinder, FindConfig, map_points, rotation_matrix
+from phaze.extract.find import FindConfig, map_points, rotation_matrix
 
 from face_checks import landmark_error
 
