@@ -110,6 +110,23 @@ def test_export_model_dir_verifies_with_onnx_runtime(model_dir, tmp_path):
     assert report.max_abs_diff is not None and report.max_abs_diff < 1e-4
 
 
+def test_onnx_file_records_the_models_framing(tmp_path):
+    import onnx
+
+    from phaze.faces.framing import Framing
+    from phaze.model_framing import write_model_framing
+
+    model = tiny_model("split-decoders")
+    write_marker(tmp_path, model.options)
+    save_checkpoint(tmp_path, model.state_dict(), TrainingState())
+    write_model_framing(tmp_path, Framing("head", 87.5, 5.0))
+    report = export_model_dir(tmp_path, tmp_path / "b.onnx", exporter="torchscript",
+                              verify=False)
+    props = {p.key: p.value for p in onnx.load(str(report.path)).metadata_props}
+    assert props == {"phaze.centering": "head", "phaze.coverage": "87.5",
+                     "phaze.vertical_offset": "5.0"}
+
+
 def test_cli_export_writes_the_graph(model_dir, tmp_path, capsys):
     output = tmp_path / "b.onnx"
     code = main(["export", "--model-dir", str(model_dir), "--direction", "a-to-b",

@@ -16,7 +16,9 @@ from torch import nn
 
 from phaze.checkpoint import load_model_dir
 from phaze.errors import ConfigError
+from phaze.faces.framing import Framing
 from phaze.model.phaze_a import PhazeA
+from phaze.model_framing import read_model_framing
 from phaze.sides import target_side
 
 logger = logging.getLogger(__name__)
@@ -182,6 +184,20 @@ def export_onnx(model: PhazeA, output: str | Path, direction: str = "a-to-b",
     return ExportReport(path, direction, chosen, opset, size, model.output_size, names)
 
 
+FRAMING_KEY_PREFIX = "phaze."
+
+
+def stamp_framing(path: Path, framing: Framing) -> None:
+    """Record how the model frames faces (centering, coverage %, vertical offset %) in the ONNX
+    file's metadata (`phaze.centering`, ...), so a runtime can crop its faces as training did."""
+    onnx = _import_module("onnx")
+    model = onnx.load(str(path), load_external_data=False)  # external weights stay untouched
+    for name, value in framing.to_dict().items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = FRAMING_KEY_PREFIX + name, str(value)
+    onnx.save(model, str(path))
+
+
 # --- verification -----------------------------------------------------------------------------
 def _import_module(name: str, why: str = "exporting to ONNX"):
     try:
@@ -236,6 +252,7 @@ def export_model_dir(model_dir: str | Path, output: str | Path, direction: str =
     if file_format == "dfm":
         return _export_dfm(model, output, direction, verify)
     report = export_onnx(model, output, direction, exporter, opset)
+    stamp_framing(report.path, read_model_framing(model_dir))
     if verify:
         report.max_abs_diff = verify_onnx(report.path, model, direction)
     return report
