@@ -148,6 +148,11 @@ def snapshot(model_dir: str | Path, iteration: int) -> Path:
 
 
 # --- loading --------------------------------------------------------------------------------
+def has_checkpoint(model_dir: str | Path) -> bool:
+    """True when `model_dir` holds a checkpoint (latest or backup); reads nothing."""
+    return any((Path(model_dir) / name / STATE).is_file() for name in (LATEST, BACKUP))
+
+
 def load_checkpoint(model_dir: str | Path, with_optimizer: bool = True) -> Checkpoint | None:
     """The newest complete checkpoint (latest, else backup), or None for a new model."""
     model_dir = Path(model_dir)

@@ -136,7 +136,7 @@ def random_affine(face: np.ndarray, masks: np.ndarray | None, landmarks: np.ndar
                               borderMode=cv2.BORDER_REPLICATE)
 
     moved = None if landmarks is None else transform_points(landmarks, matrix).astype(np.float32)
-    return apply(face), (None if masks is None else _planes(apply(masks), masks)), moved
+    return apply(face), (None if masks is None else _planes(apply(masks), masks.shape)), moved
 
 
 def flip_face(face: np.ndarray, masks: np.ndarray | None, landmarks: np.ndarray | None,
@@ -182,16 +182,16 @@ def _scale_points(points: np.ndarray | None, scale: float) -> np.ndarray | None:
     return ((points + 0.5) * scale - 0.5).astype(np.float32)
 
 
-def _planes(moved: np.ndarray, original: np.ndarray) -> np.ndarray:
+def _planes(moved: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     # cv2 drops the channel axis of a one-channel (H, W, 1) image.
-    return moved.reshape(original.shape)
+    return moved.reshape(shape)
 
 
 def _resize(image: np.ndarray | None, size: int) -> np.ndarray | None:
     if image is None or image.shape[0] == size and image.shape[1] == size:
         return image
     return _planes(cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA),
-                   np.empty((size, size) + image.shape[2:], np.uint8))
+                   (size, size) + image.shape[2:])
 
 
 def _to_chw(image: np.ndarray | None) -> np.ndarray | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from phaze.data.loss_weights import MASK_TYPES
+from phaze.data.loss_weights import MaskWeighting
 from phaze.data.sources.framing import frame_record
 from phaze.data.sources.scan import FaceRecord, SourceScan, log_scan, scan_folder
 from phaze.data.training_face import TrainingFace, build_training_face
@@ -38,13 +38,16 @@ class FaceSet:
 
     def __init__(self, records: Sequence[FaceRecord], size_px: int, framing: Framing,
                  mask_type: str = "extended", faces: Sequence[TrainingFace] | None = None,
-                 landmarks: np.ndarray | None = None) -> None:
+                 all_faces: Sequence[TrainingFace] | None = None) -> None:
+        """`faces`: the cache (None: frame on access); `all_faces`: every face once, to derive
+        the landmarks and mask flags without framing the set again (default: `faces`)."""
         self._records = tuple(records)
         self.size_px, self.framing, self.mask_type = size_px, framing, mask_type
         self._faces = tuple(_read_only(face) for face in faces) if faces is not None else None
-        if landmarks is None:
-            landmarks = landmark_array([self.face(i) for i in range(len(self))])
-        self._landmarks = landmarks
+        if all_faces is None:
+            all_faces = [self.face(i) for i in range(len(self))]
+        self._landmarks = landmark_array(all_faces)
+        self.has_masks = any(face.face_mask is not None for face in all_faces)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -71,17 +74,13 @@ class FaceSet:
         return self._landmarks
 
     @property
-    def has_masks(self) -> bool:
-        """True when at least one face has a face mask."""
-        return any(self.face(i).face_mask is not None for i in self._sample())
-
-    @property
     def has_landmarks(self) -> bool:
         return bool(np.isfinite(self._landmarks[:, 0, 0]).any())
 
-    def _sample(self) -> range:
-        # Lazy sets would decode every face to answer: their first faces stand for them.
-        return range(len(self) if self._faces is not None else min(len(self), 32))
+    @property
+    def has_weighting(self) -> bool:
+        """True when a face has a mask or landmarks, so its batches carry loss weights."""
+        return self.has_masks or self.has_landmarks
 
 
 def _read_only(face: TrainingFace) -> TrainingFace:
@@ -112,8 +111,7 @@ def load_faceset(source: str | Path | SourceScan, side: str, min_count: int, siz
                  framing: Framing | None = None, mask_type: str = "extended",
                  cache_limit_bytes: int = 2**30) -> FaceSet:
     """Every usable face of `source` at `size_px`, framed by `framing`; DataError if too few."""
-    if mask_type not in MASK_TYPES:
-        raise DataError(f"mask type {mask_type!r} is unknown; allowed: {', '.join(MASK_TYPES)}")
+    MaskWeighting(mask_type=mask_type)  # the one check of the name, and its message
     framing = framing or Framing()
     if isinstance(source, SourceScan):
         scan, where, not_images = source, f"in-memory faces of side {side.upper()}", []
@@ -134,7 +132,7 @@ def load_faceset(source: str | Path | SourceScan, side: str, min_count: int, siz
     faces = [face for _, face in kept]
     cache = len(kept) * size_px * size_px * _BYTES_PER_PX <= cache_limit_bytes
     return FaceSet(records, size_px, framing, mask_type, faces=faces if cache else None,
-                   landmarks=landmark_array(faces))
+                   all_faces=faces)
 
 
 def _check_folder(folder: Path, side: str, min_count: int) -> Path:

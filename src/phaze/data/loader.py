@@ -75,8 +75,6 @@ class _PairBatches(IterableDataset):
         self.augment, self.seed, self.position = augment, seed, position
         self.input_size, self.output_size = input_size, output_size
         self.weighting = weighting
-        self.weighted = {side: faces.has_masks or faces.has_landmarks
-                         for side, faces in facesets.items()}
         self.destinations = (warp_destinations(facesets) if augment.warp_to_landmarks
                              else {side: None for side in facesets})
 
@@ -107,7 +105,7 @@ class _PairBatches(IterableDataset):
             example = augment_pair(face.image, planes, self.input_size, self.output_size,
                                    self.augment, rng, face.landmarks, destination)
             rows.append((example, face))
-        return stack_examples(rows, self.weighting if self.weighted[side] else None)
+        return stack_examples(rows, self.weighting if faceset.has_weighting else None)
 
     def _destination(self, side: str, index: int, rng: np.random.Generator) -> np.ndarray | None:
         """Landmarks of one of the nearest faces of the other side (warp to landmarks)."""
@@ -219,5 +217,4 @@ def preview_batch(faceset: FaceSet, count: int, input_size: int, output_size: in
         face = faceset.face(int(index))
         rows.append((prepare_plain(face.image, mask_planes(face), input_size, output_size,
                                    face.landmarks), face))
-    weighted = faceset.has_masks or faceset.has_landmarks
-    return stack_examples(rows, (weighting or Weighting()) if weighted else None)
+    return stack_examples(rows, (weighting or Weighting()) if faceset.has_weighting else None)

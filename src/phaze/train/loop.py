@@ -16,7 +16,7 @@ from typing import Callable, Iterator, Sequence
 import torch
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from phaze.checkpoint import LATEST, STATE, TrainingState, snapshot
+from phaze.checkpoint import TrainingState, has_checkpoint, snapshot
 from phaze.config.options import PhazeAOptions
 from phaze.data.faceset import FaceSet, load_faceset
 from phaze.data.batch import PairBatch, SideBatch
@@ -101,7 +101,7 @@ class Trainer:
                  freeze_layers: Sequence[str] | bool = (),
                  framing: Framing | None = None) -> None:
         self.model_dir = Path(model_dir)
-        resuming = (self.model_dir / LATEST / STATE).is_file()
+        resuming = has_checkpoint(self.model_dir)
         self.framing = check_training_framing(self.model_dir, framing, resuming)
         # None: resume with the saved settings, exactly as the CLI does.
         self.config = resolve_trainer_config(self.model_dir, trainer)
