@@ -1,9 +1,12 @@
 """The training-memory estimate: its parts, how they scale, and `phaze summary --batch-size`."""
 import pytest
+import torch
 
 from phaze.cli.main import main
 from phaze.config.presets import resolve_options
-from phaze.model.memory import estimate_training_memory
+from phaze.model.design import _probe_backbone
+from phaze.model.memory import (_encoder_saved_bytes, estimate_training_memory,
+                                saved_activation_bytes)
 from phaze.model.phaze_a import build_model
 from phaze.model.summary import count_parameters
 
@@ -80,3 +83,62 @@ def test_summary_prints_the_estimate(capsys):
     assert "training memory estimate at batch 8 per side" in out
     for part in ("weights", "gradients", "optimizer", "activations", "total"):
         assert f"  {part}" in out
+
+
+def _saved_bytes_of_whole_sides(options, batch_size):
+    """The count without any split or cache: each side's full forward and loss, one storage
+    counted once (the estimate's definition, written out directly)."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    from phaze.train.losses import FaceLoss, LossConfig
+
+    model = build_model(options, "meta")
+    mode = FakeTensorMode(allow_non_fake_inputs=True)
+    with mode:
+        model.to_empty(device="cpu")
+    weights = {p.untyped_storage()._cdata for p in model.parameters()}
+    kept, per_side = [], {}
+    for side in ("a", "b"):
+        seen = {}
+
+        def pack(tensor, seen=seen):
+            key = tensor.untyped_storage()._cdata
+            if key not in weights and key not in seen:
+                seen[key] = tensor.untyped_storage().nbytes()
+                kept.append(tensor)
+            return tensor
+
+        size_in, size_out = model.input_size, model.output_size
+        with mode, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            outputs = model.side_forward(torch.empty(batch_size, 3, size_in, size_in), side)
+            FaceLoss(LossConfig())(outputs[0], torch.empty(batch_size, 3, size_out, size_out),
+                                   torch.empty(batch_size, 1, size_out, size_out))
+        per_side[side] = sum(seen.values())
+    return per_side
+
+
+@pytest.mark.parametrize("preset", ["original", "lightweight", "dfl-saehd-liae"])
+def test_encoder_pass_and_pathways_count_what_whole_sides_save(preset):
+    options = resolve_options(preset)
+    expected = _saved_bytes_of_whole_sides(options, 2)
+
+    assert saved_activation_bytes(build_model(options, "meta"), 2) == expected
+
+
+def test_a_second_design_with_the_same_encoder_reuses_its_probe_and_count(original):
+    _encoder_saved_bytes.cache_clear()
+    _probe_backbone.cache_clear()
+    estimate_training_memory(original, 2)
+    changed = estimate_training_memory(original.replace(split_decoders=True), 2)
+
+    assert _probe_backbone.cache_info().misses == 1
+    assert _encoder_saved_bytes.cache_info().hits == 1
+    assert changed["activations_bytes"] == saved_activation_bytes(
+        build_model(original.replace(split_decoders=True), "meta"), 2)["a"]
+
+
+def test_a_changed_encoder_option_is_probed_again(original):
+    small = build_model(original.replace(enc_scaling=20), "meta").design.feature_shape
+    large = build_model(original.replace(enc_scaling=40), "meta").design.feature_shape
+
+    assert small != large

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import socket
+import threading
 from pathlib import Path
 
 from phaze.errors import ConfigError
@@ -49,5 +50,15 @@ def run(args: argparse.Namespace) -> None:
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"Phaze UI: http://{shown}:{port}/?token={token}", flush=True)
     print("folders: " + ", ".join(str(f.resolve()) for f in folders), flush=True)
+    threading.Thread(target=_warm_up, name="phaze-warm-up", daemon=True).start()
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[sock])
+
+
+def _warm_up() -> None:
+    """Import the builder and timm while the user opens the page, so the first design they
+    pick does not wait seconds for those imports."""
+    import phaze.model.memory  # noqa: F401
+    from phaze.model.encoders.timm_compat import timm_available
+
+    timm_available()

@@ -5,12 +5,13 @@ with a ConfigError naming the options involved, before any real tensor is made.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
 import torch
 
-from phaze.config.options import PhazeAOptions
+from phaze.config.options import OPTION_FIELDS, PhazeAOptions
 from phaze.errors import ConfigError
 from phaze.layers.upscale import upscaled_channels
 from phaze.model.bottleneck import bottleneck_output_size
@@ -41,12 +42,41 @@ class Design:
     decoder: DecoderGeometry
 
 
-def _probe_feature_shape(spec: EncoderSpec, opts: PhazeAOptions, size: int) -> tuple[int, ...]:
+# The option groups the backbone (and, with "bottleneck", the whole `encoder` sub-model) is
+# built from. Designs that differ only elsewhere share the backbone, so its probe (a meta
+# forward: most of the time a timm design takes to plan) is done once per key.
+BACKBONE_GROUPS = frozenset({"encoder", "fs_original", "mobilenet", "global"})
+ENCODER_GROUPS = BACKBONE_GROUPS | {"bottleneck"}
+
+OptionKey = tuple[tuple[str, object], ...]
+
+
+def option_key(opts: PhazeAOptions, groups: frozenset[str]) -> OptionKey:
+    """The values of every option in `groups`: hashable, and enough to rebuild those parts."""
+    return tuple((name, getattr(opts, name)) for name, field in OPTION_FIELDS.items()
+                 if field.metadata["group"] in groups)
+
+
+def options_from_key(key: OptionKey) -> PhazeAOptions:
+    """Defaults, with the options a key holds: builds the same parts the key was taken from."""
+    return PhazeAOptions().replace(**dict(key))
+
+
+def backbone_output_shape(opts: PhazeAOptions, size: int) -> tuple[int, ...]:
+    """The backbone's output shape at a `size` px input, probed once per backbone design."""
+    return _probe_backbone(option_key(opts, BACKBONE_GROUPS), size)
+
+
+@functools.lru_cache(maxsize=64)
+def _probe_backbone(key: OptionKey, size: int) -> tuple[int, ...]:
     """Run the backbone on the meta device to learn its output shape without real tensors."""
+    opts = options_from_key(key)
+    spec = ENCODERS.get(opts.enc_architecture)
     try:
         with torch.device("meta"):
             backbone = spec.build(opts, size).eval()   # train-mode batch norm rejects a
-            features = backbone(torch.empty(1, 3, size, size))   # 1×1 map of a batch of 1
+        with torch.no_grad():                          # 1×1 map of a batch of 1
+            features = backbone(torch.empty(1, 3, size, size, device="meta"))
     except ConfigError:     # e.g. timm missing: already says what to do
         raise
     except (RuntimeError, ValueError) as error:
@@ -74,7 +104,7 @@ def plan_design(opts: PhazeAOptions) -> Design:
     size, warning = resolve_input_size(spec, opts)
     if warning:
         logger.warning(warning)
-    features = _probe_feature_shape(spec, opts, size)
+    features = backbone_output_shape(opts, size)
     _check_bottleneck(opts, features)
     encoder_out = features
     if opts.bottleneck_in_encoder:

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from phaze.config.options import PhazeAOptions
-from phaze.model.phaze_a import PhazeA, build_model
+from phaze.model.phaze_a import SIDES, PhazeA, build_model
 
 Shape = tuple[int, ...]
 
@@ -80,16 +80,17 @@ def count_parameters(module: nn.Module) -> tuple[int, int]:
 
 
 def _record_output_shapes(model: PhazeA) -> dict[str, Shape | list[Shape]]:
-    shapes: dict[str, Shape | list[Shape]] = {}
+    """Output shapes per sub-model. The encoder's is planned (Design.encoder_out), so only the
+    sides' pathways run: a backbone's meta forward would be most of a summary's time."""
+    encoded = torch.empty(1, *model.design.encoder_out, device="meta")
+    shapes: dict[str, Shape | list[Shape]] = {"encoder": _shapes(encoded)}
     hooks = []
     for name, module in model.submodels().items():
         def hook(_module, _inputs, output, name=name):
             shapes.setdefault(name, _shapes(output))   # first call (side A) wins
         hooks.append(module.register_forward_hook(hook))
-    size = model.input_size
     with torch.no_grad():
-        outputs = model(torch.empty(1, 3, size, size, device="meta"),
-                        torch.empty(1, 3, size, size, device="meta"))
+        outputs = [t for side in SIDES for t in model.pathway(encoded, side)]
     for handle in hooks:
         handle.remove()
     shapes["__outputs__"] = [hwc(t.shape) for t in outputs]

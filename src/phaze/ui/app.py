@@ -84,8 +84,9 @@ def create_app(folders: list[str | Path], token: str, bind_host: str = "127.0.0.
 
         return [{"name": p.name, "description": p.description} for p in list_presets()]
 
-    # Toggling an option back and forth is common, and a timm backbone's meta build takes
-    # seconds: remember the last few answers (the inputs are plain JSON, so the key is exact).
+    # Toggling an option back and forth is common, and even with the backbone's probe and
+    # activation count remembered a timm design takes tenths of a second to build on meta:
+    # remember the last few answers (the inputs are plain JSON, so the key is exact).
     @functools.lru_cache(maxsize=64)
     def evaluate_cached(key: str) -> str:
         values, batch_size = json.loads(key)

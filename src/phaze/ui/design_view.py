@@ -80,18 +80,18 @@ def evaluate(values: Mapping[str, Any], batch_size: int | None = None) -> dict[s
     result = {"ok": True, "errors": {}, "summary": summary.to_dict(),
               "details": summary.details, "graph": route_graph(model),
               "curves": filter_curves(model)}
-    if batch_size is not None:
-        result["memory_estimate"] = memory_estimate(options, batch_size)
+    if batch_size is not None:     # last: the estimate consumes the meta model
+        result["memory_estimate"] = memory_estimate(options, batch_size, model)
     return result
 
 
-def memory_estimate(options: PhazeAOptions, batch_size: int) -> dict[str, Any]:
+def memory_estimate(options: PhazeAOptions, batch_size: int, model=None) -> dict[str, Any]:
     from phaze.model.memory import estimate_training_memory
 
     if not 1 <= batch_size <= MAX_MEMORY_BATCH:
         return {"error": f"batch size = {batch_size} is invalid: expected an integer from 1 "
                          f"to {MAX_MEMORY_BATCH}"}
-    return estimate_training_memory(options, batch_size)
+    return estimate_training_memory(options, batch_size, model=model)
 
 
 def route_graph(model) -> dict[str, Any]:
