@@ -6,7 +6,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from phaze.checkpoint import TrainingState, save_checkpoint, write_marker
 from phaze.errors import ConfigError, ModelDirError
 from phaze.formats.faceswap_keras import read_faceswap_model
