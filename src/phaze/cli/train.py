@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,7 +76,7 @@ def _trainer_arguments(parser: argparse.ArgumentParser) -> None:
     add("--snapshot-interval", type=int, help="copy the checkpoint every N iterations "
         "(default 25000, 0 = off)")
     add("--learning-rate", type=float, help="default 5e-5")
-    add("--optimizer", help="adam (default), adamw, adabelief or lion")
+    add("--optimizer", help="adam (default), adamw, adabelief, lion or sgd")
     add("--losses", help="weighted loss list, e.g. ssim:1,mse:1 (the default)")
     add("--mixed-precision", help="auto (default: bf16 on a capable GPU), off, bf16 or fp16")
     add("--warmup", type=int, help="learning-rate warm-up steps (default 0)")
@@ -84,6 +85,8 @@ def _trainer_arguments(parser: argparse.ArgumentParser) -> None:
     add("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     add("--seed", type=int, help="random seed (default 0)")
     add("--device", help="auto (default), cpu, cuda or cuda:N")
+    add("--nproc", type=int, metavar="N", help="train on N processes of this machine (one per "
+        "GPU; the batch is split over them), as torchrun --nproc-per-node N would")
     add("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
     add("--warp-to-landmarks", action="store_true", default=None,
         help="warp inputs toward similar faces of the other side (needs landmarks)")
@@ -113,6 +116,15 @@ def _weights_arguments(parser: argparse.ArgumentParser) -> None:
 
 # --- turning arguments into library calls ---------------------------------------------------
 def run(args: argparse.Namespace) -> int:
+    from phaze.train.distributed import World
+
+    world = World.from_environment()
+    if args.nproc is not None and not world.distributed:
+        from phaze.train.launch import launch_workers, without_nproc
+
+        return launch_workers(args.nproc, without_nproc(args.command_line))
+    if not world.is_main:   # rank 0 speaks for every process
+        logging.getLogger().setLevel(logging.ERROR)
     from phaze.train.loop import train  # imports torch: keep `phaze --help` fast
 
     options, trainer = _requested_options(args), trainer_from_args(args)
@@ -120,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
     result = train(faces_a, faces_b, args.model_dir, options, trainer,
                    load_weights=args.load_weights, load_layers=_names(args.load_layers),
                    freeze_layers=_freeze_names(args.freeze_layers), framing=_framing(args))
+    if not world.is_main:
+        return 1 if result.stopped == "non_finite" else 0
     print(f"stopped ({result.stopped}) at iteration {result.iteration} after {result.steps} "
           f"steps in {result.elapsed_s:.0f} s; model: {result.model_dir}")
     if result.preview is not None:

@@ -22,10 +22,10 @@ class Progress:
 class ProgressBar:
     """tqdm bar: iteration, per-side loss, EGs/sec and (with a fixed length) the ETA."""
 
-    def __init__(self, start: int, iterations: int | None) -> None:
+    def __init__(self, start: int, iterations: int | None, enabled: bool = True) -> None:
         total = start + iterations if iterations is not None else None
         self._bar = tqdm(total=total, initial=start, unit="it", dynamic_ncols=True,
-                         desc="training", smoothing=0.1)
+                         desc="training", smoothing=0.1, disable=not enabled)
 
     def step(self) -> None:
         self._bar.update(1)

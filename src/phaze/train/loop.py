@@ -30,6 +30,7 @@ from phaze.model.design import plan_design
 from phaze.model.freeze import set_frozen_norms_eval
 from phaze.train.checkpointing import restore_training_state, save_training_state
 from phaze.train.config import TrainerConfig, resolve_trainer_config
+from phaze.train.distributed import Replicas, World, stop_signals
 from phaze.train.logging import Progress, ProgressBar, TensorBoardLog
 from phaze.train.losses import FaceLoss
 from phaze.train.optim import GradientClipper, build_optimizer, warmup_scheduler
@@ -105,7 +106,10 @@ class Trainer:
         self.framing = check_training_framing(self.model_dir, framing, resuming)
         # None: resume with the saved settings, exactly as the CLI does.
         self.config = resolve_trainer_config(self.model_dir, trainer)
-        self.device = resolve_device(self.config.device, "trainer option 'device'")
+        self.world = World.from_environment()   # torchrun's processes, or just this one
+        self.world.check_batch_size(self.config.batch_size)
+        self.device = self.world.device(resolve_device(self.config.device,
+                                                       "trainer option 'device'"))
         self.precision = resolve_precision(self.config.mixed_precision, self.device)
         options = resolve_run_options(self.model_dir, options, load_layers, freeze_layers)
         # Data is checked before anything is written, so a typo leaves no half-made model.
@@ -113,15 +117,17 @@ class Trainer:
         self.facesets = self._load_facesets(faces_a, faces_b, design.input_size,
                                             options.output_size, options.learn_mask)
         torch.manual_seed(self.config.seed)
+        self.replicas = Replicas(self.world, self.device)
+        # Only rank 0 writes; the others build the same model (DDP then copies rank 0's).
         self.session = open_session(self.model_dir, options, self.device, load_weights,
-                                    freeze=bool(freeze_layers))
-        if not (self.model_dir / FRAMING_FILE).is_file():
+                                    freeze=bool(freeze_layers), write=self.world.is_main)
+        if self.world.is_main and not (self.model_dir / FRAMING_FILE).is_file():
             write_model_framing(self.model_dir, self.framing)
         self.model = self.session.model
         self.parts = self._step_parts()
         self.state = self._restore()
-        self.step = TrainStep(self.model, self.parts)
-        self.samples = self._preview_samples()
+        self.step = TrainStep(self.model, self.parts, self.replicas)
+        self.samples = self._preview_samples() if self.world.is_main else {}
 
     # --- setup ------------------------------------------------------------------------------
     def _load_facesets(self, faces_a: str | Path | SourceScan, faces_b: str | Path | SourceScan,
@@ -184,25 +190,32 @@ class Trainer:
         """Train until the configured iterations, Ctrl-C, too many NaNs or `on_progress`."""
         run = _RunState(self, on_progress)
         started = time.perf_counter()
-        with logging_redirect_tqdm(), _torch_threads(self._threads()):
-            try:
-                run.stopped = run.loop()
-            except KeyboardInterrupt:
-                run.stopped = "interrupted"
-                log.info("interrupted at iteration %d: saving", self.iteration)
-            finally:
-                run.close_batches()
-                run.bar.close()
-            run.finish()
+        try:
+            with logging_redirect_tqdm(), _torch_threads(self._threads()), \
+                    stop_signals(self.world.distributed):
+                try:
+                    run.stopped = run.loop()
+                except KeyboardInterrupt:
+                    run.stopped = "interrupted"
+                    self.replicas.stop_talking()   # the others stop at their own point
+                    log.info("interrupted at iteration %d: saving", self.iteration)
+                finally:
+                    run.close_batches()
+                    run.bar.close()
+                run.finish()
+        finally:
+            self.step.close()        # a run is one call: the process group ends with it
+            self.replicas.close()
         return TrainResult(self.model_dir, self.iteration, run.steps, run.stopped, run.history,
                            run.checkpoint, run.preview, time.perf_counter() - started,
                            self.session.transfer)
 
 
     def _threads(self) -> int | None:
-        """The configured count; unset on a CPU: the cores not busy with other work."""
+        """The configured count; unset on a CPU: the cores not busy with other work, shared
+        by the training processes of this machine."""
         if self.config.threads is None and self.device.type == "cpu":
-            return default_threads()
+            return max(1, default_threads() // self.world.local_world_size)
         return self.config.threads
 
 
@@ -235,9 +248,10 @@ class _RunState:
         self.preview: Path | None = None
         self.saved_at = self.previewed_at = trainer.iteration
         self.reported_since_save: list[Progress] = []
-        self.bar = ProgressBar(trainer.iteration, self.config.iterations)
+        self.main = trainer.world.is_main   # the one process that writes and shows progress
+        self.bar = ProgressBar(trainer.iteration, self.config.iterations, enabled=self.main)
         self.tensorboard = (TensorBoardLog(trainer.model_dir / "logs", trainer.iteration)
-                            if self.config.tensorboard else None)
+                            if self.config.tensorboard and self.main else None)
         self.scorer = (PreviewScorer() if self.tensorboard and self.config.tensorboard_score
                        else None)
         self.batches = self._batches()
@@ -250,7 +264,8 @@ class _RunState:
                                      t.model.output_size, self.config.batch_size,
                                      self.config.augment, self.config.workers,
                                      seed=self.config.seed,
-                                     position=StreamPosition(start=t.iteration),
+                                     position=StreamPosition(t.iteration, t.world.rank,
+                                                             t.world.world_size),
                                      weighting=t.weighting)
 
     def close_batches(self) -> None:
@@ -261,8 +276,9 @@ class _RunState:
         t, limit = self.t, self.config.iterations
         t.model.train()
         set_frozen_norms_eval(t.model)
-        log.info("training on %s (%s), batch %d per side, from iteration %d%s", t.device,
-                 t.precision.label, self.config.batch_size, t.iteration,
+        processes = f" over {t.world.world_size} processes" if t.world.distributed else ""
+        log.info("training on %s (%s), batch %d per side%s, from iteration %d%s", t.device,
+                 t.precision.label, self.config.batch_size, processes, t.iteration,
                  f" for {limit} iterations" if limit else " until Ctrl-C")
         log.info("previews every %d iterations: %s (history in %s)",
                  self.config.preview_interval, t.model_dir / "preview.png",
@@ -302,18 +318,22 @@ class _RunState:
         keep_going = None
         if iteration % config.log_interval == 0:
             keep_going = self.report()
+            # A callback may stop any process: they all stop at this same iteration.
+            if self.t.replicas.any_true(keep_going is False):
+                keep_going = False
         if iteration % config.preview_interval == 0:
             self.write_preview()
         if iteration % config.save_interval == 0:
             self.save()
-            if config.snapshot_interval and iteration % config.snapshot_interval == 0:
+            if self.main and config.snapshot_interval and \
+                    iteration % config.snapshot_interval == 0:
                 log.info("snapshot: %s", snapshot(self.t.model_dir, iteration))
         return keep_going
 
     # --- feedback ---------------------------------------------------------------------------
     def report(self, notify: bool = True) -> bool | None:
         """Read the losses, update bar and TensorBoard; `notify` calls `on_progress`."""
-        losses = self.t.step.meter.read()
+        losses = self.t.replicas.mean(self.t.step.meter.read())   # over all processes
         if not losses:
             return None
         elapsed = time.perf_counter() - self._timer_start
@@ -335,9 +355,11 @@ class _RunState:
 
     def write_preview(self) -> None:
         t = self.t
+        self.previewed_at = t.iteration
+        if not self.main:
+            return
         image = render_preview(t.model, t.samples, t.precision, t.iteration)
         self.preview = write_preview(t.model_dir, t.iteration, image)
-        self.previewed_at = t.iteration
         if self.tensorboard:
             self.tensorboard.image(t.iteration, image)
         if self.scorer:
@@ -353,7 +375,9 @@ class _RunState:
         if self.reported_since_save:
             t.state.loss_history.append(self._mean_losses(self.reported_since_save))
             self.reported_since_save = []
-        if save_training_state(t.model_dir, t.model, t.parts, t.state):
+        if not self.main:
+            self.saved_at = t.iteration
+        elif save_training_state(t.model_dir, t.model, t.parts, t.state):
             self.checkpoint = t.model_dir / "checkpoint"
             self.saved_at = t.iteration
             log.debug("saved iteration %d", t.iteration)

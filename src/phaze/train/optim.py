@@ -274,6 +274,13 @@ def _lion(groups: list[dict[str, Any]], config: OptimizerConfig) -> Optimizer:
     return Lion(groups, lr=config.learning_rate, betas=config.betas)
 
 
+@OPTIMIZERS.register("sgd")
+def _sgd(groups: list[dict[str, Any]], config: OptimizerConfig) -> Optimizer:
+    """Plain SGD, no state: weights move by exactly -lr × gradient, which makes it the
+    reference when two ways of computing the same gradient are compared."""
+    return torch.optim.SGD(groups, lr=config.learning_rate)
+
+
 OPTIMIZER_NAMES = OPTIMIZERS.names()
 
 

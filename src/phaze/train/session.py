@@ -58,17 +58,18 @@ def resolve_run_options(model_dir: str | Path, requested: PhazeAOptions | None,
 
 def open_session(model_dir: str | Path, options: PhazeAOptions, device: torch.device,
                  load_weights: str | Path | None = None,
-                 freeze: bool = False) -> ModelSession:
+                 freeze: bool = False, write: bool = True) -> ModelSession:
     """The model for this run on `device`: built, weights loaded, marker written, frozen.
 
     `options` come from `resolve_run_options`. With `freeze` the options' `freeze_layers` are
     frozen; without it everything trains (a run without the flag unfreezes, spec §9.3).
+    `write=False` (every training process but rank 0) leaves the marker to the writer.
     """
     model_dir = Path(model_dir)
     saved = read_options(model_dir) if is_model_dir(model_dir) else None
     checkpoint = load_checkpoint(model_dir) if saved else None
     model = _build(options, device, checkpoint)
-    if options != saved:
+    if write and options != saved:
         write_marker(model_dir, options)  # a new model, or updated options that are kept
     transfer = _transfer(model, checkpoint, load_weights, options.load_layers)
     frozen = _freeze(model, options.freeze_layers if freeze else ())

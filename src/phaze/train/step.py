@@ -6,6 +6,7 @@ NanProtection) and float16 loss scaling.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import torch
@@ -18,9 +19,8 @@ from phaze.sides import SIDES
 from phaze.train.losses import FaceLoss, LossParts
 from phaze.train.optim import GradientClipper
 from phaze.train.precision import Precision
+from phaze.train.distributed import Replicas, World, collectives_guard
 from phaze.train.speed import Speed, SpeedConfig, resolve_speed, use_channels_last
-
-
 
 class LossMeter:
     """Sums of each side's total and parts over the steps since the last read, on the device."""
@@ -65,11 +65,18 @@ class StepParts:
 
 
 class TrainStep:
-    """Forward both sides, loss per side, backward, clip, optimiser and warm-up step."""
+    """Forward both sides, loss per side, backward, clip, optimiser and warm-up step.
 
-    def __init__(self, model: nn.Module, parts: StepParts) -> None:
+    With `replicas` of several processes the forward runs through DDP, so each process's
+    gradients are averaged with the others' during the (last) backward, and a non-finite loss
+    on any process skips the step on all of them.
+    """
+
+    def __init__(self, model: nn.Module, parts: StepParts,
+                 replicas: Replicas | None = None) -> None:
         self.model = model
         self.parts = parts
+        self.replicas = replicas or Replicas(World(), _device_of(model))
         self.meter = LossMeter()
         self.trainable = [p for p in model.parameters() if p.requires_grad]
         if parts.speed is None:
@@ -78,28 +85,18 @@ class TrainStep:
             use_channels_last(model, parts.optimizer)
         if parts.speed.cudnn_benchmark:
             torch.backends.cudnn.benchmark = True  # process-wide; input sizes never change
+        self._sides = self.replicas.wrap(model)
         # Compiled lazily: the first step of each side pays the compilation.
-        self._side_forward = (torch.compile(model.side_forward) if parts.speed.compile
-                              else model.side_forward)
+        self._forward = torch.compile(self._sides) if parts.speed.compile else self._sides
 
     def __call__(self, batch: PairBatch) -> bool:
         """Train on `batch`; False when the step was skipped because its loss was not finite."""
         p = self.parts
         p.optimizer.zero_grad(set_to_none=True)
-        if p.speed.per_side_backward:
-            # Gradients add up, so backward after each side keeps one side's activations
-            # alive at a time instead of both: the same update in less memory.
-            losses = {}
-            for side in SIDES:
-                losses[side] = self._side_loss(batch[side], side)
-                if losses[side].total.requires_grad:  # false when the whole path is frozen
-                    p.scaler.scale(losses[side].total).backward()
-            total = losses["a"].total.detach() + losses["b"].total.detach()
-        else:
-            losses = {side: self._side_loss(batch[side], side) for side in SIDES}
-            total = losses["a"].total + losses["b"].total
-            p.scaler.scale(total).backward()
-        if p.check_finite and not bool(torch.isfinite(total)):
+        with collectives_guard(self.replicas):
+            losses = self._backward(batch)
+        total = losses["a"].total.detach() + losses["b"].total.detach()
+        if p.check_finite and not self.replicas.all_true(torch.isfinite(total)):
             p.optimizer.zero_grad(set_to_none=True)  # learn nothing from this batch
             return False
         p.scaler.unscale_(p.optimizer)   # clip real gradients, not scaled ones
@@ -110,14 +107,38 @@ class TrainStep:
         self.meter.add(losses)
         return True
 
-    def _side_loss(self, batch: SideBatch, side: str) -> LossParts:
-        inputs = batch.inputs
+    def close(self) -> None:
+        """Drop the (DDP-wrapped) forward: the model and optimiser stay usable."""
+        self._sides = self._forward = None
+
+    def _backward(self, batch: PairBatch) -> dict[str, LossParts]:
+        scaler = self.parts.scaler
+        if not self.parts.speed.per_side_backward:
+            losses = self._losses({side: batch[side] for side in SIDES})
+            scaler.scale(losses["a"].total + losses["b"].total).backward()
+            return losses
+        # Gradients add up, so backward after each side keeps one side's activations alive at
+        # a time instead of both: the same update in less memory. Across processes the first
+        # side's gradients wait, and the last side's backward reduces them all at once.
+        losses = {}
+        for side in SIDES:
+            last = side == SIDES[-1]
+            with contextlib.nullcontext() if last else self.replicas.accumulating(self._sides):
+                losses.update(self._losses({side: batch[side]}))
+                if losses[side].total.requires_grad:  # false when the whole path is frozen
+                    scaler.scale(losses[side].total).backward()
+        return losses
+
+    def _losses(self, batches: dict[str, SideBatch]) -> dict[str, LossParts]:
+        inputs = {side: b.inputs for side, b in batches.items()}
         if self.parts.speed.channels_last:
-            inputs = inputs.contiguous(memory_format=torch.channels_last)
+            inputs = {side: x.contiguous(memory_format=torch.channels_last)
+                      for side, x in inputs.items()}
         with self.parts.precision.autocast():
-            outputs = self._side_forward(inputs, side)  # [face(, mask)]
-        predicted_mask = outputs[1] if len(outputs) > 1 else None
-        return self.parts.loss.of_batch(outputs[0], batch, predicted_mask)
+            outputs = self._forward(inputs)  # {side: [face(, mask)]}
+        return {side: self.parts.loss.of_batch(out[0], batches[side],
+                                               out[1] if len(out) > 1 else None)
+                for side, out in outputs.items()}
 
 
 def _device_of(model: nn.Module) -> torch.device:
