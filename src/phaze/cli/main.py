@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from phaze.errors import PhazeError
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except PhazeError as error:
-        print(f"phaze: error: {error}", file=sys.stderr)
+        print(f"{_program()}: error: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and closed early
         sys.stderr.close()
@@ -45,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("phaze: interrupted", file=sys.stderr)
         return 130
+
+
+def _program() -> str:
+    """"phaze", or "phaze[rank N]" in one of several training processes."""
+    rank = os.environ.get("RANK") if os.environ.get("WORLD_SIZE", "1") != "1" else None
+    return f"phaze[rank {rank}]" if rank is not None else "phaze"
 
 
 if __name__ == "__main__":

@@ -119,15 +119,17 @@ def run(args: argparse.Namespace) -> int:
     from phaze.train.distributed import World
 
     world = World.from_environment()
-    if args.nproc is not None and not world.distributed:
-        from phaze.train.launch import launch_workers, without_nproc
-
-        return launch_workers(args.nproc, without_nproc(args.command_line))
     if not world.is_main:   # rank 0 speaks for every process
         logging.getLogger().setLevel(logging.ERROR)
     from phaze.train.loop import train  # imports torch: keep `phaze --help` fast
 
     options, trainer = _requested_options(args), trainer_from_args(args)
+    if args.nproc is not None and not world.distributed:
+        # The options are checked once here, so a typo is one line, not one per process.
+        from phaze.train.launch import launch_workers, without_nproc
+
+        return launch_workers(args.nproc, without_nproc(args.command_line), args.model_dir,
+                              trainer.batch_size)
     faces_a, faces_b = _face_sources(args)  # after the checks: --demo draws faces
     result = train(faces_a, faces_b, args.model_dir, options, trainer,
                    load_weights=args.load_weights, load_layers=_names(args.load_layers),
