@@ -43,7 +43,7 @@ AUDIT = textwrap.dedent('''
 ''')
 
 
-def _config(path: Path, design: dict, **trainer) -> Path:
+def _config(path: Path, design: dict, optimizer: str = "sgd", **trainer) -> Path:
     settings = {"batch_size": 4, "save_interval": 1000, "preview_interval": 1000,
                 "log_interval": 1, "preview_faces": 2, "workers": 0, "device": "cpu",
                 "tensorboard": False, "threads": 1, **trainer}
@@ -53,7 +53,8 @@ def _config(path: Path, design: dict, **trainer) -> Path:
               # Plain SGD with a large step: weights move by -lr × the averaged gradient, so a
               # gradient that was not averaged shows, and Adam's normalisation (which turns
               # rounding-level differences at ReLU kinks into whole steps) is out of the way.
-              "[trainer.optimizer]", 'name = "sgd"', "learning_rate = 0.1"]
+              "[trainer.optimizer]", f'name = "{optimizer}"',
+              f"learning_rate = {0.1 if optimizer == 'sgd' else 1e-3}"]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -121,11 +122,11 @@ def _assert_same_training(left: dict, right: dict, design: dict) -> None:
         assert apart < 0.02 * moved, (submodel, float(apart / moved))
 
 
-@pytest.fixture(scope="module")
-def two_process_run(tmp_path_factory, synthetic_faces, train_tiny):
+@pytest.fixture(scope="module", params=["ddp", "fsdp"])
+def two_process_run(request, tmp_path_factory, synthetic_faces, train_tiny):
     """3 iterations on 2 processes (2 faces per side each), and the same on one process."""
-    root = tmp_path_factory.mktemp("ddp")
-    config = _config(root / "tiny.toml", train_tiny)
+    root = tmp_path_factory.mktemp(request.param)
+    config = _config(root / "tiny.toml", train_tiny, parallel=request.param)
     output = _run_two(_train_args(synthetic_faces, root / "ddp", config, 3), root / "audit")
     assert main(_train_args(synthetic_faces, root / "single", config, 3)) == 0
     return root, config, output
@@ -164,6 +165,26 @@ def test_a_checkpoint_resumes_across_process_counts_on_the_same_stream(
     assert load_checkpoint(model_dir).state.iteration == 3
     # 2 + 1 iterations, resumed at batch 2 of the stream: the uninterrupted 3-iteration run.
     _assert_same_training(_weights(model_dir), _weights(root / "single"), train_tiny)
+
+
+def test_a_sharded_run_saves_the_full_adam_state_and_resumes_from_it(synthetic_faces, tmp_path,
+                                                                    train_tiny):
+    model_dir = tmp_path / "model"
+    config = _config(tmp_path / "tiny.toml", train_tiny, optimizer="adam", parallel="fsdp")
+    _run_two(_train_args(synthetic_faces, model_dir, config, 2), tmp_path / "audit0")
+    saved = load_checkpoint(model_dir)
+    shapes = {name: tensor.shape for name, tensor in saved.weights.items()}
+    order = saved.state.extra["optimizer_params"]
+
+    assert len(saved.optimizer["state"]) == len(order) > 0
+    for index, values in saved.optimizer["state"].items():   # full tensors, not shards
+        assert values["exp_avg"].shape == values["exp_avg_sq"].shape == shapes[order[index]]
+
+    _run_two(_train_args(synthetic_faces, model_dir, config, 1), tmp_path / "audit1")
+    resumed = load_checkpoint(model_dir)
+    assert resumed.state.iteration == 3
+    step = resumed.optimizer["state"][0]["step"]
+    assert float(step) == 3.0   # the restored moments were stepped on, not started afresh
 
 
 def test_killing_one_rank_stops_the_other_and_keeps_the_checkpoint(synthetic_faces, tmp_path,

@@ -182,7 +182,7 @@ def test_lion_moves_each_element_by_the_learning_rate():
 # --- configuration errors -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"name": "sgd"}, "optimizer 'sgd' is unknown; allowed: adam, adamw, adabelief, lion"),
+    ({"name": "rmsprop"}, "optimizer 'rmsprop' is unknown; allowed: adam, adamw, adabelief, lion, sgd"),
     ({"learning_rate": 0.5}, "'learning_rate' is 0.5; allowed: 1e-06 to 0.1"),
     ({"epsilon_exponent": 3}, "'epsilon_exponent' is 3"),
     ({"beta_1": 1.0}, "'beta_1' is 1.0; allowed: 0 <= value < 1"),

@@ -87,6 +87,8 @@ def _trainer_arguments(parser: argparse.ArgumentParser) -> None:
     add("--device", help="auto (default), cpu, cuda or cuda:N")
     add("--nproc", type=int, metavar="N", help="train on N processes of this machine (one per "
         "GPU; the batch is split over them), as torchrun --nproc-per-node N would")
+    add("--parallel", help="with several processes: ddp (default: a full copy of the model "
+        "in each) or fsdp (weights, gradients and optimiser state sharded over them)")
     add("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
     add("--warp-to-landmarks", action="store_true", default=None,
         help="warp inputs toward similar faces of the other side (needs landmarks)")
@@ -194,7 +196,7 @@ def _trainer_changes(args: argparse.Namespace, base: TrainerConfig) -> dict[str,
              "save_interval": args.save_interval, "preview_interval": args.preview_interval,
              "snapshot_interval": args.snapshot_interval, "mixed_precision":
              args.mixed_precision, "workers": args.workers, "threads": args.threads,
-             "seed": args.seed, "device": args.device}
+             "seed": args.seed, "device": args.device, "parallel": args.parallel}
     changes = {name: value for name, value in plain.items() if value is not None}
     if args.no_tensorboard:
         changes["tensorboard"] = False

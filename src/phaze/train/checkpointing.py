@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -20,10 +20,11 @@ from phaze.train.step import StepParts
 log = logging.getLogger(__name__)
 
 
-def nonfinite_tensors(model: nn.Module, optimizer: torch.optim.Optimizer) -> list[str]:
+def nonfinite_tensors(weights: dict[str, torch.Tensor],
+                      optimizer_state: dict[str, Any]) -> list[str]:
     """Names of weights, buffers or optimiser state tensors holding NaN or ±inf."""
-    tensors = dict(model.state_dict())
-    for index, values in optimizer.state_dict()["state"].items():
+    tensors = dict(weights)
+    for index, values in optimizer_state["state"].items():
         tensors.update({f"optimizer[{index}].{key}": value for key, value in values.items()
                         if isinstance(value, torch.Tensor)})
     tensors = {name: t for name, t in tensors.items() if t.is_floating_point() and t.numel()}
@@ -35,15 +36,21 @@ def nonfinite_tensors(model: nn.Module, optimizer: torch.optim.Optimizer) -> lis
 
 
 def save_training_state(model_dir: Path, model: nn.Module, parts: StepParts,
-                        state: TrainingState) -> bool:
-    """Save a checkpoint unless something is non-finite (then keep the last good one)."""
-    bad = nonfinite_tensors(model, parts.optimizer)
+                        state: TrainingState,
+                        full_state: tuple[dict, dict] | None = None) -> bool:
+    """Save a checkpoint unless something is non-finite (then keep the last good one).
+
+    full_state: the (weights, optimiser state) to write when the model's own are shards
+    (Replicas.full_state); None reads them from the model and optimiser.
+    """
+    weights, optimizer_state = full_state or (model.state_dict(), parts.optimizer.state_dict())
+    bad = nonfinite_tensors(weights, optimizer_state)
     if bad:
         log.error("NOT saving iteration %d: %d tensor(s) are not finite (e.g. %s); the last "
                   "saved checkpoint is kept", state.iteration, len(bad), bad[0])
         return False
     state.extra = trainer_extra(model, parts)
-    save_checkpoint(model_dir, model.state_dict(), state, parts.optimizer.state_dict())
+    save_checkpoint(model_dir, weights, state, optimizer_state)
     return True
 
 
@@ -61,10 +68,19 @@ def trainer_extra(model: nn.Module, parts: StepParts) -> dict[str, Any]:
 
 
 # --- restoring --------------------------------------------------------------------------------
-def restore_training_state(checkpoint: Checkpoint, model: nn.Module, parts: StepParts) -> None:
-    """Put the saved optimiser, warm-up, clipper and scaler state back where they still fit."""
+OptimizerLoader = Callable[[dict[str, Any]], None]
+
+
+def restore_training_state(checkpoint: Checkpoint, model: nn.Module, parts: StepParts,
+                           load_optimizer: OptimizerLoader | None = None) -> None:
+    """Put the saved optimiser, warm-up, clipper and scaler state back where they still fit.
+
+    load_optimizer: takes a full optimiser state dict (default: the optimiser's own
+    `load_state_dict`; sharded optimisers scatter it, see Replicas.optimizer_loader).
+    """
     extra = checkpoint.state.extra
-    _restore_optimizer(checkpoint.optimizer, extra, model, parts.optimizer)
+    _restore_optimizer(checkpoint.optimizer, extra, model, parts.optimizer,
+                       load_optimizer or parts.optimizer.load_state_dict)
     _restore_scheduler(extra.get("scheduler_steps", 0), parts)
     if extra.get("clipper_history"):
         parts.clipper.load_state_dict({"history": torch.tensor(extra["clipper_history"])})
@@ -73,7 +89,7 @@ def restore_training_state(checkpoint: Checkpoint, model: nn.Module, parts: Step
 
 
 def _restore_optimizer(saved: dict[str, Any] | None, extra: dict[str, Any], model: nn.Module,
-                       optimizer: torch.optim.Optimizer) -> None:
+                       optimizer: torch.optim.Optimizer, load: OptimizerLoader) -> None:
     if saved is None or "optimizer_params" not in extra:
         log.warning("no optimiser state in the checkpoint: the optimiser starts afresh")
         return
@@ -90,8 +106,7 @@ def _restore_optimizer(saved: dict[str, Any] | None, extra: dict[str, Any], mode
         log.info("optimiser state restored for %d of %d trainable tensors (the rest start "
                  "afresh)", len(state), len(current))
     # The current param_groups carry this run's learning rate, betas and weight decay.
-    optimizer.load_state_dict({"state": state,
-                               "param_groups": optimizer.state_dict()["param_groups"]})
+    load({"state": state, "param_groups": optimizer.state_dict()["param_groups"]})
 
 
 def _restore_scheduler(steps: int, parts: StepParts) -> None:

@@ -38,6 +38,9 @@ class NanProtection:
     max_consecutive: int = 10
 
 
+PARALLEL_MODES = ("ddp", "fsdp")
+
+
 @dataclass(frozen=True)
 class TrainerConfig:
     """How to train. `iterations=None` trains until Ctrl-C (or `on_progress` returns False)."""
@@ -62,6 +65,7 @@ class TrainerConfig:
     tensorboard: bool = True
     tensorboard_score: bool = True         # swap-quality score of the previews in TensorBoard
     speed: SpeedConfig = field(default_factory=SpeedConfig)  # None = per-device default
+    parallel: str = "ddp"   # several processes: "ddp" (replicas) or "fsdp" (sharded weights)
 
     def __post_init__(self) -> None:
         _check_range("batch_size", self.batch_size, 1, 256)
@@ -76,6 +80,7 @@ class TrainerConfig:
         if self.threads is not None:
             _check_range("threads", self.threads, 1, 1024)
         _check_choice("mixed_precision", self.mixed_precision, PRECISION_MODES)
+        _check_choice("parallel", self.parallel, PARALLEL_MODES)
         if self.device.split(":")[0] not in DEVICE_NAMES:
             raise ConfigError(f"trainer option 'device' = {self.device!r} is invalid: expected "
                               "one of: auto, cpu, cuda, cuda:N")

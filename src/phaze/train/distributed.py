@@ -3,8 +3,10 @@
 `World` is read from the variables torchrun sets (RANK, WORLD_SIZE, LOCAL_RANK,
 LOCAL_WORLD_SIZE); without them a process is a world of one and nothing here communicates.
 `Replicas` holds the process group of a run: it wraps the sides' forward in
-DistributedDataParallel (gradients are averaged across processes during backward) and makes the
-few decisions every process must take together (skip a non-finite step, stop, the logged loss).
+DistributedDataParallel (gradients are averaged across processes during backward), or with
+`parallel="fsdp"` shards every sub-model's weights over the processes (FSDP2 `fully_shard`),
+and makes the few decisions every process must take together (skip a non-finite step, stop,
+the logged loss). Checkpoints always hold the full, plain weights.
 """
 from __future__ import annotations
 
@@ -97,8 +99,10 @@ class SidesForward(nn.Module):
 class Replicas:
     """The processes training one model, or just this one (`World()`: no communication)."""
 
-    def __init__(self, world: World, device: torch.device) -> None:
+    def __init__(self, world: World, device: torch.device, parallel: str = "ddp") -> None:
         self.world = world
+        self.parallel = parallel
+        self._sharded_root: nn.Module | None = None
         self._owns_group = False
         self._talking = world.distributed
         # The last tensors handed to a collective, kept alive until the group is gone: gloo's
@@ -117,6 +121,19 @@ class Replicas:
             torch.device("cpu")
 
     # --- the model ------------------------------------------------------------------------
+    @property
+    def sharded(self) -> bool:
+        return self.parallel == "fsdp" and self.world.distributed
+
+    def shard(self, model: nn.Module) -> None:
+        """FSDP2: split each sub-model's weights (then gradients and optimiser state) over the
+        processes. Parameters become DTensor shards, so build the optimiser after this."""
+        from torch.distributed.fsdp import fully_shard
+
+        for submodel in model.submodels().values():
+            fully_shard(submodel)
+        self._sharded_root = fully_shard(SidesForward(model))
+
     def wrap(self, model: nn.Module) -> nn.Module:
         """The module a step calls: the sides' forward, wrapped in DDP when there are peers.
 
@@ -124,6 +141,8 @@ class Replicas:
         model. A side that skips sub-models (split FC, G-Block or decoders) leaves their
         parameters out of its graph, which DDP must be told to look for.
         """
+        if self._sharded_root is not None:
+            return self._sharded_root
         sides = SidesForward(model)
         if not self.world.distributed:
             return sides
@@ -134,10 +153,60 @@ class Replicas:
 
     @staticmethod
     def accumulating(module: nn.Module) -> contextlib.AbstractContextManager:
-        """Backward inside adds gradients locally; the next synced backward reduces them all."""
+        """Backward inside adds gradients locally; the next synced backward reduces them all.
+
+        Only DDP: FSDP reduces a sub-model's gradients in that sub-model's own backward, and
+        a side's decoder has no backward on the other side, so each side reduces its own.
+        """
         if isinstance(module, nn.parallel.DistributedDataParallel):
             return module.no_sync()
         return contextlib.nullcontext()
+
+    # --- full state from shards -------------------------------------------------------------
+    def full_state(self, model: nn.Module, optimizer: torch.optim.Optimizer
+                   ) -> tuple[dict[str, torch.Tensor], dict]:
+        """(weights, optimiser state) as one process holds them, for a checkpoint.
+
+        Sharded: every process must call this (the shards are gathered); rank 0 gets the
+        full state on the CPU, the others empty dicts. The optimiser state is keyed by
+        parameter index in the optimiser's order, as `Optimizer.state_dict()` is.
+        """
+        if not self.sharded:
+            return model.state_dict(), optimizer.state_dict()
+        from torch.distributed.checkpoint.state_dict import (
+            StateDictOptions, get_model_state_dict, get_optimizer_state_dict)
+
+        options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+        weights = get_model_state_dict(model, options=options)
+        by_name = get_optimizer_state_dict(model, optimizer, options=options)
+        if not by_name:
+            return weights, {"state": {}, "param_groups": []}
+        index = {name: i for i, name in enumerate(
+            name for group in by_name["param_groups"] for name in group["params"])}
+        return weights, {
+            "state": {index[name]: values for name, values in by_name["state"].items()},
+            "param_groups": [dict(group, params=[index[n] for n in group["params"]])
+                             for group in by_name["param_groups"]]}
+
+    def optimizer_loader(self, model: nn.Module, optimizer: torch.optim.Optimizer):
+        """What loads a full (index-keyed) optimiser state into this run's optimiser."""
+        if not self.sharded:
+            return optimizer.load_state_dict
+        from torch.distributed.checkpoint.state_dict import (
+            StateDictOptions, set_optimizer_state_dict)
+
+        names = {id(p): name for name, p in model.named_parameters()}
+        order = [names[id(p)] for group in optimizer.param_groups for p in group["params"]]
+
+        def load(state_dict: dict) -> None:
+            if not state_dict["state"]:   # nothing saved (e.g. SGD): this run's groups stand
+                return
+            by_name = {"state": {order[i]: v for i, v in state_dict["state"].items()},
+                       "param_groups": [dict(g, params=[order[i] for i in g["params"]])
+                                        for g in state_dict["param_groups"]]}
+            set_optimizer_state_dict(model, optimizer, by_name,
+                                     options=StateDictOptions(full_state_dict=True))
+        return load
 
     # --- decisions taken together --------------------------------------------------------
     def all_true(self, flag: torch.Tensor | bool) -> bool:
@@ -177,14 +246,6 @@ class Replicas:
             f"rank {self.world.rank}: lost contact with the other training processes "
             f"({first_line[:200]}); stopping without saving")
 
-    def stop_talking(self) -> None:
-        """After Ctrl-C the processes stop at different points: no collective may wait."""
-        self._talking = False
-
-    @property
-    def talking(self) -> bool:
-        return self._talking
-
     def close(self) -> None:
         """Leave the process group. Drop the DDP wrapper first (TrainStep.close), so this, not
         the wrapper's garbage collection, is what destroys the group (see `_pinned`)."""
@@ -219,28 +280,34 @@ def _is_communication_error(error: BaseException) -> bool:
                                          "timed out", "timeout"))
 
 
-@contextlib.contextmanager
-def stop_signals(enabled: bool) -> Iterator[None]:
-    """Ctrl-C and SIGTERM stop training once, and a second signal cannot cut the final save.
+class StopRequest:
+    """Set by the first Ctrl-C or SIGTERM this process receives."""
 
-    Under torchrun, Ctrl-C reaches every process and the launcher then sends SIGTERM too (and
-    SIGTERM alone when another process failed): the first becomes KeyboardInterrupt, so the
-    loop stops and rank 0 saves; the later ones are ignored while it does.
+    requested = False
+
+
+@contextlib.contextmanager
+def stop_signals(enabled: bool) -> Iterator[StopRequest | None]:
+    """Ctrl-C and SIGTERM as a request to stop, which the processes act on together.
+
+    Under torchrun, Ctrl-C reaches every process, and the launcher sends SIGTERM as well (or
+    only SIGTERM, when another process failed). Raising at once would stop each process at a
+    different point of a step, where the gradient all-reduce or a sharded save would wait for
+    the others forever. So a signal only sets `requested`; after each step all processes ask
+    whether any of them was asked to stop, and stop together, saving as on Ctrl-C. Further
+    signals are ignored. Yields None when not enabled (one process: Ctrl-C raises as usual).
     """
     if not enabled or threading.current_thread() is not threading.main_thread():
-        yield
+        yield None
         return
-    stopping = False
+    request = StopRequest()
 
-    def handle(signum, _frame):
-        nonlocal stopping
-        if not stopping:
-            stopping = True
-            raise KeyboardInterrupt(signal.Signals(signum).name)
+    def handle(_signum, _frame):
+        request.requested = True
 
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield request
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -117,17 +117,21 @@ class Trainer:
         self.facesets = self._load_facesets(faces_a, faces_b, design.input_size,
                                             options.output_size, options.learn_mask)
         torch.manual_seed(self.config.seed)
-        self.replicas = Replicas(self.world, self.device)
+        self.replicas = Replicas(self.world, self.device, self.config.parallel)
         # Only rank 0 writes; the others build the same model (DDP then copies rank 0's).
         self.session = open_session(self.model_dir, options, self.device, load_weights,
                                     freeze=bool(freeze_layers), write=self.world.is_main)
         if self.world.is_main and not (self.model_dir / FRAMING_FILE).is_file():
             write_model_framing(self.model_dir, self.framing)
         self.model = self.session.model
+        if self.replicas.sharded:
+            self.replicas.shard(self.model)   # before the optimiser is built on its shards
         self.parts = self._step_parts()
         self.state = self._restore()
         self.step = TrainStep(self.model, self.parts, self.replicas)
-        self.samples = self._preview_samples() if self.world.is_main else {}
+        # With sharded weights every process takes part in a preview's forward.
+        self.samples = (self._preview_samples()
+                        if self.world.is_main or self.replicas.sharded else {})
 
     # --- setup ------------------------------------------------------------------------------
     def _load_facesets(self, faces_a: str | Path | SourceScan, faces_b: str | Path | SourceScan,
@@ -153,19 +157,26 @@ class Trainer:
         config = self.config
         # The model decides whether there is a mask output to train.
         losses = dataclasses.replace(config.losses, learn_mask=self.session.options.learn_mask)
-        optimizer = build_optimizer(self.model, config.optimizer)
+        speed = resolve_speed(config.speed, self.device)
+        optimizer_config = config.optimizer
+        if self.replicas.sharded:
+            # DTensor shards: no channels-last reformatting, compiling or fused Adam kernels.
+            speed = dataclasses.replace(speed, channels_last=False, compile=False)
+            optimizer_config = dataclasses.replace(optimizer_config, fused=False)
+        optimizer = build_optimizer(self.model, optimizer_config)
         return StepParts(
             loss=FaceLoss(losses), optimizer=optimizer,
             scheduler=warmup_scheduler(optimizer, config.optimizer.warmup_steps),
             clipper=GradientClipper(config.optimizer), scaler=self.precision.grad_scaler(),
             precision=self.precision, check_finite=config.nan_protection.enabled,
-            speed=resolve_speed(config.speed, self.device))
+            speed=speed)
 
     def _restore(self) -> TrainingState:
         checkpoint = self.session.checkpoint
         if checkpoint is None:
             return TrainingState(trainer=self.config.to_dict())
-        restore_training_state(checkpoint, self.model, self.parts)
+        restore_training_state(checkpoint, self.model, self.parts,
+                               self.replicas.optimizer_loader(self.model, self.parts.optimizer))
         state = checkpoint.state
         state.trainer = self.config.to_dict()
         return state
@@ -192,12 +203,12 @@ class Trainer:
         started = time.perf_counter()
         try:
             with logging_redirect_tqdm(), _torch_threads(self._threads()), \
-                    stop_signals(self.world.distributed):
+                    stop_signals(self.world.distributed) as signals:
+                run.signals = signals
                 try:
                     run.stopped = run.loop()
                 except KeyboardInterrupt:
                     run.stopped = "interrupted"
-                    self.replicas.stop_talking()   # the others stop at their own point
                     log.info("interrupted at iteration %d: saving", self.iteration)
                 finally:
                     run.close_batches()
@@ -252,8 +263,10 @@ class _RunState:
         self.bar = ProgressBar(trainer.iteration, self.config.iterations, enabled=self.main)
         self.tensorboard = (TensorBoardLog(trainer.model_dir / "logs", trainer.iteration)
                             if self.config.tensorboard and self.main else None)
+        # The score runs the model on rank 0 alone, which sharded weights cannot do.
         self.scorer = (PreviewScorer() if self.tensorboard and self.config.tensorboard_score
-                       else None)
+                       and not trainer.replicas.sharded else None)
+        self.signals = None   # set by Trainer.run: Ctrl-C / SIGTERM seen by this process
         self.batches = self._batches()
         self._timer_start, self._timed_steps = time.perf_counter(), 0
 
@@ -297,6 +310,8 @@ class _RunState:
             self.bar.step()
             if self._after_step() is False:
                 return "callback"
+            if self.signals is not None and self.t.replicas.any_true(self.signals.requested):
+                raise KeyboardInterrupt   # every process stops after this same step
         return "completed"
 
     def _skipped_step(self) -> bool:
@@ -356,9 +371,11 @@ class _RunState:
     def write_preview(self) -> None:
         t = self.t
         self.previewed_at = t.iteration
-        if not self.main:
+        if not (self.main or t.replicas.sharded):
             return
         image = render_preview(t.model, t.samples, t.precision, t.iteration)
+        if not self.main:
+            return
         self.preview = write_preview(t.model_dir, t.iteration, image)
         if self.tensorboard:
             self.tensorboard.image(t.iteration, image)
@@ -375,9 +392,11 @@ class _RunState:
         if self.reported_since_save:
             t.state.loss_history.append(self._mean_losses(self.reported_since_save))
             self.reported_since_save = []
+        full_state = (t.replicas.full_state(t.model, t.parts.optimizer)  # all processes gather
+                      if t.replicas.sharded else None)
         if not self.main:
             self.saved_at = t.iteration
-        elif save_training_state(t.model_dir, t.model, t.parts, t.state):
+        elif save_training_state(t.model_dir, t.model, t.parts, t.state, full_state):
             self.checkpoint = t.model_dir / "checkpoint"
             self.saved_at = t.iteration
             log.debug("saved iteration %d", t.iteration)
