@@ -104,7 +104,7 @@ def build_train_step(options: Any, device: torch.device, config: TrainerConfig) 
         scheduler=warmup_scheduler(optimizer, config.optimizer.warmup_steps),
         clipper=GradientClipper(config.optimizer), scaler=precision.grad_scaler(),
         precision=precision, check_finite=config.nan_protection.enabled,
-        speed=resolve_speed(config.speed, device))
+        speed=resolve_speed(config.speed, device, precision.dtype))
     model.train()
     return TrainStep(model, parts)
 

@@ -187,10 +187,11 @@ def test_a_sharded_run_saves_the_full_adam_state_and_resumes_from_it(synthetic_f
     assert float(step) == 3.0   # the restored moments were stepped on, not started afresh
 
 
+@pytest.mark.parametrize("parallel", ["ddp", "fsdp"])
 def test_killing_one_rank_stops_the_other_and_keeps_the_checkpoint(synthetic_faces, tmp_path,
-                                                                  train_tiny):
+                                                                  train_tiny, parallel):
     model_dir, audit = tmp_path / "model", tmp_path / "audit"
-    config = _config(tmp_path / "tiny.toml", train_tiny, save_interval=2)
+    config = _config(tmp_path / "tiny.toml", train_tiny, save_interval=2, parallel=parallel)
     process = _launch(_train_args(synthetic_faces, model_dir, config, 100000), audit)
     try:
         deadline = time.monotonic() + 240

@@ -36,12 +36,14 @@ def _batch(step: TrainStep) -> dict[str, SideBatch]:
 
 def test_defaults_resolve_per_device():
     cpu = resolve_speed(SpeedConfig(), "cpu")
-    assert cpu.channels_last and cpu.per_side_backward and not cpu.compile
+    assert not cpu.channels_last and cpu.per_side_backward and not cpu.compile
+    assert resolve_speed(SpeedConfig(), "cpu", torch.bfloat16).channels_last
     assert resolve_speed(SpeedConfig(), "cuda").cudnn_benchmark
 
 
 def test_a_switch_set_in_the_config_wins_over_the_default():
-    assert not resolve_speed(SpeedConfig(channels_last=False), "cpu").channels_last
+    assert resolve_speed(SpeedConfig(channels_last=True), "cpu").channels_last
+    assert not resolve_speed(SpeedConfig(channels_last=False), "cpu", torch.bfloat16).channels_last
 
 
 def _double(batch: dict[str, SideBatch]) -> dict[str, SideBatch]:

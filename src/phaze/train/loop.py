@@ -157,7 +157,7 @@ class Trainer:
         config = self.config
         # The model decides whether there is a mask output to train.
         losses = dataclasses.replace(config.losses, learn_mask=self.session.options.learn_mask)
-        speed = resolve_speed(config.speed, self.device)
+        speed = resolve_speed(config.speed, self.device, self.precision.dtype)
         optimizer_config = config.optimizer
         if self.replicas.sharded:
             # DTensor shards: no channels-last reformatting, compiling or fused Adam kernels.

@@ -15,11 +15,16 @@ from torch.optim import Optimizer
 
 # The measured defaults per device type (docs/performance.md); other device types get all off.
 DEVICE_DEFAULTS: dict[str, dict[str, bool]] = {
-    "cpu": {"channels_last": True, "compile": False, "per_side_backward": True},
+    # float32 on a CPU: oneDNN's channels-last convolution backward measured 1.5-1.9x slower
+    # than NCHW in the decoders of dfl-saehd-liae and stojo (AVX2, docs/performance.md).
+    "cpu": {"channels_last": False, "compile": False, "per_side_backward": True},
     # Not yet measured on a GPU: the usual best choices for convolutions on tensor cores.
     "cuda": {"channels_last": True, "compile": False, "per_side_backward": True,
              "cudnn_benchmark": True},
 }
+# Under bf16 autocast a CPU keeps channels-last: oneDNN's bf16 kernels work in NHWC, and the
+# bf16 default was measured with it on (an AVX512-BF16 machine; not yet without it).
+HALF_PRECISION_DEFAULTS: dict[str, dict[str, bool]] = {"cpu": {"channels_last": True}}
 
 
 @dataclass(frozen=True)
@@ -42,9 +47,14 @@ class Speed:
     cudnn_benchmark: bool = False
 
 
-def resolve_speed(config: SpeedConfig, device: torch.device | str) -> Speed:
-    """The switches for `device`: the ones set in `config`, else the device's default."""
-    defaults = DEVICE_DEFAULTS.get(torch.device(device).type, {})
+def resolve_speed(config: SpeedConfig, device: torch.device | str,
+                  autocast_dtype: torch.dtype | None = None) -> Speed:
+    """The switches for `device` (running autocast in `autocast_dtype`, None: float32): the
+    ones set in `config`, else the measured default for that device and precision."""
+    kind = torch.device(device).type
+    defaults = dict(DEVICE_DEFAULTS.get(kind, {}))
+    if autocast_dtype is not None:
+        defaults.update(HALF_PRECISION_DEFAULTS.get(kind, {}))
     values = {f.name: getattr(config, f.name) for f in dataclasses.fields(SpeedConfig)}
     return Speed(**{name: defaults.get(name, False) if value is None else value
                     for name, value in values.items()})

@@ -80,7 +80,7 @@ class TrainStep:
         self.meter = LossMeter()
         self.trainable = [p for p in model.parameters() if p.requires_grad]
         if parts.speed is None:
-            parts.speed = resolve_speed(SpeedConfig(), _device_of(model))
+            parts.speed = resolve_speed(SpeedConfig(), _device_of(model), parts.precision.dtype)
         if parts.speed.channels_last:
             use_channels_last(model, parts.optimizer)
         if parts.speed.cudnn_benchmark:
