@@ -1,6 +1,7 @@
 """The embedded default: train the `demo` preset on two synthetic people, no data needed.
 
-Sized to show a face swap taking shape within about five minutes on a 2-core CPU.
+Sized to show a face swap taking shape within minutes on a 2-core CPU: 3-4 with bf16 (AVX512-BF16),
+about 10 in float32 (AVX2).
 """
 from __future__ import annotations
 
@@ -25,13 +26,14 @@ DEMO_SEED = 0
 def demo_trainer(**changes) -> TrainerConfig:
     """Trainer settings of the demo; `changes` override any of them."""
     defaults = TrainerConfig(
-        # ~600 iterations already show B's hair, eyes and moustache on A's faces; 800 took
-        # 2.5-4 minutes on one core of a (busy) 2-core machine: 0.18-0.30 s per iteration.
+        # ~600 iterations already show B's hair, eyes and moustache on A's faces. 800 took
+        # 2.5-4 minutes (0.18-0.30 s per iteration) on one core of a busy AVX512-BF16 machine,
+        # and 611 s (0.70 s per step) in float32 on an idle AVX2 one.
         batch_size=8, iterations=800, save_interval=100, preview_interval=100,
         log_interval=10, seed=DEMO_SEED,
         # One thread: torch's threads wait for each other many times per step, so on a 2-core
         # machine where anything else runs, two threads were 10x slower than one. One thread
-        # gives the same few minutes whether the machine is idle or busy.
+        # gives the same time whether the machine is idle or busy.
         threads=1,
         # Augmenting 64 px faces costs ~1 ms each: a worker process would only compete with
         # torch for the cores.
