@@ -1,7 +1,7 @@
 """The embedded default: train the `demo` preset on two synthetic people, no data needed.
 
-Sized to show a face swap taking shape within minutes on a 2-core CPU: 3-4 with bf16 (AVX512-BF16),
-about 10 in float32 (AVX2).
+Sized to show a face swap taking shape within minutes on a 2-core CPU: 3-4 with bf16
+(AVX512-BF16), about 10 in float32 (AVX2).
 """
 from __future__ import annotations
 
