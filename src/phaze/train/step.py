@@ -22,6 +22,7 @@ from phaze.train.precision import Precision
 from phaze.train.distributed import Replicas, World, collectives_guard
 from phaze.train.speed import Speed, SpeedConfig, resolve_speed, use_channels_last
 
+
 class LossMeter:
     """Sums of each side's total and parts over the steps since the last read, on the device."""
 
