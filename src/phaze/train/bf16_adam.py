@@ -1,0 +1,207 @@
+"""Adam / AdamW whose two moments are stored in bfloat16 between steps, to halve their memory.
+
+The update itself is torch.optim.Adam's (same bias correction, L2 weight decay for Adam and
+decoupled decay for AdamW, optional amsgrad), computed in float32 one parameter tensor at a time,
+so the float32 temporaries are never larger than one tensor. The state keys are torch's ("step",
+"exp_avg", "exp_avg_sq", "max_exp_avg_sq"), so checkpoints keep the same layout and resume in
+either direction between this optimiser and torch's float32 Adam.
+
+The stochastic rounding draws from torch's global generator: seeding torch (TrainerConfig.seed)
+makes a run reproducible.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.optim import Optimizer
+
+log = logging.getLogger(__name__)
+
+MOMENT_DTYPE = torch.bfloat16
+MOMENT_KEYS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+# bfloat16 is the top half of a float32's bits: keep the high 16, drop the low 16.
+_HIGH_HALF = -(1 << 16)  # 0xFFFF0000 as an int32
+_LOW_RANGE = 1 << 16
+
+
+def round_stochastic_(target: Tensor, value: Tensor) -> Tensor:
+    """Write float32 `value` into bfloat16 `target`, rounding up with probability equal to the
+    dropped fraction, so the stored value is unbiased in expectation.
+
+    Why not round-to-nearest: with beta_2 = 0.999 exp_avg_sq changes by about 0.1 % a step,
+    less than half a bfloat16 ulp (0.4 %), so nearest rounding would give back the old value
+    every step and the second moment would freeze. Adding uniform noise below the kept bits and
+    truncating moves it up by one ulp with the right probability instead.
+    """
+    bits = value.view(torch.int32)
+    noisy = torch.randint_like(bits, 0, _LOW_RANGE)
+    noisy.add_(bits).bitwise_and_(_HIGH_HALF)
+    # The low 16 bits are zero now, so this conversion is exact (no second rounding).
+    return target.copy_(noisy.view(torch.float32))
+
+
+def _adam_update_eager(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor,
+                       max_exp_avg_sq: Tensor | None, lr: float, beta_1: float, beta_2: float,
+                       eps: float, weight_decay: float, decoupled: bool, step: float) -> None:
+    """One Adam step for one tensor; moments are bfloat16 in, bfloat16 (stochastic) out."""
+    if weight_decay:
+        if decoupled:
+            param.mul_(1.0 - lr * weight_decay)
+        else:
+            grad = grad.add(param, alpha=weight_decay)
+    first = exp_avg.float()
+    first.lerp_(grad, 1.0 - beta_1)
+    second = exp_avg_sq.float()
+    second.mul_(beta_2).addcmul_(grad, grad, value=1.0 - beta_2)
+    round_stochastic_(exp_avg_sq, second)
+    if max_exp_avg_sq is not None:
+        torch.maximum(second, max_exp_avg_sq.float(), out=second)
+        round_stochastic_(max_exp_avg_sq, second)
+    step_size = lr / (1.0 - beta_1 ** step)
+    bias_correction2_sqrt = math.sqrt(1.0 - beta_2 ** step)
+    denominator = second.sqrt_().div_(bias_correction2_sqrt).add_(eps)  # reuses `second`
+    param.addcdiv_(first, denominator, value=-step_size)
+    round_stochastic_(exp_avg, first)
+
+
+def _adam_update_flat(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor,
+                      max_exp_avg_sq: Tensor | None, scalars: Tensor, weight_decay: bool,
+                      decoupled: bool) -> None:
+    """The same step written for torch.compile, on 1-D views, so one fused loop does it all.
+
+    `scalars` holds (lr, 1 − β1, β2, 1 − β2, ε, weight_decay, step_size, √bias_correction2) as
+    a float32 tensor: tensors, not Python floats, so a new step or lr does not recompile.
+    """
+    lr, one_minus_beta_1, beta_2, one_minus_beta_2, eps, decay, step_size, bc2_sqrt = \
+        scalars.unbind()
+    if weight_decay:
+        if decoupled:
+            param.mul_(1.0 - lr * decay)
+        else:
+            grad = grad + param * decay
+    first = exp_avg.float().lerp(grad, one_minus_beta_1)
+    second = exp_avg_sq.float() * beta_2 + grad * grad * one_minus_beta_2
+    exp_avg_sq.copy_(_stochastic_bfloat16(second))
+    if max_exp_avg_sq is not None:
+        second = torch.maximum(second, max_exp_avg_sq.float())
+        max_exp_avg_sq.copy_(_stochastic_bfloat16(second))
+    param.sub_(step_size * first / (second.sqrt() / bc2_sqrt + eps))
+    exp_avg.copy_(_stochastic_bfloat16(first))
+
+
+def _stochastic_bfloat16(value: Tensor) -> Tensor:
+    """Functional form of round_stochastic_ (for the compiled update)."""
+    bits = value.view(torch.int32)
+    noisy = (bits + torch.randint_like(bits, 0, _LOW_RANGE)) & _HIGH_HALF
+    return noisy.view(torch.float32).to(MOMENT_DTYPE)
+
+
+class BFloat16MomentAdam(Optimizer):
+    """Adam (or, with `decoupled_weight_decay=True`, AdamW) with bfloat16 moments.
+
+    Float moments found in the state (a checkpoint of torch's Adam, which load_state_dict casts
+    to the parameter's dtype) are converted to bfloat16 on load and, as a safeguard, on use.
+    `compile=True` runs the per-tensor update through torch.compile; if that fails the eager
+    update is used, with one warning.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False,
+                 decoupled_weight_decay: bool = False, compile: bool = False) -> None:
+        if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError(f"invalid Adam settings: lr={lr}, betas={betas}, eps={eps}, "
+                             f"weight_decay={weight_decay}")
+        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
+                    "amsgrad": amsgrad, "decoupled_weight_decay": decoupled_weight_decay}
+        super().__init__(params, defaults)
+        self._compiled: Callable[..., None] | None = \
+            torch.compile(_adam_update_flat, dynamic=True) if compile else None
+        self.register_load_state_dict_post_hook(_moments_to_bfloat16)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        # A state saved by torch.optim.Adam has these; one saved by AdamW is decoupled.
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("decoupled_weight_decay", False)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
+        """One update; `closure`, as in torch, re-evaluates the loss and returns it."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                if param.grad.is_sparse:
+                    raise RuntimeError("BFloat16MomentAdam does not support sparse gradients")
+                state = self._state_for(param, group["amsgrad"])
+                state["step"] += 1.0
+                self._update(param, state, group)
+        return loss
+
+    def _update(self, param: Tensor, state: dict[str, Tensor], group: dict[str, Any]) -> None:
+        beta_1, beta_2 = group["betas"]
+        lr, step = float(group["lr"]), state["step"].item()
+        maximum = state.get("max_exp_avg_sq") if group["amsgrad"] else None
+        tensors = [param, param.grad, state["exp_avg"], state["exp_avg_sq"]] + \
+            ([maximum] if maximum is not None else [])
+        # Flat views need one plain layout; a channels-last tensor takes the eager path.
+        if self._compiled is not None and all(t.is_contiguous() for t in tensors):
+            scalars = torch.tensor([lr, 1.0 - beta_1, beta_2, 1.0 - beta_2, group["eps"],
+                                    group["weight_decay"], lr / (1.0 - beta_1 ** step),
+                                    math.sqrt(1.0 - beta_2 ** step)], dtype=torch.float32)
+            flat = [t.view(-1) for t in tensors]
+            try:
+                self._compiled(flat[0], flat[1], flat[2], flat[3],
+                               flat[4] if maximum is not None else None, scalars,
+                               bool(group["weight_decay"]), group["decoupled_weight_decay"])
+                return
+            except Exception as error:  # noqa: BLE001 - any compiler failure: run eagerly
+                log.warning("bfloat16-moment Adam: torch.compile failed (%s: %s); using the "
+                            "eager update", type(error).__name__, str(error).splitlines()[0]
+                            if str(error) else "")
+                self._compiled = None
+        _adam_update_eager(param, param.grad, state["exp_avg"], state["exp_avg_sq"], maximum,
+                           lr, beta_1, beta_2, group["eps"], group["weight_decay"],
+                           group["decoupled_weight_decay"], step)
+
+    def _state_for(self, param: Tensor, amsgrad: bool) -> dict[str, Tensor]:
+        state = self.state[param]
+        if not state:
+            # torch keeps a non-fused Adam's step as a float32 CPU scalar; so do we.
+            state["step"] = torch.tensor(0.0, dtype=torch.float32)
+            state["exp_avg"] = _zero_moment(param)
+            state["exp_avg_sq"] = _zero_moment(param)
+        if amsgrad and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = _zero_moment(param)
+        _convert_moments(state)
+        return state
+
+
+def _zero_moment(param: Tensor) -> Tensor:
+    return torch.zeros_like(param, dtype=MOMENT_DTYPE, memory_format=torch.preserve_format)
+
+
+def _convert_moments(state: dict[str, Tensor]) -> None:
+    # A one-off conversion of a float32 moment: round to nearest is fine (it happens once).
+    for key in MOMENT_KEYS:
+        if key in state and state[key].dtype != MOMENT_DTYPE:
+            state[key] = state[key].to(MOMENT_DTYPE)
+
+
+def _moments_to_bfloat16(optimizer: Optimizer) -> None:
+    """After load_state_dict (which casts float state to the parameter's float32) store the
+    moments as bfloat16 again, so a resumed run does not hold float32 moments until its first
+    step. A bfloat16 checkpoint comes back exactly: bfloat16 → float32 → bfloat16 is lossless."""
+    for state in optimizer.state.values():
+        _convert_moments(state)
