@@ -132,3 +132,13 @@ def test_demo_refuses_face_folders(tmp_path, synthetic_faces, capsys):
 
     assert code == 2
     assert "--demo" in _one_error_line(capsys)
+
+
+def test_moments_flag_reaches_the_optimizer_config(tmp_path):
+    args = build_parser().parse_args([
+        "train", "--model-dir", str(tmp_path / "m"), "--optimizer", "adamw",
+        "--moments", "bfloat16"])
+
+    config = trainer_from_args(args)
+
+    assert (config.optimizer.name, config.optimizer.moments) == ("adamw", "bfloat16")

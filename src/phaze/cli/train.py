@@ -79,6 +79,8 @@ def _trainer_arguments(parser: argparse.ArgumentParser) -> None:
     add("--optimizer", help="adam (default), adamw, adabelief, lion or sgd")
     add("--losses", help="weighted loss list, e.g. ssim:1,mse:1 (the default)")
     add("--mixed-precision", help="auto (default: bf16 on a capable GPU), off, bf16 or fp16")
+    add("--moments", help="how adam/adamw store their two moments: float32 (default) or "
+        "bfloat16 (half the memory, stochastic rounding)")
     add("--warmup", type=int, help="learning-rate warm-up steps (default 0)")
     add("--clipping", help="none (default), autoclip, global_norm, norm or value")
     add("--workers", type=int, help="data-loading processes (default 2)")
@@ -201,7 +203,8 @@ def _trainer_changes(args: argparse.Namespace, base: TrainerConfig) -> dict[str,
     if args.no_tensorboard:
         changes["tensorboard"] = False
     optimizer = {"learning_rate": args.learning_rate, "name": args.optimizer,
-                 "clipping": args.clipping, "warmup_steps": args.warmup}
+                 "clipping": args.clipping, "warmup_steps": args.warmup,
+                 "moments": args.moments}
     optimizer = {name: value for name, value in optimizer.items() if value is not None}
     if optimizer:
         changes["optimizer"] = dataclasses.replace(base.optimizer, **optimizer)

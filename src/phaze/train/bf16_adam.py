@@ -70,34 +70,46 @@ def _adam_update_eager(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq:
 
 
 def _adam_update_flat(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor,
-                      max_exp_avg_sq: Tensor | None, scalars: Tensor, weight_decay: bool,
-                      decoupled: bool) -> None:
-    """The same step written for torch.compile, on 1-D views, so one fused loop does it all.
+                      max_exp_avg_sq: Tensor | None, scalars: Tensor, seed: Tensor) -> None:
+    """The same step written for torch.compile on 1-D views, so one fused loop does it all.
 
-    `scalars` holds (lr, 1 − β1, β2, 1 − β2, ε, weight_decay, step_size, √bias_correction2) as
-    a float32 tensor: tensors, not Python floats, so a new step or lr does not recompile.
+    `scalars` holds (1 − β1, β2, 1 − β2, ε, L2 decay, decoupled decay factor, step size,
+    √bias_correction2) as float32: tensors, not Python floats, so a new step or lr does not
+    recompile; the unused decay is 0 (adding 0·p or multiplying by 1 is exact).
+    The rounding noise is a hash of the element index and `seed` (int32, drawn per tensor and
+    step from torch's generator): torch's own random numbers cost 4× more here (measured
+    200 ms vs 47 ms for 16 M elements on a 2-core CPU).
     """
-    lr, one_minus_beta_1, beta_2, one_minus_beta_2, eps, decay, step_size, bc2_sqrt = \
-        scalars.unbind()
-    if weight_decay:
-        if decoupled:
-            param.mul_(1.0 - lr * decay)
-        else:
-            grad = grad + param * decay
+    one_minus_beta_1, beta_2, one_minus_beta_2, eps, l2_decay, decoupled_factor, step_size, \
+        bc2_sqrt = scalars.unbind()
+    decayed = param * decoupled_factor
+    grad = grad + decayed * l2_decay
     first = exp_avg.float().lerp(grad, one_minus_beta_1)
     second = exp_avg_sq.float() * beta_2 + grad * grad * one_minus_beta_2
-    exp_avg_sq.copy_(_stochastic_bfloat16(second))
+    low, high = _hash_noise(param.numel(), seed, param.device)
+    exp_avg_sq.copy_(_add_noise_truncate(second, low))
     if max_exp_avg_sq is not None:
         second = torch.maximum(second, max_exp_avg_sq.float())
-        max_exp_avg_sq.copy_(_stochastic_bfloat16(second))
-    param.sub_(step_size * first / (second.sqrt() / bc2_sqrt + eps))
-    exp_avg.copy_(_stochastic_bfloat16(first))
+        # Same noise as exp_avg_sq: where the maximum is exp_avg_sq, both round alike.
+        max_exp_avg_sq.copy_(_add_noise_truncate(second, low))
+    # One write of the parameter (in-place ops on an input cost inductor an extra pass).
+    param.copy_(decayed - step_size * first / (second.sqrt() / bc2_sqrt + eps))
+    exp_avg.copy_(_add_noise_truncate(first, high))
 
 
-def _stochastic_bfloat16(value: Tensor) -> Tensor:
-    """Functional form of round_stochastic_ (for the compiled update)."""
-    bits = value.view(torch.int32)
-    noisy = (bits + torch.randint_like(bits, 0, _LOW_RANGE)) & _HIGH_HALF
+def _hash_noise(count: int, seed: Tensor, device: torch.device) -> tuple[Tensor, Tensor]:
+    """Two 16-bit noise values per element: the top halves of (index + seed) times two odd
+    constants (Fibonacci hashing; int32 products wrap). Consecutive indices give evenly spread
+    values, and the random seed shifts the sequence each step."""
+    index = torch.arange(count, dtype=torch.int32, device=device) + seed
+    first = index * -1640531535  # 0x9E3779B1, 2**32 / golden ratio
+    second = index * 739982445
+    return (first >> 16) & 0xFFFF, (second >> 16) & 0xFFFF
+
+
+def _add_noise_truncate(value: Tensor, noise: Tensor) -> Tensor:
+    """bfloat16 of `value` stochastically rounded with 16-bit `noise` (as round_stochastic_)."""
+    noisy = (value.view(torch.int32) + noise) & _HIGH_HALF
     return noisy.view(torch.float32).to(MOMENT_DTYPE)
 
 
@@ -157,19 +169,21 @@ class BFloat16MomentAdam(Optimizer):
             ([maximum] if maximum is not None else [])
         # Flat views need one plain layout; a channels-last tensor takes the eager path.
         if self._compiled is not None and all(t.is_contiguous() for t in tensors):
-            scalars = torch.tensor([lr, 1.0 - beta_1, beta_2, 1.0 - beta_2, group["eps"],
-                                    group["weight_decay"], lr / (1.0 - beta_1 ** step),
-                                    math.sqrt(1.0 - beta_2 ** step)], dtype=torch.float32)
+            decay, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
+            scalars = torch.tensor([
+                1.0 - beta_1, beta_2, 1.0 - beta_2, group["eps"], 0.0 if decoupled else decay,
+                1.0 - lr * decay if decoupled else 1.0, lr / (1.0 - beta_1 ** step),
+                math.sqrt(1.0 - beta_2 ** step)], dtype=torch.float32)
+            seed = torch.randint(-2**31, 2**31 - 1, (), dtype=torch.int32)
             flat = [t.view(-1) for t in tensors]
             try:
                 self._compiled(flat[0], flat[1], flat[2], flat[3],
-                               flat[4] if maximum is not None else None, scalars,
-                               bool(group["weight_decay"]), group["decoupled_weight_decay"])
+                               flat[4] if maximum is not None else None, scalars, seed)
                 return
             except Exception as error:  # noqa: BLE001 - any compiler failure: run eagerly
                 log.warning("bfloat16-moment Adam: torch.compile failed (%s: %s); using the "
-                            "eager update", type(error).__name__, str(error).splitlines()[0]
-                            if str(error) else "")
+                            "eager update", type(error).__name__,
+                            (str(error).splitlines() or [""])[0])
                 self._compiled = None
         _adam_update_eager(param, param.grad, state["exp_avg"], state["exp_avg_sq"], maximum,
                            lr, beta_1, beta_2, group["eps"], group["weight_decay"],

@@ -22,6 +22,9 @@ CLIPPING_METHODS: Registry[Callable[[GradientClipper, list[Tensor], list[Tensor]
     = Registry("clipping method")
 LEARNING_RATE_RANGE = (1e-6, 1e-1)
 EPSILON_EXPONENT_RANGE = (-20, 0)
+# How Adam's two moments are stored between steps; bfloat16 halves their memory (bf16_adam.py).
+MOMENT_DTYPES = ("float32", "bfloat16")
+BFLOAT16_MOMENT_OPTIMIZERS = ("adam", "adamw")
 # Added to norms before dividing, as torch's own clipping does.
 NORM_FLOOR = 1e-6
 
@@ -50,6 +53,7 @@ class OptimizerConfig:
     autoclip_history: int = 10000
     warmup_steps: int = 0
     fused: bool | None = None  # adam/adamw kernels: None = fused where torch has them
+    moments: str = "float32"   # adam/adamw: "bfloat16" stores both moments in half the memory
 
     def __post_init__(self) -> None:
         OPTIMIZERS.check(self.name)
@@ -65,6 +69,7 @@ class OptimizerConfig:
         if self.amsgrad and self.name == "lion":
             raise ConfigError("optimizer option 'amsgrad' is True but 'lion' has no second "
                               "moment; allowed with: adam, adamw, adabelief")
+        self._check_moments()
 
     @property
     def epsilon(self) -> float:
@@ -74,6 +79,15 @@ class OptimizerConfig:
     @property
     def betas(self) -> tuple[float, float]:
         return (self.beta_1, self.beta_2)
+
+    def _check_moments(self) -> None:
+        if self.moments not in MOMENT_DTYPES:
+            raise ConfigError(f"optimizer option 'moments' is {self.moments!r}; allowed: "
+                              + ", ".join(MOMENT_DTYPES))
+        if self.moments == "bfloat16" and self.name not in BFLOAT16_MOMENT_OPTIMIZERS:
+            raise ConfigError(f"optimizer option 'moments' is 'bfloat16' but {self.name!r} has "
+                              "no bfloat16-moment version; allowed with: "
+                              + ", ".join(BFLOAT16_MOMENT_OPTIMIZERS))
 
     def _check_clipping_value(self) -> None:
         # autoclip reads the value as a percentile / 10, so it cannot exceed 10 (= 100th).
@@ -251,6 +265,8 @@ def build_optimizer(params_or_model: nn.Module | Iterable[Tensor],
 
 @OPTIMIZERS.register("adam")
 def _adam(groups: list[dict[str, Any]], config: OptimizerConfig) -> Optimizer:
+    if config.moments == "bfloat16":
+        return _bfloat16_moment_adam(groups, config, decoupled_weight_decay=False)
     return torch.optim.Adam(groups, lr=config.learning_rate, betas=config.betas,
                             eps=config.epsilon, amsgrad=config.amsgrad,
                             **_torch_kernel(groups, config.fused))
@@ -258,9 +274,23 @@ def _adam(groups: list[dict[str, Any]], config: OptimizerConfig) -> Optimizer:
 
 @OPTIMIZERS.register("adamw")
 def _adamw(groups: list[dict[str, Any]], config: OptimizerConfig) -> Optimizer:
+    if config.moments == "bfloat16":
+        return _bfloat16_moment_adam(groups, config, decoupled_weight_decay=True)
     return torch.optim.AdamW(groups, lr=config.learning_rate, betas=config.betas,
                              eps=config.epsilon, amsgrad=config.amsgrad,
                              **_torch_kernel(groups, config.fused))
+
+
+def _bfloat16_moment_adam(groups: list[dict[str, Any]], config: OptimizerConfig,
+                          decoupled_weight_decay: bool) -> Optimizer:
+    """Adam/AdamW with bfloat16 moments; the compiled update (3x faster than eager on the CPU,
+    docs/performance.md) unless `fused` is False, which asks for no special kernel."""
+    from phaze.train.bf16_adam import BFloat16MomentAdam
+
+    return BFloat16MomentAdam(groups, lr=config.learning_rate, betas=config.betas,
+                              eps=config.epsilon, amsgrad=config.amsgrad,
+                              decoupled_weight_decay=decoupled_weight_decay,
+                              compile=config.fused is not False)
 
 
 @OPTIMIZERS.register("adabelief")
