@@ -1,0 +1,233 @@
+"""Tests for the bfloat16-moment Adam/AdamW: same updates as torch's, unbiased rounding, resume."""
+import io
+
+import pytest
+import torch
+from torch import nn
+
+from phaze.errors import ConfigError
+from phaze.train.bf16_adam import (
+    BFloat16MomentAdam, _add_noise_truncate, _hash_noise, round_stochastic_,
+)
+from phaze.train.optim import OptimizerConfig, build_optimizer
+
+LR = 1e-2
+STEPS = 20
+# Each stored moment is within one bfloat16 ulp (relative 2**-7) of the float32 value, so m̂
+# has a relative error below 2**-7 and √v̂ below 2**-8: a step of size ≤ lr·|m̂/√v̂| (about lr
+# here) is off by at most ~1.5·2**-7·lr. Added up without cancelling over STEPS steps:
+TOLERANCE = STEPS * LR * 1.5 * 2**-7   # 2.3e-3, about 5 % of the mean distance moved
+
+
+def _weights() -> torch.Tensor:
+    return torch.randn(64, 32, generator=torch.Generator().manual_seed(0))
+
+
+def _run(optimizer: torch.optim.Optimizer, weight: torch.Tensor, steps: int,
+         seed: int = 1) -> None:
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        weight.grad = torch.randn(weight.shape, generator=generator)
+        optimizer.step()
+
+
+def _saved(optimizer: torch.optim.Optimizer) -> dict:
+    """The state dict as a checkpoint gives it back: a copy (state_dict shares the step tensors)."""
+    buffer = io.BytesIO()
+    torch.save(optimizer.state_dict(), buffer)
+    buffer.seek(0)
+    return torch.load(buffer)
+
+
+def _pair(decoupled: bool, weight_decay: float, amsgrad: bool, compile: bool):
+    ours, theirs = _weights().requires_grad_(), _weights().requires_grad_()
+    reference = (torch.optim.AdamW if decoupled else torch.optim.Adam)(
+        [theirs], lr=LR, weight_decay=weight_decay, amsgrad=amsgrad)
+    optimizer = BFloat16MomentAdam([ours], lr=LR, weight_decay=weight_decay, amsgrad=amsgrad,
+                                   decoupled_weight_decay=decoupled, compile=compile)
+    return ours, optimizer, theirs, reference
+
+
+# --- the update ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("decoupled, weight_decay, amsgrad", [
+    (False, 0.0, False), (False, 0.1, False), (True, 0.1, False), (False, 0.0, True)])
+def test_eager_update_matches_torch_adam(decoupled, weight_decay, amsgrad):
+    ours, optimizer, theirs, reference = _pair(decoupled, weight_decay, amsgrad, compile=False)
+    start = theirs.detach().clone()
+
+    _run(optimizer, ours, STEPS)
+    _run(reference, theirs, STEPS)
+
+    assert (ours - theirs).abs().max().item() < TOLERANCE
+    assert (theirs - start).abs().mean().item() > 10 * TOLERANCE  # the weights did move
+
+
+def test_compiled_update_matches_torch_adamw_with_amsgrad_and_decay():
+    # One compiled graph covers decay on/off (the unused factor is exact); amsgrad is the other.
+    ours, optimizer, theirs, reference = _pair(True, 0.1, True, compile=True)
+
+    _run(optimizer, ours, STEPS)
+    _run(reference, theirs, STEPS)
+
+    assert optimizer._compiled is not None  # it did not fall back to eager
+    assert (ours - theirs).abs().max().item() < TOLERANCE
+
+
+def test_a_failing_compile_falls_back_to_eager_with_one_warning(caplog):
+    ours, optimizer, theirs, reference = _pair(False, 0.0, False, compile=False)
+
+    def broken(*args):
+        raise RuntimeError("no compiler\nsecond line")
+    optimizer._compiled = broken
+    _run(optimizer, ours, 3)
+    _run(reference, theirs, 3)
+
+    warnings = [r for r in caplog.records if "torch.compile failed" in r.getMessage()]
+    assert len(warnings) == 1 and "no compiler" in warnings[0].getMessage()
+    assert "second line" not in warnings[0].getMessage()
+    assert (ours - theirs).abs().max().item() < TOLERANCE
+
+
+def test_moments_are_stored_in_bfloat16_at_half_the_memory():
+    model = nn.Linear(32, 16)
+    float_adam = build_optimizer(model, OptimizerConfig(amsgrad=True))
+    half_adam = build_optimizer(model, OptimizerConfig(amsgrad=True, moments="bfloat16",
+                                                       fused=False))
+    for param in model.parameters():
+        param.grad = torch.ones_like(param)
+    float_adam.step()
+    half_adam.step()
+
+    def moment_bytes(optimizer):
+        return sum(t.numel() * t.element_size() for s in optimizer.state.values()
+                   for key, t in s.items() if key != "step")
+    assert isinstance(half_adam, BFloat16MomentAdam)
+    assert {t.dtype for s in half_adam.state.values() for k, t in s.items() if k != "step"} \
+        == {torch.bfloat16}
+    assert moment_bytes(half_adam) * 2 == moment_bytes(float_adam)
+
+
+# --- stochastic rounding ------------------------------------------------------------------------
+
+# 1 + 2**-9: a quarter of a bfloat16 ulp above 1, so round-to-nearest always gives 1.
+QUARTER_ULP_ABOVE_ONE = 1.0 + 2.0**-9
+
+
+def test_stochastic_rounding_is_unbiased():
+    value = torch.full((100_000,), QUARTER_ULP_ABOVE_ONE)
+    target = torch.empty(value.shape, dtype=torch.bfloat16)
+    torch.manual_seed(0)
+
+    round_stochastic_(target, value)
+
+    assert set(target.float().unique().tolist()) == {1.0, 1.0 + 2.0**-7}  # the two neighbours
+    # Nearest rounding is off by 2**-9 = 2e-3; the noise of the mean is ~2e-5.
+    assert abs(target.float().mean().item() - QUARTER_ULP_ABOVE_ONE) < 1e-4
+    assert abs(value.to(torch.bfloat16).float().mean().item() - QUARTER_ULP_ABOVE_ONE) > 1e-3
+
+
+def test_hashed_noise_rounding_of_the_compiled_path_is_unbiased():
+    value = torch.full((100_000,), QUARTER_ULP_ABOVE_ONE)
+    low, high = _hash_noise(value.numel(), torch.tensor(12345, dtype=torch.int32), value.device)
+
+    for noise in (low, high):
+        assert 0 <= noise.min().item() and noise.max().item() < 2**16
+        rounded = _add_noise_truncate(value, noise).float()
+        assert abs(rounded.mean().item() - QUARTER_ULP_ABOVE_ONE) < 1e-4
+
+
+# The compiled path costs a few ms a call, so it takes fewer steps (0.999**500 = 0.61).
+@pytest.mark.parametrize("compile, steps", [(False, 2000), (True, 500)])
+def test_second_moment_decays_like_beta_2_power_under_zero_gradients(compile, steps):
+    # After one step of ones, exp_avg_sq = 1 - β2; with zero gradients it is (1 - β2)·β2**t.
+    # Each step changes it by 0.1 %, under half a bfloat16 ulp: nearest rounding would freeze it.
+    weight = torch.zeros(4096, requires_grad=True)
+    optimizer = BFloat16MomentAdam([weight], lr=LR, compile=compile)
+    torch.manual_seed(0)
+    weight.grad = torch.ones_like(weight)
+    optimizer.step()
+    weight.grad = torch.zeros_like(weight)
+
+    for _ in range(steps):
+        optimizer.step()
+
+    expected = (1 - 0.999) * 0.999**steps  # 0.135 of where it started after 2000
+    measured = optimizer.state[weight]["exp_avg_sq"].float().mean().item()
+    assert measured == pytest.approx(expected, rel=0.02)
+    frozen = torch.tensor(1 - 0.999, dtype=torch.bfloat16)
+    assert (frozen * 0.999).to(torch.bfloat16) == frozen  # what nearest rounding would keep
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("settings, match", [
+    ({"moments": "float16"}, r"^optimizer option 'moments' is 'float16'; allowed: "
+                             r"float32, bfloat16$"),
+    ({"moments": "bfloat16", "name": "lion"},
+     r"^optimizer option 'moments' is 'bfloat16' but 'lion' .*allowed with: adam, adamw$"),
+])
+def test_moments_config_errors_are_one_line(settings, match):
+    with pytest.raises(ConfigError, match=match):
+        OptimizerConfig(**settings)
+
+
+@pytest.mark.parametrize("name, decoupled", [("adam", False), ("adamw", True)])
+def test_build_optimizer_selects_bfloat16_moments(name, decoupled):
+    optimizer = build_optimizer(nn.Linear(4, 3), OptimizerConfig(name=name, moments="bfloat16",
+                                                                 weight_decay=0.01))
+
+    assert isinstance(optimizer, BFloat16MomentAdam)
+    assert optimizer._compiled is not None  # `fused` None: the compiled update
+    assert optimizer.param_groups[0]["decoupled_weight_decay"] is decoupled
+    assert optimizer.param_groups[0]["weight_decay"] == 0.01
+
+
+# --- resume -------------------------------------------------------------------------------------
+
+def test_resume_from_own_state_dict_continues_identically():
+    first, optimizer, _, _ = _pair(False, 0.0, True, compile=False)
+    _run(optimizer, first, 5)
+    second = first.detach().clone().requires_grad_()
+    resumed = BFloat16MomentAdam([second], lr=LR, amsgrad=True)
+    resumed.load_state_dict(_saved(optimizer))
+
+    assert resumed.state[second]["exp_avg_sq"].dtype == torch.bfloat16  # back to half at once
+    torch.manual_seed(7)
+    _run(optimizer, first, 5, seed=2)
+    torch.manual_seed(7)
+    _run(resumed, second, 5, seed=2)
+
+    assert torch.equal(first, second)
+    assert torch.equal(optimizer.state[first]["exp_avg"], resumed.state[second]["exp_avg"])
+
+
+def test_float32_adam_state_loads_into_bfloat16_moments():
+    _, _, weight, adam = _pair(False, 0.0, False, compile=False)
+    _run(adam, weight, 5)
+    ours = weight.detach().clone().requires_grad_()
+    optimizer = BFloat16MomentAdam([ours], lr=LR)
+    optimizer.load_state_dict(_saved(adam))
+
+    _run(adam, weight, 5, seed=2)
+    _run(optimizer, ours, 5, seed=2)
+
+    assert set(optimizer.state[ours]) == {"step", "exp_avg", "exp_avg_sq"}
+    assert optimizer.state[ours]["exp_avg"].dtype == torch.bfloat16
+    assert optimizer.state[ours]["step"].item() == 10
+    assert (ours - weight).abs().max().item() < TOLERANCE
+
+
+def test_bfloat16_moment_state_loads_into_float32_adam():
+    ours, optimizer, weight, adam = _pair(False, 0.0, False, compile=False)
+    _run(optimizer, ours, 5)
+    _run(adam, weight, 5)
+    resumed = torch.optim.Adam([ours], lr=LR)
+    resumed.load_state_dict(_saved(optimizer))
+
+    assert resumed.state[ours]["exp_avg"].dtype == torch.float32  # torch casts to the param's
+    _run(resumed, ours, 5, seed=2)
+    _run(adam, weight, 5, seed=2)
+
+    assert resumed.state[ours]["step"].item() == 10
+    assert (ours - weight).abs().max().item() < TOLERANCE
