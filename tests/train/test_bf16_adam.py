@@ -231,3 +231,38 @@ def test_bfloat16_moment_state_loads_into_float32_adam():
 
     assert resumed.state[ours]["step"].item() == 10
     assert (ours - weight).abs().max().item() < TOLERANCE
+
+
+def test_channels_last_weights_take_the_compiled_path_and_match_torch_adam():
+    generator = torch.Generator().manual_seed(0)
+    start = torch.randn(8, 4, 3, 3, generator=generator).to(memory_format=torch.channels_last)
+    ours, theirs = start.clone().requires_grad_(), start.clone().requires_grad_()
+    optimizer = BFloat16MomentAdam([ours], lr=LR, compile=True)
+    reference = torch.optim.Adam([theirs], lr=LR)
+    compiled = optimizer._compiled
+    calls = []
+    optimizer._compiled = lambda *args: calls.append(1) or compiled(*args)
+
+    for weight, opt in ((ours, optimizer), (theirs, reference)):
+        generator = torch.Generator().manual_seed(1)
+        for _ in range(STEPS):
+            weight.grad = torch.randn(weight.shape, generator=generator).to(
+                memory_format=torch.channels_last)
+            opt.step()
+
+    assert len(calls) == STEPS
+    assert optimizer.state[ours]["exp_avg"].is_contiguous(memory_format=torch.channels_last)
+    assert (ours - theirs).abs().max().item() < TOLERANCE
+
+
+def test_contiguous_moments_loaded_for_a_channels_last_weight_take_its_layout():
+    weight = torch.randn(8, 4, 3, 3).to(memory_format=torch.channels_last).requires_grad_()
+    optimizer = BFloat16MomentAdam([weight], lr=LR)
+    optimizer.state[weight] = {"step": torch.tensor(3.0), "exp_avg": torch.ones(8, 4, 3, 3),
+                               "exp_avg_sq": torch.ones(8, 4, 3, 3)}
+    weight.grad = torch.zeros_like(weight)
+
+    optimizer.step()
+
+    moment = optimizer.state[weight]["exp_avg"]
+    assert moment.dtype == torch.bfloat16 and moment.stride() == weight.stride()

@@ -166,11 +166,10 @@ class BFloat16MomentAdam(Optimizer):
         maximum = state.get("max_exp_avg_sq") if group["amsgrad"] else None
         tensors = [param, param.grad, state["exp_avg"], state["exp_avg_sq"]] + \
             ([maximum] if maximum is not None else [])
-        # Flat views need one plain layout; a channels-last tensor takes the eager path.
-        if self._compiled is not None and all(t.is_contiguous() for t in tensors):
+        flat = _flat_views(tensors) if self._compiled is not None else None
+        if flat is not None:
             decay, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
             seed = int(torch.randint(-2**31, 2**31 - 1, ()).item())
-            flat = [t.view(-1) for t in tensors]
             try:
                 self._compiled(flat[0], flat[1], flat[2], flat[3],
                                flat[4] if maximum is not None else None, beta_1, beta_2,
@@ -197,19 +196,38 @@ class BFloat16MomentAdam(Optimizer):
             state["exp_avg_sq"] = _zero_moment(param)
         if amsgrad and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = _zero_moment(param)
-        _convert_moments(state)
+        _convert_moments(state, param)
         return state
+
+
+def _flat_views(tensors: list[Tensor]) -> list[Tensor] | None:
+    """1-D views of tensors that share one dense memory order (contiguous or channels-last),
+    element i of each being the same element; None if they do not (the eager path then)."""
+    first = tensors[0]
+    order = sorted(range(first.ndim), key=first.stride, reverse=True)  # outermost dim first
+    permuted = [t.permute(order) for t in tensors]
+    if not all(t.is_contiguous() for t in permuted):
+        return None
+    return [t.view(-1) for t in permuted]
 
 
 def _zero_moment(param: Tensor) -> Tensor:
     return torch.zeros_like(param, dtype=MOMENT_DTYPE, memory_format=torch.preserve_format)
 
 
-def _convert_moments(state: dict[str, Tensor]) -> None:
-    # A one-off conversion of a float32 moment: round to nearest is fine (it happens once).
+def _convert_moments(state: dict[str, Tensor], param: Tensor | None = None) -> None:
+    """Moments to bfloat16 (a one-off conversion: round to nearest is fine) and, given the
+    parameter, to its memory layout (a checkpoint loads contiguous moments for channels-last
+    weights), so the compiled update can run on flat views."""
     for key in MOMENT_KEYS:
-        if key in state and state[key].dtype != MOMENT_DTYPE:
-            state[key] = state[key].to(MOMENT_DTYPE)
+        if key not in state:
+            continue
+        moment = state[key]
+        if moment.dtype != MOMENT_DTYPE:
+            moment = moment.to(MOMENT_DTYPE)
+        if param is not None and moment.stride() != param.stride():
+            moment = torch.empty_like(param, dtype=MOMENT_DTYPE).copy_(moment)
+        state[key] = moment
 
 
 def _moments_to_bfloat16(optimizer: Optimizer) -> None:
