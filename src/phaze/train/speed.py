@@ -13,6 +13,8 @@ import torch
 from torch import nn
 from torch.optim import Optimizer
 
+from phaze.errors import ConfigError
+
 # The measured defaults per device type (docs/performance.md); other device types get all off.
 DEVICE_DEFAULTS: dict[str, dict[str, bool]] = {
     # float32 on a CPU: oneDNN's channels-last convolution backward measured 1.5-1.9x slower
@@ -35,6 +37,9 @@ class SpeedConfig:
     compile: bool | None = None        # torch.compile the model's forward (slow first steps)
     per_side_backward: bool | None = None  # backward after each side: half the activations
     cudnn_benchmark: bool | None = None    # let cuDNN time its algorithms (CUDA only)
+    # Update each weight as soon as its gradient is complete, with one backward for both
+    # sides: no gradient outlives its own update (train/in_backward.py).
+    optimizer_in_backward: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -45,19 +50,37 @@ class Speed:
     compile: bool = False
     per_side_backward: bool = False
     cudnn_benchmark: bool = False
+    optimizer_in_backward: bool = False
 
 
 def resolve_speed(config: SpeedConfig, device: torch.device | str,
-                  autocast_dtype: torch.dtype | None = None) -> Speed:
+                  autocast_dtype: torch.dtype | None = None,
+                  in_backward_blocker: str | None = None) -> Speed:
     """The switches for `device` (running autocast in `autocast_dtype`, None: float32): the
-    ones set in `config`, else the measured default for that device and precision."""
+    ones set in `config`, else the measured default for that device and precision.
+
+    `in_backward_blocker` says why the other settings rule out `optimizer_in_backward`
+    (train/in_backward.py); the default then leaves it off, and asking for it is an error.
+    """
     kind = torch.device(device).type
     defaults = dict(DEVICE_DEFAULTS.get(kind, {}))
     if autocast_dtype is not None:
         defaults.update(HALF_PRECISION_DEFAULTS.get(kind, {}))
+    if in_backward_blocker is not None:
+        if config.optimizer_in_backward:
+            raise ConfigError(f"speed option 'optimizer_in_backward' is True but "
+                              f"{in_backward_blocker}; allowed: None or False")
+        defaults["optimizer_in_backward"] = False
     values = {f.name: getattr(config, f.name) for f in dataclasses.fields(SpeedConfig)}
-    return Speed(**{name: defaults.get(name, False) if value is None else value
-                    for name, value in values.items()})
+    speed = Speed(**{name: defaults.get(name, False) if value is None else value
+                     for name, value in values.items()})
+    if speed.optimizer_in_backward and speed.per_side_backward:
+        if config.per_side_backward:
+            raise ConfigError("speed options 'optimizer_in_backward' and 'per_side_backward' "
+                              "are both True; allowed: at most one of them (stepping inside "
+                              "backward needs one backward over both sides)")
+        speed = dataclasses.replace(speed, per_side_backward=False)
+    return speed
 
 
 def use_channels_last(model: nn.Module, optimizer: Optimizer | None = None) -> None:
