@@ -236,7 +236,8 @@ SPEED_SWITCHES = (("channels-last", "channels_last memory format"),
                   ("compile", "torch.compile of the model"),
                   ("per-side-backward", "backward after each side's loss"),
                   ("cudnn-benchmark", "cuDNN algorithm timing (CUDA only)"),
-                  ("optimizer-in-backward", "optimiser step inside one backward"))
+                  ("optimizer-in-backward", "optimiser step inside one backward"),
+                  ("activation-checkpointing", "recompute each block's forward in backward"))
 
 
 def add_speed_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.distributed._composable import checkpoint
 from torch.optim import Optimizer
 
 from phaze.errors import ConfigError
@@ -40,6 +41,9 @@ class SpeedConfig:
     # Update each weight as soon as its gradient is complete, with one backward for both
     # sides: no gradient outlives its own update (train/in_backward.py).
     optimizer_in_backward: bool | None = None
+    # Keep only each block's input for backward and run the block again there: less memory
+    # for activations, about one more forward of compute (`use_activation_checkpointing`).
+    activation_checkpointing: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Speed:
     per_side_backward: bool = False
     cudnn_benchmark: bool = False
     optimizer_in_backward: bool = False
+    activation_checkpointing: bool = False
 
 
 def resolve_speed(config: SpeedConfig, device: torch.device | str,
@@ -97,3 +102,34 @@ def use_channels_last(model: nn.Module, optimizer: Optimizer | None = None) -> N
             if isinstance(value, torch.Tensor) and value.dim() == 4 \
                     and value.shape == param.shape:
                 state[key] = value.contiguous(memory_format=torch.channels_last)
+
+
+def use_activation_checkpointing(model: nn.Module) -> list[nn.Module]:
+    """Recompute each block's forward in backward instead of keeping its activations.
+
+    The blocks are the stages of each sub-model (its shallowest run of two or more modules
+    with weights: encoder stages, upscale stages, G-Block recursions) or, where it has none,
+    the whole sub-model. Hooks do it, so parameter names (and checkpoints) stay the same; the
+    random state is replayed, so noise and dropout recompute the same values. Returns the
+    blocks.
+    """
+    blocks = []
+    for submodel in model.submodels().values():
+        blocks.extend(_stages(submodel) or [submodel])
+    for block in blocks:
+        checkpoint(block)
+    return blocks
+
+
+def _stages(module: nn.Module) -> list[nn.Module]:
+    """The shallowest run of ≥ 2 modules with weights. At equal depth the one with the most
+    convolution weights wins: convolutions, not dense layers, make the large activations."""
+    runs = []
+    for name, child in module.named_modules():
+        if isinstance(child, (nn.Sequential, nn.ModuleList)):
+            weighted = [c for c in child.children() if next(c.parameters(), None) is not None]
+            if len(weighted) >= 2:
+                conv = sum(p.numel() for p in child.parameters() if p.dim() >= 3)
+                size = sum(p.numel() for p in child.parameters())
+                runs.append((name.count(".") if name else -1, -conv, -size, weighted))
+    return min(runs, key=lambda run: run[:3])[3] if runs else []

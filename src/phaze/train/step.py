@@ -21,7 +21,8 @@ from phaze.train.losses import FaceLoss, LossParts
 from phaze.train.optim import GradientClipper
 from phaze.train.precision import Precision
 from phaze.train.distributed import Replicas, World, collectives_guard
-from phaze.train.speed import Speed, SpeedConfig, resolve_speed, use_channels_last
+from phaze.train.speed import (Speed, SpeedConfig, resolve_speed,
+                               use_activation_checkpointing, use_channels_last)
 
 
 class LossMeter:
@@ -85,6 +86,8 @@ class TrainStep:
             parts.speed = resolve_speed(SpeedConfig(), _device_of(model), parts.precision.dtype)
         if parts.speed.channels_last:
             use_channels_last(model, parts.optimizer)
+        if parts.speed.activation_checkpointing:
+            use_activation_checkpointing(model)
         if parts.speed.cudnn_benchmark:
             torch.backends.cudnn.benchmark = True  # process-wide; input sizes never change
         self._sides = self.replicas.wrap(model)
