@@ -40,6 +40,7 @@ from phaze.train.losses import FaceLoss
 from phaze.train.optim import (GradientClipper, OptimizerConfig, build_optimizer,
                                warmup_scheduler)
 from phaze.train.precision import resolve_precision
+from phaze.train.in_backward import in_backward_blocker
 from phaze.train.speed import SpeedConfig, resolve_speed
 from phaze.sides import SIDES
 from phaze.train.step import StepParts, TrainStep
@@ -104,7 +105,8 @@ def build_train_step(options: Any, device: torch.device, config: TrainerConfig) 
         scheduler=warmup_scheduler(optimizer, config.optimizer.warmup_steps),
         clipper=GradientClipper(config.optimizer), scaler=precision.grad_scaler(),
         precision=precision, check_finite=config.nan_protection.enabled,
-        speed=resolve_speed(config.speed, device, precision.dtype))
+        speed=resolve_speed(config.speed, device, precision.dtype,
+                            in_backward_blocker(config.optimizer, precision.needs_scaler, 1)))
     model.train()
     return TrainStep(model, parts)
 
@@ -233,7 +235,9 @@ def measure_loader(preset: str, batch_size: int, workers: int, batches: int,
 SPEED_SWITCHES = (("channels-last", "channels_last memory format"),
                   ("compile", "torch.compile of the model"),
                   ("per-side-backward", "backward after each side's loss"),
-                  ("cudnn-benchmark", "cuDNN algorithm timing (CUDA only)"))
+                  ("cudnn-benchmark", "cuDNN algorithm timing (CUDA only)"),
+                  ("optimizer-in-backward", "optimiser step inside one backward"),
+                  ("activation-checkpointing", "recompute each block's forward in backward"))
 
 
 def add_speed_arguments(parser: argparse.ArgumentParser) -> None:

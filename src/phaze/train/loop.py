@@ -38,6 +38,7 @@ from phaze.train.precision import resolve_precision
 from phaze.train.preview import render_preview, write_preview
 from phaze.train.preview_score import PreviewScorer, score_scalars
 from phaze.train.session import open_session, resolve_run_options
+from phaze.train.in_backward import in_backward_blocker
 from phaze.train.speed import resolve_speed
 from phaze.sides import SIDES
 from phaze.train.step import StepParts, TrainStep
@@ -157,7 +158,9 @@ class Trainer:
         config = self.config
         # The model decides whether there is a mask output to train.
         losses = dataclasses.replace(config.losses, learn_mask=self.session.options.learn_mask)
-        speed = resolve_speed(config.speed, self.device, self.precision.dtype)
+        speed = resolve_speed(config.speed, self.device, self.precision.dtype,
+                              in_backward_blocker(config.optimizer, self.precision.needs_scaler,
+                                                  self.world.world_size))
         optimizer_config = config.optimizer
         if self.replicas.sharded:
             # DTensor shards: no channels-last reformatting, compiling or fused Adam kernels.

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.distributed._composable import checkpoint
 from torch.optim import Optimizer
+
+from phaze.errors import ConfigError
 
 # The measured defaults per device type (docs/performance.md); other device types get all off.
 DEVICE_DEFAULTS: dict[str, dict[str, bool]] = {
@@ -35,6 +38,12 @@ class SpeedConfig:
     compile: bool | None = None        # torch.compile the model's forward (slow first steps)
     per_side_backward: bool | None = None  # backward after each side: half the activations
     cudnn_benchmark: bool | None = None    # let cuDNN time its algorithms (CUDA only)
+    # Update each weight as soon as its gradient is complete, with one backward for both
+    # sides: no gradient outlives its own update (train/in_backward.py).
+    optimizer_in_backward: bool | None = None
+    # Keep only each block's input for backward and run the block again there: less memory
+    # for activations, about one more forward of compute (`use_activation_checkpointing`).
+    activation_checkpointing: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -45,19 +54,38 @@ class Speed:
     compile: bool = False
     per_side_backward: bool = False
     cudnn_benchmark: bool = False
+    optimizer_in_backward: bool = False
+    activation_checkpointing: bool = False
 
 
 def resolve_speed(config: SpeedConfig, device: torch.device | str,
-                  autocast_dtype: torch.dtype | None = None) -> Speed:
+                  autocast_dtype: torch.dtype | None = None,
+                  in_backward_blocker: str | None = None) -> Speed:
     """The switches for `device` (running autocast in `autocast_dtype`, None: float32): the
-    ones set in `config`, else the measured default for that device and precision."""
+    ones set in `config`, else the measured default for that device and precision.
+
+    `in_backward_blocker` says why the other settings rule out `optimizer_in_backward`
+    (train/in_backward.py); the default then leaves it off, and asking for it is an error.
+    """
     kind = torch.device(device).type
     defaults = dict(DEVICE_DEFAULTS.get(kind, {}))
     if autocast_dtype is not None:
         defaults.update(HALF_PRECISION_DEFAULTS.get(kind, {}))
+    if in_backward_blocker is not None:
+        if config.optimizer_in_backward:
+            raise ConfigError(f"speed option 'optimizer_in_backward' is True but "
+                              f"{in_backward_blocker}; allowed: None or False")
+        defaults["optimizer_in_backward"] = False
     values = {f.name: getattr(config, f.name) for f in dataclasses.fields(SpeedConfig)}
-    return Speed(**{name: defaults.get(name, False) if value is None else value
-                    for name, value in values.items()})
+    speed = Speed(**{name: defaults.get(name, False) if value is None else value
+                     for name, value in values.items()})
+    if speed.optimizer_in_backward and speed.per_side_backward:
+        if config.per_side_backward:
+            raise ConfigError("speed options 'optimizer_in_backward' and 'per_side_backward' "
+                              "are both True; allowed: at most one of them (stepping inside "
+                              "backward needs one backward over both sides)")
+        speed = dataclasses.replace(speed, per_side_backward=False)
+    return speed
 
 
 def use_channels_last(model: nn.Module, optimizer: Optimizer | None = None) -> None:
@@ -74,3 +102,34 @@ def use_channels_last(model: nn.Module, optimizer: Optimizer | None = None) -> N
             if isinstance(value, torch.Tensor) and value.dim() == 4 \
                     and value.shape == param.shape:
                 state[key] = value.contiguous(memory_format=torch.channels_last)
+
+
+def use_activation_checkpointing(model: nn.Module) -> list[nn.Module]:
+    """Recompute each block's forward in backward instead of keeping its activations.
+
+    The blocks are the stages of each sub-model (its shallowest run of two or more modules
+    with weights: encoder stages, upscale stages, G-Block recursions) or, where it has none,
+    the whole sub-model. Hooks do it, so parameter names (and checkpoints) stay the same; the
+    random state is replayed, so noise and dropout recompute the same values. Returns the
+    blocks.
+    """
+    blocks = []
+    for submodel in model.submodels().values():
+        blocks.extend(_stages(submodel) or [submodel])
+    for block in blocks:
+        checkpoint(block)
+    return blocks
+
+
+def _stages(module: nn.Module) -> list[nn.Module]:
+    """The shallowest run of ≥ 2 modules with weights. At equal depth the one with the most
+    convolution weights wins: convolutions, not dense layers, make the large activations."""
+    runs = []
+    for name, child in module.named_modules():
+        if isinstance(child, (nn.Sequential, nn.ModuleList)):
+            weighted = [c for c in child.children() if next(c.parameters(), None) is not None]
+            if len(weighted) >= 2:
+                conv = sum(p.numel() for p in child.parameters() if p.dim() >= 3)
+                size = sum(p.numel() for p in child.parameters())
+                runs.append((name.count(".") if name else -1, -conv, -size, weighted))
+    return min(runs, key=lambda run: run[:3])[3] if runs else []

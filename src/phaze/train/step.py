@@ -16,11 +16,13 @@ from torch.optim.lr_scheduler import LambdaLR
 
 from phaze.data.batch import PairBatch, SideBatch
 from phaze.sides import SIDES
+from phaze.train.in_backward import OptimizerInBackward
 from phaze.train.losses import FaceLoss, LossParts
 from phaze.train.optim import GradientClipper
 from phaze.train.precision import Precision
 from phaze.train.distributed import Replicas, World, collectives_guard
-from phaze.train.speed import Speed, SpeedConfig, resolve_speed, use_channels_last
+from phaze.train.speed import (Speed, SpeedConfig, resolve_speed,
+                               use_activation_checkpointing, use_channels_last)
 
 
 class LossMeter:
@@ -84,14 +86,20 @@ class TrainStep:
             parts.speed = resolve_speed(SpeedConfig(), _device_of(model), parts.precision.dtype)
         if parts.speed.channels_last:
             use_channels_last(model, parts.optimizer)
+        if parts.speed.activation_checkpointing:
+            use_activation_checkpointing(model)
         if parts.speed.cudnn_benchmark:
             torch.backends.cudnn.benchmark = True  # process-wide; input sizes never change
         self._sides = self.replicas.wrap(model)
         # Compiled lazily: the first step of each side pays the compilation.
         self._forward = torch.compile(self._sides) if parts.speed.compile else self._sides
+        self._in_backward = (OptimizerInBackward(parts.optimizer, parts.clipper)
+                             if parts.speed.optimizer_in_backward else None)
 
     def __call__(self, batch: PairBatch) -> bool:
         """Train on `batch`; False when the step was skipped because its loss was not finite."""
+        if self._in_backward is not None:
+            return self._step_in_backward(batch)
         p = self.parts
         p.optimizer.zero_grad(set_to_none=True)
         with collectives_guard(self.replicas):
@@ -108,9 +116,32 @@ class TrainStep:
         self.meter.add(losses)
         return True
 
+    def _step_in_backward(self, batch: PairBatch) -> bool:
+        """The same step with the optimiser inside one backward over both sides: the loss is
+        checked before backward, since by its end the weights have already moved."""
+        p = self.parts
+        p.optimizer.zero_grad(set_to_none=True)
+        losses = self._losses({side: batch[side] for side in SIDES})
+        total = losses["a"].total + losses["b"].total
+        if p.check_finite and not bool(torch.isfinite(total.detach())):
+            return False
+        if total.requires_grad:  # false when every trained path is frozen
+            self._in_backward.arm()
+            try:
+                total.backward()
+            finally:
+                self._in_backward.disarm()
+        p.scheduler.step()
+        self.meter.add(losses)
+        return True
+
     def close(self) -> None:
-        """Drop the (DDP-wrapped) forward: the model and optimiser stay usable."""
+        """Drop the (DDP-wrapped) forward and the update hooks: the model and optimiser stay
+        usable."""
         self._sides = self._forward = None
+        if self._in_backward is not None:
+            self._in_backward.close()
+            self._in_backward = None
 
     def _backward(self, batch: PairBatch) -> dict[str, LossParts]:
         scaler = self.parts.scaler
