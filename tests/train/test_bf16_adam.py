@@ -7,7 +7,7 @@ from torch import nn
 
 from phaze.errors import ConfigError
 from phaze.train.bf16_adam import (
-    BFloat16MomentAdam, _add_noise_truncate, _hash_noise, round_stochastic_,
+    BFloat16MomentAdam, _add_noise_truncate, _hash_noise, noise_seed, round_stochastic_,
 )
 from phaze.train.optim import OptimizerConfig, build_optimizer
 
@@ -114,25 +114,28 @@ def test_moments_are_stored_in_bfloat16_at_half_the_memory():
 QUARTER_ULP_ABOVE_ONE = 1.0 + 2.0**-9
 
 
-def test_stochastic_rounding_is_unbiased():
+def test_stochastic_rounding_is_unbiased_over_the_elements_of_a_tensor():
     value = torch.full((100_000,), QUARTER_ULP_ABOVE_ONE)
     target = torch.empty(value.shape, dtype=torch.bfloat16)
-    torch.manual_seed(0)
-
-    round_stochastic_(target, value)
-
-    assert set(target.float().unique().tolist()) == {1.0, 1.0 + 2.0**-7}  # the two neighbours
-    # Nearest rounding is off by 2**-9 = 2e-3; the noise of the mean is ~2e-5.
-    assert abs(target.float().mean().item() - QUARTER_ULP_ABOVE_ONE) < 1e-4
-    assert abs(value.to(torch.bfloat16).float().mean().item() - QUARTER_ULP_ABOVE_ONE) > 1e-3
-
-
-def test_hashed_noise_rounding_of_the_compiled_path_is_unbiased():
-    value = torch.full((100_000,), QUARTER_ULP_ABOVE_ONE)
-    low, high = _hash_noise(value.numel(), torch.tensor(12345, dtype=torch.int32), value.device)
+    low, high = _hash_noise(value.numel(), noise_seed(3, 17), value.device)
 
     for noise in (low, high):
         assert 0 <= noise.min().item() and noise.max().item() < 2**16
+        round_stochastic_(target, value, noise)
+        assert set(target.float().unique().tolist()) == {1.0, 1.0 + 2.0**-7}  # the neighbours
+        # Nearest rounding is off by 2**-9 = 2e-3; noise of the mean ~2e-5.
+        assert abs(target.float().mean().item() - QUARTER_ULP_ABOVE_ONE) < 1e-4
+        assert torch.equal(_add_noise_truncate(value, noise), target)  # the compiled form
+    assert abs(value.to(torch.bfloat16).float().mean().item() - QUARTER_ULP_ABOVE_ONE) > 1e-3
+
+
+def test_stochastic_rounding_of_one_element_is_unbiased_over_steps():
+    steps = 20_000
+    value = torch.full((steps,), QUARTER_ULP_ABOVE_ONE)
+    seeds = torch.tensor([noise_seed(5, step) for step in range(steps)], dtype=torch.int32)
+    low, high = _hash_noise(1, seeds, value.device)   # element 0 of tensor 5, step by step
+
+    for noise in (low, high):
         rounded = _add_noise_truncate(value, noise).float()
         assert abs(rounded.mean().item() - QUARTER_ULP_ABOVE_ONE) < 1e-4
 
@@ -144,7 +147,6 @@ def test_second_moment_decays_like_beta_2_power_under_zero_gradients(compile, st
     # Each step changes it by 0.1 %, under half a bfloat16 ulp: nearest rounding would freeze it.
     weight = torch.zeros(4096, requires_grad=True)
     optimizer = BFloat16MomentAdam([weight], lr=LR, compile=compile)
-    torch.manual_seed(0)
     weight.grad = torch.ones_like(weight)
     optimizer.step()
     weight.grad = torch.zeros_like(weight)
@@ -193,9 +195,9 @@ def test_resume_from_own_state_dict_continues_identically():
     resumed.load_state_dict(_saved(optimizer))
 
     assert resumed.state[second]["exp_avg_sq"].dtype == torch.bfloat16  # back to half at once
-    torch.manual_seed(7)
+    torch.manual_seed(7)   # the rounding noise does not depend on torch's generator
     _run(optimizer, first, 5, seed=2)
-    torch.manual_seed(7)
+    torch.manual_seed(8)
     _run(resumed, second, 5, seed=2)
 
     assert torch.equal(first, second)

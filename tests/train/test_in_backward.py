@@ -51,9 +51,10 @@ def _assert_same_training(reference: TrainStep, inside: TrainStep) -> None:
     {"name": "adam"}, {"name": "adam", "fused": False, "weight_decay": 0.01},
     {"name": "adamw", "clipping": "norm", "clipping_value": 0.01},
     {"name": "lion", "clipping": "value", "clipping_value": 1e-4},
-    {"name": "adabelief", "warmup_steps": 2}, {"name": "sgd"}],
+    {"name": "adabelief", "warmup_steps": 2}, {"name": "sgd"},
+    {"name": "adamw", "moments": "bfloat16", "fused": False, "weight_decay": 0.01}],
     ids=["adam-fused", "adam-l2", "adamw-norm-clip", "lion-value-clip", "adabelief-warmup",
-         "sgd"])
+         "sgd", "adamw-bfloat16-moments"])
 def test_inside_backward_trains_the_same_weights_and_state(train_tiny, optimizer):
     reference, inside = _step(train_tiny, AFTER, **optimizer), _step(train_tiny, INSIDE,
                                                                       **optimizer)

@@ -6,8 +6,9 @@ so the float32 temporaries are never larger than one tensor. The state keys are 
 "exp_avg", "exp_avg_sq", "max_exp_avg_sq"), so checkpoints keep the same layout and resume in
 either direction between this optimiser and torch's float32 Adam.
 
-The stochastic rounding draws from torch's global generator: seeding torch (TrainerConfig.seed)
-makes a run reproducible.
+The rounding noise is a hash of (element, tensor, step), not a draw from torch's generator: a
+resumed run continues bit for bit, and the result does not depend on the order the tensors are
+stepped in (the optimiser step inside backward steps them as their gradients arrive).
 """
 from __future__ import annotations
 
@@ -29,25 +30,33 @@ _HIGH_HALF = -(1 << 16)  # 0xFFFF0000 as an int32
 _LOW_RANGE = 1 << 16
 
 
-def round_stochastic_(target: Tensor, value: Tensor) -> Tensor:
+def round_stochastic_(target: Tensor, value: Tensor, noise: Tensor) -> Tensor:
     """Write float32 `value` into bfloat16 `target`, rounding up with probability equal to the
-    dropped fraction, so the stored value is unbiased in expectation.
+    dropped fraction (given `noise` uniform in [0, 2**16), int32, `value`'s shape), so the
+    stored value is unbiased in expectation.
 
     Why not round-to-nearest: with beta_2 = 0.999 exp_avg_sq changes by about 0.1 % a step,
     less than half a bfloat16 ulp (0.4 %), so nearest rounding would give back the old value
     every step and the second moment would freeze. Adding uniform noise below the kept bits and
     truncating moves it up by one ulp with the right probability instead.
     """
-    bits = value.view(torch.int32)
-    noisy = torch.randint_like(bits, 0, _LOW_RANGE)
-    noisy.add_(bits).bitwise_and_(_HIGH_HALF)
+    noisy = noise + value.view(torch.int32)
+    noisy.bitwise_and_(_HIGH_HALF)
     # The low 16 bits are zero now, so this conversion is exact (no second rounding).
     return target.copy_(noisy.view(torch.float32))
 
 
+def noise_seed(tensor_index: int, step: int) -> int:
+    """An int32 seed for one tensor at one step; neighbouring tensors and steps get far-apart
+    seeds (multiples of two odd constants, wrapped to 32 bits)."""
+    mixed = (tensor_index * 0x9E3779B1 + step * 0x85EBCA6B) & 0xFFFFFFFF
+    return mixed - (1 << 32) if mixed >= 1 << 31 else mixed
+
+
 def _adam_update_eager(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor,
                        max_exp_avg_sq: Tensor | None, lr: float, beta_1: float, beta_2: float,
-                       eps: float, weight_decay: float, decoupled: bool, step: float) -> None:
+                       eps: float, weight_decay: float, decoupled: bool, step: float,
+                       seed: int) -> None:
     """One Adam step for one tensor; moments are bfloat16 in, bfloat16 (stochastic) out."""
     if weight_decay:
         if decoupled:
@@ -58,15 +67,17 @@ def _adam_update_eager(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq:
     first.lerp_(grad, 1.0 - beta_1)
     second = exp_avg_sq.float()
     second.mul_(beta_2).addcmul_(grad, grad, value=1.0 - beta_2)
-    round_stochastic_(exp_avg_sq, second)
+    low, high = (noise.view(param.shape) for noise in _hash_noise(param.numel(), seed,
+                                                                   param.device))
+    round_stochastic_(exp_avg_sq, second, low)
     if max_exp_avg_sq is not None:
         torch.maximum(second, max_exp_avg_sq.float(), out=second)
-        round_stochastic_(max_exp_avg_sq, second)
+        round_stochastic_(max_exp_avg_sq, second, low)
     step_size = lr / (1.0 - beta_1 ** step)
     bias_correction2_sqrt = math.sqrt(1.0 - beta_2 ** step)
     denominator = second.sqrt_().div_(bias_correction2_sqrt).add_(eps)  # reuses `second`
     param.addcdiv_(first, denominator, value=-step_size)
-    round_stochastic_(exp_avg, first)
+    round_stochastic_(exp_avg, first, high)
 
 
 def _adam_update_flat(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor,
@@ -78,8 +89,8 @@ def _adam_update_flat(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: 
     With dynamic=True the floats and the seed are kernel arguments (one graph for every step
     and lr; float scalars as 0-d tensors measured 30 % slower). The decay not in use is 0 / 1
     (adding 0·p or multiplying by 1 is exact). The rounding noise is a hash of the element index
-    and `seed` (drawn per tensor and step from torch's generator): torch's own random numbers
-    measured 4x dearer here (200 ms vs 47 ms for 16 M elements on a 2-core CPU).
+    and `seed` (noise_seed): torch's own random numbers measured 4x dearer here (200 ms vs
+    47 ms for 16 M elements on a 2-core CPU).
     """
     decayed = param * decoupled_factor
     grad = grad + decayed * l2_decay
@@ -99,7 +110,7 @@ def _adam_update_flat(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: 
 def _hash_noise(count: int, seed: int | Tensor, device: torch.device) -> tuple[Tensor, Tensor]:
     """Two 16-bit noise values per element: the top halves of (index + seed) times two odd
     constants (Fibonacci hashing; int32 products wrap). Consecutive indices give evenly spread
-    values, and the random seed shifts the sequence each step."""
+    values, and the seed shifts the sequence for each tensor and step."""
     index = torch.arange(count, dtype=torch.int32, device=device) + seed
     first = index * -1640531535  # 0x9E3779B1, 2**32 / golden ratio
     second = index * 739982445
@@ -135,6 +146,14 @@ class BFloat16MomentAdam(Optimizer):
             torch.compile(_adam_update_flat, dynamic=True) if compile else None
         self.register_load_state_dict_post_hook(_moments_to_bfloat16)
 
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        super().add_param_group(param_group)
+        # Each tensor's number seeds its rounding noise. Kept here, not read from param_groups,
+        # which the in-backward step swaps for one-tensor groups.
+        index = self.__dict__.setdefault("_tensor_index", {})
+        for param in self.param_groups[-1]["params"]:
+            index.setdefault(param, len(index))
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         # A state saved by torch.optim.Adam has these; one saved by AdamW is decoupled.
@@ -163,13 +182,13 @@ class BFloat16MomentAdam(Optimizer):
     def _update(self, param: Tensor, state: dict[str, Tensor], group: dict[str, Any]) -> None:
         beta_1, beta_2 = group["betas"]
         lr, step = float(group["lr"]), state["step"].item()
+        seed = noise_seed(self._tensor_index[param], int(step))
         maximum = state.get("max_exp_avg_sq") if group["amsgrad"] else None
         tensors = [param, param.grad, state["exp_avg"], state["exp_avg_sq"]] + \
             ([maximum] if maximum is not None else [])
         flat = _flat_views(tensors) if self._compiled is not None else None
         if flat is not None:
             decay, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
-            seed = int(torch.randint(-2**31, 2**31 - 1, ()).item())
             try:
                 self._compiled(flat[0], flat[1], flat[2], flat[3],
                                flat[4] if maximum is not None else None, beta_1, beta_2,
@@ -185,7 +204,7 @@ class BFloat16MomentAdam(Optimizer):
                 self._compiled = None
         _adam_update_eager(param, param.grad, state["exp_avg"], state["exp_avg_sq"], maximum,
                            lr, beta_1, beta_2, group["eps"], group["weight_decay"],
-                           group["decoupled_weight_decay"], step)
+                           group["decoupled_weight_decay"], step, seed)
 
     def _state_for(self, param: Tensor, amsgrad: bool) -> dict[str, Tensor]:
         state = self.state[param]
