@@ -145,7 +145,7 @@ def count_step_flops(step: TrainStep, batch: dict[str, SideBatch]) -> int:
 
 def measure_preset(preset: str, batch_size: int, device_name: str, warmup: int, steps: int,
                    speed: SpeedConfig, fused: bool | None, precision: str,
-                   threads: int | None) -> dict[str, Any]:
+                   threads: int | None, count_flops: bool = True) -> dict[str, Any]:
     """One preset at one batch size; meant to run alone in its own process."""
     if threads:
         torch.set_num_threads(threads)
@@ -188,6 +188,8 @@ def measure_preset(preset: str, batch_size: int, device_name: str, warmup: int, 
     if device.type == "cuda":
         result["cuda_max_allocated_bytes"] = torch.cuda.max_memory_allocated(device)
         result["cuda_max_reserved_bytes"] = torch.cuda.max_memory_reserved(device)
+    if not count_flops:
+        return result
     try:
         flops = count_step_flops(step, batch)
         result["flops_per_step"] = flops
@@ -257,7 +259,7 @@ def _child(args: argparse.Namespace) -> None:
     if kind == "step":
         result = measure_preset(preset, int(batch_size), args.device, args.warmup, args.steps,
                                 speed_from_args(args), SWITCH[args.fused_optimizer],
-                                args.precision, args.threads)
+                                args.precision, args.threads, args.count_flops)
     else:
         result = measure_loader(preset, int(batch_size), args.loader_workers,
                                 args.loader_batches, args.loader_faces)
@@ -332,6 +334,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="timed loader batches (default 20; 0 skips the loader timing)")
     parser.add_argument("--loader-faces", type=int, default=64,
                         help="synthetic faces written per side (default 64)")
+    parser.add_argument("--count-flops", action=argparse.BooleanOptionalAction, default=True,
+                        help="count one more step's FLOPs (default on; off for slow presets)")
     parser.add_argument("--json", help="also write every result to this JSON file")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
