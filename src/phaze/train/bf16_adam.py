@@ -2,7 +2,7 @@
 
 The update itself is torch.optim.Adam's (same bias correction, L2 weight decay for Adam and
 decoupled decay for AdamW, optional amsgrad), computed in float32 one parameter tensor at a time,
-so the float32 temporaries are never larger than one tensor. The state keys are torch's ("step",
+so the temporaries (a few, float32 or int32) are each one tensor's size, never the model's. The state keys are torch's ("step",
 "exp_avg", "exp_avg_sq", "max_exp_avg_sq"), so checkpoints keep the same layout and resume in
 either direction between this optimiser and torch's float32 Adam.
 
@@ -27,7 +27,6 @@ MOMENT_DTYPE = torch.bfloat16
 MOMENT_KEYS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 # bfloat16 is the top half of a float32's bits: keep the high 16, drop the low 16.
 _HIGH_HALF = -(1 << 16)  # 0xFFFF0000 as an int32
-_LOW_RANGE = 1 << 16
 
 
 def round_stochastic_(target: Tensor, value: Tensor, noise: Tensor) -> Tensor:
