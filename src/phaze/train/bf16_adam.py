@@ -1,10 +1,11 @@
 """Adam / AdamW whose two moments are stored in bfloat16 between steps, to halve their memory.
 
 The update itself is torch.optim.Adam's (same bias correction, L2 weight decay for Adam and
-decoupled decay for AdamW, optional amsgrad), computed in float32 one parameter tensor at a time,
-so the temporaries (a few, float32 or int32) are each one tensor's size, never the model's. The state keys are torch's ("step",
-"exp_avg", "exp_avg_sq", "max_exp_avg_sq"), so checkpoints keep the same layout and resume in
-either direction between this optimiser and torch's float32 Adam.
+decoupled decay for AdamW, optional amsgrad), computed in float32 one parameter tensor at a
+time, so the temporaries (a few, float32 or int32) are each one tensor's size, never the
+model's. The state keys are torch's ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"), so
+checkpoints keep the same layout and resume in either direction between this optimiser and
+torch's float32 Adam.
 
 The rounding noise is a hash of (element, tensor, step), not a draw from torch's generator: a
 resumed run continues bit for bit, and the result does not depend on the order the tensors are
