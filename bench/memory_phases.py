@@ -21,6 +21,7 @@ import torch
 from face_batch import face_batch  # bench/: this script's own folder is on sys.path
 from phaze.config.presets import resolve_options
 from phaze.train.config import TrainerConfig
+from phaze.train.optim import MOMENT_DTYPES, OptimizerConfig
 from phaze.train.step import TrainStep
 from throughput import (add_speed_arguments, build_train_step, current_rss_bytes,
                         peak_rss_bytes, reset_peak_rss, speed_from_args)
@@ -73,6 +74,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--precision", default="off", choices=("auto", "off", "bf16", "fp16"))
+    parser.add_argument("--moments", choices=MOMENT_DTYPES, default="float32")
     add_speed_arguments(parser)
     args = parser.parse_args()
 
@@ -82,7 +84,8 @@ def main() -> None:
     marks("python + torch imported")
     device = torch.device("cpu")
     config = TrainerConfig(batch_size=args.batch_size, mixed_precision=args.precision,
-                           device="cpu", speed=speed_from_args(args))
+                           device="cpu", speed=speed_from_args(args),
+                           optimizer=OptimizerConfig(moments=args.moments))
     torch.manual_seed(0)
     step = build_train_step(resolve_options(args.preset), device, config)
     marks("model and optimiser built")
@@ -93,7 +96,7 @@ def main() -> None:
             marks(f"step {index + 1} starts")
             step(batch)
     print(f"{args.preset}, batch {args.batch_size}, {step.parts.precision.label}, "
-          f"{step.parts.speed}")
+          f"{args.moments} moments, {step.parts.speed}")
     print(f"{'phase':<28}{'RSS GiB':>9}{'peak since previous':>21}")
     for label, rss, peak in marks.rows:
         print(f"{label:<28}{rss / 2**30:>9.3f}{peak / 2**30:>21.3f}")

@@ -1,8 +1,8 @@
 """Training throughput and memory of Phaze-A presets: the real training step, timed.
 
 For each preset and batch size a fresh Python process builds the model, runs the trainer's own
-`TrainStep` (FaceLoss SSIM + MSE with landmark masks and eye/mouth loss weights, the configured optimiser, clipping, warm-up) on
-augmentation-free random batches, and reports the median step time, EGs/sec, peak memory and
+`TrainStep` (FaceLoss SSIM + MSE with landmark masks and eye/mouth loss weights, the
+configured optimiser, clipping, warm-up) on augmentation-free random batches, and reports the median step time, EGs/sec, peak memory and
 model FLOPs. The real data loader (synthetic faces written to a temporary folder, full
 augmentation, DataLoader workers) is timed on its own, to show it keeps up with the step.
 
@@ -37,8 +37,8 @@ from phaze.model.phaze_a import build_model
 from phaze.model.summary import count_parameters
 from phaze.train.config import TrainerConfig
 from phaze.train.losses import FaceLoss
-from phaze.train.optim import (GradientClipper, OptimizerConfig, build_optimizer,
-                               warmup_scheduler)
+from phaze.train.optim import (MOMENT_DTYPES, GradientClipper, OptimizerConfig,
+                               build_optimizer, warmup_scheduler)
 from phaze.train.precision import resolve_precision
 from phaze.train.in_backward import in_backward_blocker
 from phaze.train.speed import SpeedConfig, resolve_speed
@@ -145,14 +145,16 @@ def count_step_flops(step: TrainStep, batch: dict[str, SideBatch]) -> int:
 
 def measure_preset(preset: str, batch_size: int, device_name: str, warmup: int, steps: int,
                    speed: SpeedConfig, fused: bool | None, precision: str,
-                   threads: int | None, count_flops: bool = True) -> dict[str, Any]:
+                   threads: int | None, count_flops: bool = True,
+                   moments: str = "float32") -> dict[str, Any]:
     """One preset at one batch size; meant to run alone in its own process."""
     if threads:
         torch.set_num_threads(threads)
     device = resolve_device(device_name)
     options = resolve_options(preset)
     config = TrainerConfig(batch_size=batch_size, mixed_precision=precision, speed=speed,
-                           device=device_name, optimizer=OptimizerConfig(fused=fused))
+                           device=device_name,
+                           optimizer=OptimizerConfig(fused=fused, moments=moments))
     reset_peak_rss()
     rss_before = current_rss_bytes()
     if device.type == "cuda":
@@ -171,6 +173,7 @@ def measure_preset(preset: str, batch_size: int, device_name: str, warmup: int, 
         "precision": step.parts.precision.label,
         "speed": dataclasses.asdict(step.parts.speed),
         "fused_optimizer": bool(step.parts.optimizer.defaults.get("fused")),
+        "moments": moments,
         "parameters": count_parameters(step.model)[0],
         "input_size": step.model.input_size, "output_size": step.model.output_size,
         "warmup_steps": warmup, "steps": steps,
@@ -259,7 +262,8 @@ def _child(args: argparse.Namespace) -> None:
     if kind == "step":
         result = measure_preset(preset, int(batch_size), args.device, args.warmup, args.steps,
                                 speed_from_args(args), SWITCH[args.fused_optimizer],
-                                args.precision, args.threads, args.count_flops)
+                                args.precision, args.threads, args.count_flops,
+                                args.moments)
     else:
         result = measure_loader(preset, int(batch_size), args.loader_workers,
                                 args.loader_batches, args.loader_faces)
@@ -334,6 +338,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="timed loader batches (default 20; 0 skips the loader timing)")
     parser.add_argument("--loader-faces", type=int, default=64,
                         help="synthetic faces written per side (default 64)")
+    parser.add_argument("--moments", choices=MOMENT_DTYPES, default="float32",
+                        help="Adam's moments between steps (default float32)")
     parser.add_argument("--count-flops", action=argparse.BooleanOptionalAction, default=True,
                         help="count one more step's FLOPs (default on; off for slow presets)")
     parser.add_argument("--json", help="also write every result to this JSON file")
