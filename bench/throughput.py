@@ -1,10 +1,11 @@
 """Training throughput and memory of Phaze-A presets: the real training step, timed.
 
 For each preset and batch size a fresh Python process builds the model, runs the trainer's own
-`TrainStep` (FaceLoss SSIM + MSE with landmark masks and eye/mouth loss weights, the
-configured optimiser, clipping, warm-up) on augmentation-free random batches, and reports the
-median step time, EGs/sec, peak memory and model FLOPs. The real data loader (synthetic faces written to a temporary folder, full
-augmentation, DataLoader workers) is timed on its own, to show it keeps up with the step.
+`TrainStep` (FaceLoss SSIM + MSE with landmark masks and eye/mouth loss weights, the configured
+optimiser, clipping, warm-up) on augmentation-free random batches, and reports the median step
+time, EGs/sec, peak memory and model FLOPs. The real data loader (synthetic faces written to a
+temporary folder, full augmentation, DataLoader workers) is timed on its own, to show it keeps
+up with the step.
 
     .venv/bin/python bench/throughput.py --presets original --batch-sizes 16 --steps 10
 
