@@ -64,6 +64,22 @@ def test_a_bad_trainer_value_is_a_clear_error(tmp_path, synthetic_faces, capsys)
     assert "batch_size" in _one_error_line(capsys)
 
 
+@pytest.mark.parametrize("table, extra, phrase", [
+    ('[trainer.optimizer]\nclipping = "autoclip"\n', [], "'autoclip' needs every gradient"),
+    ("", ["--nproc", "2"], "across the 2 processes"),
+], ids=["global-clipping", "processes"])
+def test_optimizer_in_backward_where_it_cannot_run_is_one_line_and_writes_nothing(
+        tmp_path, synthetic_faces, capsys, table, extra, phrase):
+    config = tmp_path / "trainer.toml"
+    config.write_text("[trainer.speed]\noptimizer_in_backward = true\n" + table)
+    code = main(_train_args(synthetic_faces, tmp_path / "model", "--preset", "demo",
+                            "--config", str(config), *FAST_FLAGS, *extra))
+
+    assert code == 2
+    assert phrase in _one_error_line(capsys)
+    assert not (tmp_path / "model").exists()
+
+
 def test_train_then_resume_from_the_command_line(tmp_path, synthetic_faces, tiny_config,
                                                  capsys):
     model_dir = tmp_path / "model"

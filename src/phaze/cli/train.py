@@ -130,8 +130,13 @@ def run(args: argparse.Namespace) -> int:
     options, trainer = _requested_options(args), trainer_from_args(args)
     if args.nproc is not None and not world.distributed:
         # The options are checked once here, so a typo is one line, not one per process.
+        from phaze.train.in_backward import in_backward_blocker
         from phaze.train.launch import launch_workers, without_nproc
+        from phaze.train.speed import resolve_speed
 
+        if trainer is not None:   # switches that cannot run on several processes
+            resolve_speed(trainer.speed, "cpu", None,
+                          in_backward_blocker(trainer.optimizer, False, args.nproc))
         return launch_workers(args.nproc, without_nproc(args.command_line), args.model_dir,
                               trainer.batch_size)
     faces_a, faces_b = _face_sources(args)  # after the checks: --demo draws faces

@@ -112,6 +112,10 @@ class Trainer:
         self.device = self.world.device(resolve_device(self.config.device,
                                                        "trainer option 'device'"))
         self.precision = resolve_precision(self.config.mixed_precision, self.device)
+        self.speed = resolve_speed(self.config.speed, self.device, self.precision.dtype,
+                                   in_backward_blocker(self.config.optimizer,
+                                                       self.precision.needs_scaler,
+                                                       self.world.world_size))
         options = resolve_run_options(self.model_dir, options, load_layers, freeze_layers)
         # Data is checked before anything is written, so a typo leaves no half-made model.
         design = plan_design(options)
@@ -158,9 +162,7 @@ class Trainer:
         config = self.config
         # The model decides whether there is a mask output to train.
         losses = dataclasses.replace(config.losses, learn_mask=self.session.options.learn_mask)
-        speed = resolve_speed(config.speed, self.device, self.precision.dtype,
-                              in_backward_blocker(config.optimizer, self.precision.needs_scaler,
-                                                  self.world.world_size))
+        speed = self.speed
         optimizer_config = config.optimizer
         if self.replicas.sharded:
             # DTensor shards: no channels-last reformatting, compiling or fused Adam kernels.
