@@ -81,6 +81,11 @@ class TrainerConfig:
             _check_range("threads", self.threads, 1, 1024)
         _check_choice("mixed_precision", self.mixed_precision, PRECISION_MODES)
         _check_choice("parallel", self.parallel, PARALLEL_MODES)
+        if self.parallel == "fsdp" and self.optimizer.moments == "bfloat16":
+            # Its update reads each moment's bits as int32, which sharded tensors do not offer.
+            raise ConfigError("trainer option 'parallel' = 'fsdp' does not work with optimizer "
+                              "moments 'bfloat16' (untested on sharded weights); allowed with "
+                              "bfloat16 moments: ddp")
         if self.device.split(":")[0] not in DEVICE_NAMES:
             raise ConfigError(f"trainer option 'device' = {self.device!r} is invalid: expected "
                               "one of: auto, cpu, cuda, cuda:N")
