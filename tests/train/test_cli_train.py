@@ -158,3 +158,19 @@ def test_moments_flag_reaches_the_optimizer_config(tmp_path):
     config = trainer_from_args(args)
 
     assert (config.optimizer.name, config.optimizer.moments) == ("adamw", "bfloat16")
+
+
+def test_a_config_of_only_trainer_tables_keeps_the_model_it_would_have(tmp_path):
+    from phaze.cli.train import _requested_options
+    from phaze.config.presets import resolve_options
+    from phaze.train.demo import DEMO_PRESET
+
+    config = tmp_path / "trainer.toml"
+    config.write_text("[trainer]\nbatch_size = 4\n[trainer.speed]\n"
+                      "activation_checkpointing = true\n")
+    args = build_parser().parse_args(["train", "--demo", "--model-dir", str(tmp_path / "m"),
+                                      "--config", str(config)])
+
+    assert _requested_options(args) == resolve_options(DEMO_PRESET)   # not the defaults
+    trainer = trainer_from_args(args)
+    assert trainer.batch_size == 4 and trainer.speed.activation_checkpointing

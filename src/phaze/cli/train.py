@@ -168,7 +168,12 @@ def _face_sources(args: argparse.Namespace):
 def _requested_options(args: argparse.Namespace) -> PhazeAOptions | None:
     """The options the user asked for; None means "whatever the model folder holds"."""
     from phaze.checkpoint import is_model_dir, read_options  # imports torch
+    from phaze.config.presets import read_config_file
 
+    if args.config and not read_config_file(args.config):
+        # Only [trainer] tables: training settings, not a design; the model stays as it
+        # would be without the file (the demo's, the folder's, or the preset's).
+        args = argparse.Namespace(**{**vars(args), "config": None})
     if args.demo and not (args.preset or args.config):
         from phaze.train.demo import DEMO_PRESET
 
