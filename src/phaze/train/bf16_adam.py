@@ -22,6 +22,8 @@ import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
+from phaze.train.optim import _dense_grad, _GroupwiseOptimizer
+
 log = logging.getLogger(__name__)
 
 MOMENT_DTYPE = torch.bfloat16
@@ -123,7 +125,7 @@ def _add_noise_truncate(value: Tensor, noise: Tensor) -> Tensor:
     return noisy.view(torch.float32).to(MOMENT_DTYPE)
 
 
-class BFloat16MomentAdam(Optimizer):
+class BFloat16MomentAdam(_GroupwiseOptimizer):
     """Adam (or, with `decoupled_weight_decay=True`, AdamW) with bfloat16 moments.
 
     Float moments found in the state (a checkpoint of torch's Adam, which load_state_dict casts
@@ -161,23 +163,14 @@ class BFloat16MomentAdam(Optimizer):
             group.setdefault("amsgrad", False)
             group.setdefault("decoupled_weight_decay", False)
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
-        """One update; `closure`, as in torch, re-evaluates the loss and returns it."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if param.grad.is_sparse:
-                    raise RuntimeError("BFloat16MomentAdam does not support sparse gradients")
-                state = self._state_for(param, group["amsgrad"])
-                state["step"] += 1.0
-                self._update(param, state, group)
-        return loss
+    def _step_group(self, group: dict[str, Any]) -> None:
+        for param in group["params"]:
+            if param.grad is None:
+                continue
+            _dense_grad(param, "BFloat16MomentAdam")
+            state = self._state_for(param, group["amsgrad"])
+            state["step"] += 1.0
+            self._update(param, state, group)
 
     def _update(self, param: Tensor, state: dict[str, Tensor], group: dict[str, Any]) -> None:
         beta_1, beta_2 = group["betas"]
