@@ -53,6 +53,57 @@ def fast_trainer():
     return make
 
 
+@pytest.fixture(scope="session")
+def make_train_step():
+    """Factory of TrainSteps built as the trainer builds them, on a model seeded with 0:
+    make(options, speed, optimizer=OptimizerConfig(), float64=False), float32 precision,
+    NaN protection on, warm-up from the optimizer config."""
+    import torch
+
+    from phaze.model.phaze_a import build_model
+    from phaze.train.losses import FaceLoss, LossConfig
+    from phaze.train.optim import (GradientClipper, OptimizerConfig, build_optimizer,
+                                   warmup_scheduler)
+    from phaze.train.precision import resolve_precision
+    from phaze.train.step import StepParts, TrainStep
+
+    def make(options, speed, optimizer: OptimizerConfig | None = None,
+             float64: bool = False) -> TrainStep:
+        torch.manual_seed(0)
+        model = build_model(options, "cpu")
+        if float64:
+            model.double()
+        config = optimizer or OptimizerConfig()
+        built = build_optimizer(model, config)
+        parts = StepParts(FaceLoss(LossConfig()), built,
+                          warmup_scheduler(built, config.warmup_steps), GradientClipper(config),
+                          torch.amp.GradScaler("cpu", enabled=False),
+                          resolve_precision("off", torch.device("cpu")), True, speed)
+        return TrainStep(model, parts)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def random_pair_batch():
+    """Factory of both sides' batches of 2 for a TrainStep's model: random inputs and targets
+    from `seed`, all-ones masks, in `dtype` (drawn in float32 first)."""
+    import torch
+
+    from phaze.data.loader import SideBatch
+    from phaze.sides import SIDES
+
+    def make(step, seed: int = 1, dtype: torch.dtype = torch.float32):
+        generator = torch.Generator().manual_seed(seed)
+        size_in, size_out = step.model.input_size, step.model.output_size
+        return {side: SideBatch(
+            torch.rand(2, 3, size_in, size_in, generator=generator).to(dtype),
+            torch.rand(2, 3, size_out, size_out, generator=generator).to(dtype),
+            torch.ones(2, 1, size_out, size_out, dtype=dtype)) for side in SIDES}
+
+    return make
+
+
 @pytest.fixture
 def gradient_face_80():
     """An 80 px RGB image with no symmetry, so crops and resizes show."""

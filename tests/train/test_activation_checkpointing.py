@@ -3,14 +3,9 @@ import pytest
 import torch
 
 from phaze.config.parse import options_from_mapping
-from phaze.data.loader import SideBatch
 from phaze.model.phaze_a import build_model
-from phaze.sides import SIDES
-from phaze.train.losses import FaceLoss, LossConfig
-from phaze.train.optim import GradientClipper, OptimizerConfig, build_optimizer, warmup_scheduler
-from phaze.train.precision import resolve_precision
+from phaze.train.optim import OptimizerConfig
 from phaze.train.speed import Speed, use_activation_checkpointing
-from phaze.train.step import StepParts, TrainStep
 
 # A G-Block with its Gaussian noise, Gaussian noise in the decoder and dropout in the FC: the
 # recomputed forward must draw the same random values as the first one.
@@ -18,31 +13,17 @@ RANDOM_LAYERS = {"enable_gblock": True, "dec_gaussian": True, "fc_dropout": 0.2,
                  "fc_gblock_dropout": 0.2}
 
 
-def _step(options, speed: Speed) -> TrainStep:
-    torch.manual_seed(0)
-    model = build_model(options, "cpu").double()
-    config = OptimizerConfig(name="sgd", learning_rate=1e-3)
-    optimizer = build_optimizer(model, config)
-    parts = StepParts(FaceLoss(LossConfig()), optimizer, warmup_scheduler(optimizer, 0),
-                      GradientClipper(config), torch.amp.GradScaler("cpu", enabled=False),
-                      resolve_precision("off", torch.device("cpu")), True, speed)
-    return TrainStep(model, parts)
-
-
-def _batch(step: TrainStep) -> dict[str, SideBatch]:
-    generator = torch.Generator().manual_seed(1)
-    size_in, size_out = step.model.input_size, step.model.output_size
-    return {side: SideBatch(torch.rand(2, 3, size_in, size_in, generator=generator).double(),
-                            torch.rand(2, 3, size_out, size_out, generator=generator).double(),
-                            torch.ones(2, 1, size_out, size_out).double()) for side in SIDES}
+SGD = OptimizerConfig(name="sgd", learning_rate=1e-3)
 
 
 @pytest.mark.parametrize("extra", [{}, RANDOM_LAYERS], ids=["plain", "random-layers"])
-def test_recomputing_gives_the_same_losses_and_gradients(train_tiny, extra):
+def test_recomputing_gives_the_same_losses_and_gradients(train_tiny, make_train_step,
+                                                         random_pair_batch, extra):
     options = options_from_mapping({**train_tiny, **extra})
-    plain = _step(options, Speed(per_side_backward=True))
-    recomputing = _step(options, Speed(per_side_backward=True, activation_checkpointing=True))
-    batch = _batch(plain)
+    plain = make_train_step(options, Speed(per_side_backward=True), SGD, float64=True)
+    recomputing = make_train_step(
+        options, Speed(per_side_backward=True, activation_checkpointing=True), SGD, float64=True)
+    batch = random_pair_batch(plain, dtype=torch.float64)
 
     torch.manual_seed(5)
     assert plain(batch)
@@ -97,14 +78,16 @@ def test_forward_without_gradients_is_unchanged(train_tiny):
         torch.testing.assert_close(model.side_forward(x, "b")[0], expected, rtol=0, atol=0)
 
 
-def test_recomputing_works_with_the_optimizer_inside_backward(train_tiny):
+def test_recomputing_works_with_the_optimizer_inside_backward(train_tiny, make_train_step,
+                                                              random_pair_batch):
     # Blocks are recomputed while later weights have already been updated in place; each
     # block needs only its own weights, which are updated after its own backward.
     options = options_from_mapping({**train_tiny, **RANDOM_LAYERS})
-    plain = _step(options, Speed())
-    both = _step(options, Speed(optimizer_in_backward=True, activation_checkpointing=True))
+    plain = make_train_step(options, Speed(), SGD, float64=True)
+    both = make_train_step(options, Speed(optimizer_in_backward=True,
+                                          activation_checkpointing=True), SGD, float64=True)
     for step in (plain, both):
         torch.manual_seed(5)
-        assert step(_batch(step))
+        assert step(random_pair_batch(step, dtype=torch.float64))
     for (name, a), b in zip(plain.model.named_parameters(), both.model.parameters()):
         torch.testing.assert_close(b, a, rtol=1e-9, atol=1e-12, msg=name)

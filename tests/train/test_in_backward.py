@@ -5,38 +5,24 @@ import pytest
 import torch
 
 from phaze.config.parse import options_from_mapping
-from phaze.data.loader import SideBatch
 from phaze.errors import ConfigError
-from phaze.model.phaze_a import build_model
 from phaze.train.in_backward import in_backward_blocker
-from phaze.train.losses import FaceLoss, LossConfig
-from phaze.train.optim import GradientClipper, OptimizerConfig, build_optimizer, warmup_scheduler
-from phaze.train.precision import resolve_precision
+from phaze.train.optim import OptimizerConfig
 from phaze.train.speed import Speed, SpeedConfig, resolve_speed
-from phaze.sides import SIDES
-from phaze.train.step import StepParts, TrainStep
+from phaze.train.step import TrainStep
 
 AFTER = Speed(per_side_backward=False)    # the reference: one backward, then the optimiser
 INSIDE = Speed(optimizer_in_backward=True)
 
 
-def _step(train_tiny, speed: Speed, **optimizer) -> TrainStep:
-    torch.manual_seed(0)
-    model = build_model(options_from_mapping(train_tiny), "cpu")
-    config = OptimizerConfig(**{"learning_rate": 1e-3, **optimizer})
-    opt = build_optimizer(model, config)
-    parts = StepParts(FaceLoss(LossConfig()), opt, warmup_scheduler(opt, config.warmup_steps),
-                      GradientClipper(config), torch.amp.GradScaler("cpu", enabled=False),
-                      resolve_precision("off", torch.device("cpu")), True, speed)
-    return TrainStep(model, parts)
+@pytest.fixture
+def step_of(train_tiny, make_train_step):
+    """TrainStep of the tiny design with `speed` and optimiser options (lr 1e-3 unless given)."""
+    def make(speed: Speed, **optimizer) -> TrainStep:
+        config = OptimizerConfig(**{"learning_rate": 1e-3, **optimizer})
+        return make_train_step(options_from_mapping(train_tiny), speed, config)
 
-
-def _batch(step: TrainStep, seed: int = 1) -> dict[str, SideBatch]:
-    generator = torch.Generator().manual_seed(seed)
-    size_in, size_out = step.model.input_size, step.model.output_size
-    return {side: SideBatch(torch.rand(2, 3, size_in, size_in, generator=generator),
-                            torch.rand(2, 3, size_out, size_out, generator=generator),
-                            torch.ones(2, 1, size_out, size_out)) for side in SIDES}
+    return make
 
 
 def _assert_same_training(reference: TrainStep, inside: TrainStep) -> None:
@@ -55,32 +41,32 @@ def _assert_same_training(reference: TrainStep, inside: TrainStep) -> None:
     {"name": "adamw", "moments": "bfloat16", "fused": False, "weight_decay": 0.01}],
     ids=["adam-fused", "adam-l2", "adamw-norm-clip", "lion-value-clip", "adabelief-warmup",
          "sgd", "adamw-bfloat16-moments"])
-def test_inside_backward_trains_the_same_weights_and_state(train_tiny, optimizer):
-    reference, inside = _step(train_tiny, AFTER, **optimizer), _step(train_tiny, INSIDE,
-                                                                      **optimizer)
+def test_inside_backward_trains_the_same_weights_and_state(step_of, random_pair_batch, optimizer):
+    reference, inside = step_of(AFTER, **optimizer), step_of(INSIDE, **optimizer)
     for seed in (1, 2, 3):
-        assert reference(_batch(reference, seed)) and inside(_batch(inside, seed))
+        assert reference(random_pair_batch(reference, seed))
+        assert inside(random_pair_batch(inside, seed))
 
     _assert_same_training(reference, inside)
     assert reference.meter.read() == pytest.approx(inside.meter.read(), rel=1e-6)
-    moved = [not torch.equal(a, b) for a, b in zip(_step(train_tiny, AFTER).model.parameters(),
+    moved = [not torch.equal(a, b) for a, b in zip(step_of(AFTER).model.parameters(),
                                                    inside.model.parameters())]
     assert sum(moved) > 0.9 * len(moved)   # the comparison is of trained weights
 
 
-def test_every_gradient_is_freed_and_every_weight_stepped_once(train_tiny):
-    step = _step(train_tiny, INSIDE)
-    assert step(_batch(step))
+def test_every_gradient_is_freed_and_every_weight_stepped_once(step_of, random_pair_batch):
+    step = step_of(INSIDE)
+    assert step(random_pair_batch(step))
     params = [p for p in step.model.parameters() if p.requires_grad]
     assert all(p.grad is None for p in params)
     assert step._in_backward.stepped == len(params)
     assert all(int(step.parts.optimizer.state[p]["step"]) == 1 for p in params)
 
 
-def test_a_non_finite_loss_moves_no_weight(train_tiny):
-    step = _step(train_tiny, INSIDE)
+def test_a_non_finite_loss_moves_no_weight(step_of, random_pair_batch):
+    step = step_of(INSIDE)
     before = [p.detach().clone() for p in step.model.parameters()]
-    batch = _batch(step)
+    batch = random_pair_batch(step)
     batch["b"].inputs[0, 0, 0, 0] = math.nan
 
     assert step(batch) is False
@@ -88,30 +74,30 @@ def test_a_non_finite_loss_moves_no_weight(train_tiny):
     assert step._in_backward.stepped == 0
 
 
-def test_backward_outside_the_step_leaves_the_weights_alone(train_tiny):
-    step = _step(train_tiny, INSIDE)
+def test_backward_outside_the_step_leaves_the_weights_alone(step_of, random_pair_batch):
+    step = step_of(INSIDE)
     before = [p.detach().clone() for p in step.model.parameters()]
-    step.model.side_forward(_batch(step)["a"].inputs, "a")[0].mean().backward()
+    step.model.side_forward(random_pair_batch(step)["a"].inputs, "a")[0].mean().backward()
     assert all(torch.equal(a, b) for a, b in zip(before, step.model.parameters()))
     assert any(p.grad is not None for p in step.model.parameters())
 
 
-def test_a_restored_optimizer_state_is_stepped_in_place(train_tiny):
-    reference, inside = _step(train_tiny, AFTER), _step(train_tiny, INSIDE)
-    assert reference(_batch(reference)) and inside(_batch(inside))
+def test_a_restored_optimizer_state_is_stepped_in_place(step_of, random_pair_batch):
+    reference, inside = step_of(AFTER), step_of(INSIDE)
+    assert reference(random_pair_batch(reference)) and inside(random_pair_batch(inside))
     # load_state_dict replaces the optimiser's group dicts; the hooks must follow them.
     inside.parts.optimizer.load_state_dict(inside.parts.optimizer.state_dict())
-    assert reference(_batch(reference, 2)) and inside(_batch(inside, 2))
+    assert reference(random_pair_batch(reference, 2)) and inside(random_pair_batch(inside, 2))
     _assert_same_training(reference, inside)
 
 
-def test_closing_removes_the_hooks(train_tiny):
-    step = _step(train_tiny, INSIDE)
+def test_closing_removes_the_hooks(step_of, random_pair_batch):
+    step = step_of(INSIDE)
     hooks = step._in_backward
     step.close()
     before = [p.detach().clone() for p in step.model.parameters()]
     hooks.arm()
-    step.model.side_forward(_batch(step)["a"].inputs, "a")[0].mean().backward()
+    step.model.side_forward(random_pair_batch(step)["a"].inputs, "a")[0].mean().backward()
     assert all(torch.equal(a, b) for a, b in zip(before, step.model.parameters()))
 
 

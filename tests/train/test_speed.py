@@ -5,33 +5,9 @@ import pytest
 import torch
 
 from phaze.config.parse import options_from_mapping
-from phaze.data.loader import SideBatch
-from phaze.model.phaze_a import build_model
-from phaze.train.losses import FaceLoss, LossConfig
-from phaze.train.optim import GradientClipper, OptimizerConfig, build_optimizer, warmup_scheduler
-from phaze.train.precision import resolve_precision
+from phaze.train.optim import OptimizerConfig
 from phaze.train.speed import Speed, SpeedConfig, resolve_speed
-from phaze.sides import SIDES
-from phaze.train.step import StepParts, TrainStep
-
-
-def _step(options, speed: Speed, fused: bool) -> TrainStep:
-    torch.manual_seed(0)
-    model = build_model(options, "cpu")
-    config = OptimizerConfig(fused=fused)
-    optimizer = build_optimizer(model, config)
-    parts = StepParts(FaceLoss(LossConfig()), optimizer, warmup_scheduler(optimizer, 0),
-                      GradientClipper(config), torch.amp.GradScaler("cpu", enabled=False),
-                      resolve_precision("off", torch.device("cpu")), True, speed)
-    return TrainStep(model, parts)
-
-
-def _batch(step: TrainStep) -> dict[str, SideBatch]:
-    generator = torch.Generator().manual_seed(1)
-    size_in, size_out = step.model.input_size, step.model.output_size
-    return {side: SideBatch(torch.rand(2, 3, size_in, size_in, generator=generator),
-                            torch.rand(2, 3, size_out, size_out, generator=generator),
-                            torch.ones(2, 1, size_out, size_out)) for side in SIDES}
+from phaze.train.step import TrainStep
 
 
 def test_defaults_resolve_per_device():
@@ -46,26 +22,23 @@ def test_a_switch_set_in_the_config_wins_over_the_default():
     assert not resolve_speed(SpeedConfig(channels_last=False), "cpu", torch.bfloat16).channels_last
 
 
-def _double(batch: dict[str, SideBatch]) -> dict[str, SideBatch]:
-    return {side: SideBatch(b.inputs.double(), b.targets.double(), b.masks.double())
-            for side, b in batch.items()}
-
-
 @pytest.mark.parametrize("fast", [
     Speed(channels_last=True), Speed(per_side_backward=True),
     Speed(channels_last=True, per_side_backward=True)], ids=["channels_last", "per_side",
                                                             "both"])
-def test_fast_paths_compute_the_same_losses_and_gradients(train_tiny, fast):
+def test_fast_paths_compute_the_same_losses_and_gradients(train_tiny, fast, make_train_step,
+                                                           random_pair_batch):
     # Both paths in float64, and gradients rather than weights after Adam steps: in float32
     # the loss's gradient is ill-conditioned (a reordered sum moves some gradients by up to a
     # few % of their largest value, differently on each data draw), and Adam's g / (sqrt(v) +
     # eps) turns any difference in a near-zero gradient into an lr-sized weight difference.
     # The image losses still run in float32 (FaceLoss), so float32-sized tolerances remain.
     options = options_from_mapping(train_tiny)
-    plain, quick = _step(options, Speed(), False), _step(options, fast, True)
+    plain = make_train_step(options, Speed(), OptimizerConfig(fused=False))
+    quick = make_train_step(options, fast, OptimizerConfig(fused=True))
     plain.model.double()
     quick.model.double()
-    batch = _double(_batch(quick))
+    batch = random_pair_batch(quick, dtype=torch.float64)
 
     assert plain(batch) and quick(batch)
 
@@ -81,9 +54,11 @@ def test_fast_paths_compute_the_same_losses_and_gradients(train_tiny, fast):
                                        msg=name)
 
 
-def test_fused_adam_makes_the_same_update_from_the_same_gradients(train_tiny):
+def test_fused_adam_makes_the_same_update_from_the_same_gradients(train_tiny,
+                                                                   make_train_step):
     options = options_from_mapping(train_tiny)
-    plain, fused = _step(options, Speed(), False), _step(options, Speed(), True)
+    plain = make_train_step(options, Speed(), OptimizerConfig(fused=False))
+    fused = make_train_step(options, Speed(), OptimizerConfig(fused=True))
     generator = torch.Generator().manual_seed(2)
     for _ in range(2):
         for a, b in zip(plain.model.parameters(), fused.model.parameters()):
@@ -95,10 +70,11 @@ def test_fused_adam_makes_the_same_update_from_the_same_gradients(train_tiny):
         torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-7, msg=name)
 
 
-def test_channels_last_converts_restored_optimizer_state(train_tiny):
+def test_channels_last_converts_restored_optimizer_state(train_tiny, make_train_step,
+                                                          random_pair_batch):
     options = options_from_mapping(train_tiny)
-    step = _step(options, Speed(), True)
-    step(_batch(step))
+    step = make_train_step(options, Speed(), OptimizerConfig(fused=True))
+    step(random_pair_batch(step))
 
     again = TrainStep(step.model, dataclasses.replace(step.parts, speed=Speed(channels_last=True)))
 
