@@ -7,7 +7,8 @@ from pathlib import Path
 # Names for help text only (the library checks values), so the parser needs no cv2/torch.
 DIRECTIONS = ("a-to-b", "b-to-a")
 WRITERS = ("png", "jpg", "video")
-MASK_SOURCES = ("auto", "learned", "extended", "components")
+MASK_SOURCES = ("auto", "learned", "extended", "components", "occlusion")
+OCCLUSION_COMBINE = ("none", "intersect", "union")
 COLOUR_METHODS = ("avg-color", "reinhard", "hist-match", "seamless", "none")
 DEFAULT_COLOUR = "avg-color"
 SHARPEN_METHODS = ("none", "unsharp")
@@ -31,7 +32,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a-to-b shows A's faces as B (default: a-to-b)")
     parser.add_argument("--mask-type", default="auto", metavar="|".join(MASK_SOURCES),
                         help="auto (default): the model's learned mask if it has one, else "
-                             "the extended landmark mask")
+                             "the extended landmark mask; occlusion: the mask segmenter "
+                             "given by --mask-model (docs/masks.md)")
+    parser.add_argument("--mask-model", default=None, metavar="DIR",
+                        help="a mask model folder from `phaze mask train` (mask type occlusion)")
+    parser.add_argument("--occlusion-combine", default="none",
+                        metavar="|".join(OCCLUSION_COMBINE),
+                        help="combine the occlusion mask with the model's mask (learned if it "
+                             "has one, else extended): none (default), intersect or union")
     parser.add_argument("--mask-blur", type=int, default=3,
                         help="box-blur kernel on a 128 px basis (default: 3)")
     parser.add_argument("--mask-threshold", type=float, default=4.0,
@@ -68,7 +76,7 @@ def _options(args: argparse.Namespace):
                        erosion_left_pct=args.erosion_left, erosion_right_pct=args.erosion_right)
     return ConvertOptions(mask_type=args.mask_type, mask=mask, colour=args.colour,
                           sharpen=args.sharpen, sharpen_amount=args.sharpen_amount,
-                          batch_size=args.batch_size)
+                          batch_size=args.batch_size, occlusion_combine=args.occlusion_combine)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
 
     options = _options(args)
     job = ConvertJob(Path(args.model_dir), Path(args.input), Path(args.alignments),
-                     Path(args.output), args.writer, args.direction, args.device, args.fps)
+                     Path(args.output), args.writer, args.direction, args.device, args.fps,
+                     Path(args.mask_model) if args.mask_model else None)
     if args.preview is not None:
         preview(job, args.preview, options)
         print(f"preview of {args.preview} (original | converted) written to {args.output}")

@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,16 @@ logger = logging.getLogger(__name__)
 
 # (N, 3, S, S) float [0, 1] → [faces (N, 3, R, R)(, masks (N, 1, R, R))], as Swapper.swap_tensor
 Predict = Callable[[torch.Tensor], list[torch.Tensor]]
-MASK_SOURCES = ("auto", "learned") + LANDMARK_MASKS  # auto: learned if the model has one
+MASK_SOURCES = ("auto", "learned") + LANDMARK_MASKS + ("occlusion",)  # auto: learned if any
+# occlusion: the mask segmenter's prediction (phaze.masks), alone or combined with the model's
+# mask (learned if it has one, else extended) by intersection or union.
+OCCLUSION_COMBINE = ("none", "intersect", "union")
+
+
+class OcclusionMasks(Protocol):
+    def frame_masks(self, frame: np.ndarray, jobs: list[tuple[np.ndarray, np.ndarray]],
+                    geometry: FaceGeometry, size_px: int) -> list[np.ndarray]:
+        """(landmarks, frame → crop matrix) per face → (S, S) float masks in the crops."""
 
 
 @dataclass(frozen=True)
@@ -40,8 +50,12 @@ class ConvertOptions:
     sharpen: str = "none"
     sharpen_amount: float = 1.0
     batch_size: int = 8
+    occlusion_combine: str = "none"
 
     def __post_init__(self) -> None:
+        if self.occlusion_combine not in OCCLUSION_COMBINE:
+            raise ConfigError(f"occlusion combine {self.occlusion_combine!r} is invalid: "
+                              "expected one of: " + ", ".join(OCCLUSION_COMBINE))
         if self.mask_type not in MASK_SOURCES:
             raise ConfigError(f"mask type {self.mask_type!r} is invalid: expected one of: "
                               + ", ".join(MASK_SOURCES))
@@ -74,7 +88,12 @@ class FaceConverter:
     """Swaps the faces of frames in place, given the model, its framing and the geometry."""
 
     def __init__(self, predict: Predict, input_px: int, output_px: int, framing: Framing,
-                 geometry: FaceGeometry, options: ConvertOptions, learns_mask: bool) -> None:
+                 geometry: FaceGeometry, options: ConvertOptions, learns_mask: bool,
+                 occlusion: OcclusionMasks | None = None) -> None:
+        if options.mask_type == "occlusion" and occlusion is None:
+            raise ConfigError("mask type 'occlusion' needs a mask model (--mask-model, trained "
+                              "with `phaze mask train`)")
+        self.occlusion, self.learns_mask = occlusion, learns_mask
         if options.mask_type == "learned" and not learns_mask:
             raise ConfigError("mask type 'learned' needs a model trained with a learned mask; "
                               "this one has none (use extended or components)")
@@ -96,10 +115,14 @@ class FaceConverter:
         outputs = self.predict(batch)
         faces = outputs[0].permute(0, 2, 3, 1).clamp(0, 1).cpu().numpy()       # (N, R, R, 3)
         learned = outputs[1][:, 0].clamp(0, 1).cpu().numpy() if len(outputs) > 1 else None
-        for index, ((item, landmarks), matrix) in enumerate(zip(jobs, matrices)):
-            out_matrix = scale_matrix(matrix, self.input_px, self.output_px)
+        out_matrices = [scale_matrix(m, self.input_px, self.output_px) for m in matrices]
+        occluded = self._occlusion_masks(jobs, out_matrices)
+        for index, ((item, landmarks), out_matrix) in enumerate(zip(jobs, out_matrices)):
             if self.mask_type == "learned" and learned is not None:
                 raw_mask = learned[index]
+            elif self.mask_type == "occlusion":
+                raw_mask = self._combine(occluded[index], landmarks, out_matrix,
+                                         None if learned is None else learned[index])
             else:
                 raw_mask = self.geometry.landmark_mask(landmarks, out_matrix, self.output_px,
                                                        self.mask_type)
@@ -108,6 +131,28 @@ class FaceConverter:
             face = self.colour(faces[index].astype(np.float32), original, mask)
             face = sharpen(face, self.options.sharpen, self.options.sharpen_amount)
             paste(item.frame, face, mask, out_matrix)
+
+
+    def _occlusion_masks(self, jobs: list[tuple[_Pending, np.ndarray]],
+                         out_matrices: list[np.ndarray]) -> list[np.ndarray]:
+        """The segmenter's mask of every face in its output crop, one call per frame."""
+        if self.mask_type != "occlusion" or self.occlusion is None:
+            return []
+        masks: list[np.ndarray] = []
+        for item in dict.fromkeys(id(item) for item, _ in jobs):
+            faces = [(lm, m) for (it, lm), m in zip(jobs, out_matrices) if id(it) == item]
+            frame = next(it.frame for it, _ in jobs if id(it) == item)
+            masks += self.occlusion.frame_masks(frame, faces, self.geometry, self.output_px)
+        return masks
+
+    def _combine(self, occluded: np.ndarray, landmarks: np.ndarray, out_matrix: np.ndarray,
+                 learned: np.ndarray | None) -> np.ndarray:
+        how = self.options.occlusion_combine
+        if how == "none":
+            return occluded
+        other = learned if learned is not None else self.geometry.landmark_mask(
+            landmarks, out_matrix, self.output_px, "extended")
+        return np.minimum(occluded, other) if how == "intersect" else np.maximum(occluded, other)
 
 
 def check_matching(names: list[str], alignments: Alignments, source_path: Path,

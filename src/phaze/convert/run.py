@@ -28,6 +28,7 @@ class ConvertJob:
     direction: str = "a-to-b"
     device: str = "auto"
     fps: float | None = None    # only for a folder written as a video
+    mask_model: Path | None = None  # a `phaze mask train` folder, for mask type occlusion
 
 
 def _writer_name(job: ConvertJob, is_video: bool) -> str:
@@ -48,8 +49,14 @@ def build_converter(job: ConvertJob, options: ConvertOptions,
     model, _ = load_model_dir(job.model_dir, resolve_device(job.device))
     swapper = Swapper(model, job.direction, options.batch_size)
     check_input_size(swapper.input_size, str(job.model_dir))
+    occlusion = None
+    if options.mask_type == "occlusion" and job.mask_model is not None:
+        from phaze.masks.predict import MaskPredictor
+
+        occlusion = MaskPredictor.load(job.mask_model, resolve_device(job.device))
     return FaceConverter(swapper.swap_tensor, swapper.input_size, swapper.output_size, framing,
-                         geometry or default_geometry(), options, swapper.learns_mask)
+                         geometry or default_geometry(), options, swapper.learns_mask,
+                         occlusion)
 
 
 def convert(job: ConvertJob, options: ConvertOptions = ConvertOptions(),
