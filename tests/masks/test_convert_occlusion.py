@@ -1,0 +1,83 @@
+"""Convert with the occlusion mask keeps an occluder's pixels that the landmark mask paints over.
+
+The frame is a real photo (the astronaut) with a green object pasted on her cheek and mouth. The
+segmenter is an oracle that marks green as "not face", so the test checks convert's own part:
+crop head-centred, predict, warp into the swap's crop, combine, composite.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import skimage.data
+import torch
+from torch import nn
+
+from phaze.convert.geometry import CoreGeometry
+from phaze.convert.pipeline import ConvertOptions, FaceConverter, _Pending
+from phaze.convert.mask import MaskOptions
+from phaze.faces.framing import Framing
+from phaze.masks.network import SegmenterConfig
+from phaze.masks.predict import MaskPredictor
+
+INPUT_PX = OUTPUT_PX = 64
+GREEN = np.array([0, 255, 0], np.uint8)
+
+
+class GreenIsNotFace(nn.Module):
+    """Logits: high everywhere except on pure green pixels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config = SegmenterConfig(size_px=64, widths=(4, 8, 16))
+        self.unused = nn.Parameter(torch.zeros(1))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        green = (images[:, 1] > 0.8) & (images[:, 0] < 0.2) & (images[:, 2] < 0.2)
+        return torch.where(green, -20.0, 20.0)[:, None]
+
+
+def _grey_swap(batch: torch.Tensor) -> list[torch.Tensor]:
+    return [torch.full((batch.shape[0], 3, OUTPUT_PX, OUTPUT_PX), 0.5)]
+
+
+def _frame_with_occluder() -> tuple[np.ndarray, np.ndarray]:
+    frame = np.ascontiguousarray(skimage.data.astronaut())
+    occluder = np.zeros(frame.shape[:2], np.uint8)
+    cv2.ellipse(occluder, (245, 150), (22, 14), 20, 0, 360, 1, -1)  # her left cheek and mouth
+    frame[occluder > 0] = GREEN
+    inside = cv2.erode(occluder, np.ones((13, 13), np.uint8)) > 0  # 6 px from the soft edge
+    return frame, inside
+
+
+def _convert(mask_type: str, occlusion=None, combine: str = "none") -> np.ndarray:
+    frame, _ = _frame_with_occluder()
+    options = ConvertOptions(mask_type=mask_type, colour="none", occlusion_combine=combine,
+                             mask=MaskOptions(blur_kernel=0, threshold_pct=4.0))
+    converter = FaceConverter(_grey_swap, INPUT_PX, OUTPUT_PX, Framing("face", 87.5),
+                              CoreGeometry(), options, learns_mask=False, occlusion=occlusion)
+    item = _Pending("astronaut", frame, [astronaut_landmarks()])
+    converter.convert_batch([item])
+    return item.frame
+
+
+def astronaut_landmarks() -> np.ndarray:
+    from conftest import _astronaut_landmarks
+
+    return _astronaut_landmarks()
+
+
+def test_the_landmark_mask_paints_over_the_occluder():
+    before, inside = _frame_with_occluder()
+    after = _convert("extended")
+    assert np.any(after[inside] != before[inside], axis=-1).mean() > 0.9
+
+
+def test_the_occlusion_mask_leaves_the_occluder_unchanged_and_swaps_the_rest():
+    before, inside = _frame_with_occluder()
+    oracle = MaskPredictor(GreenIsNotFace())
+    for combine in ("none", "intersect"):
+        after = _convert("occlusion", oracle, combine)
+        np.testing.assert_array_equal(after[inside], before[inside])
+        face = np.zeros(before.shape[:2], bool)
+        face[100:140, 195:235] = True  # her nose and right cheek: swapped
+        assert np.any(after[face] != before[face], axis=-1).mean() > 0.9
