@@ -19,6 +19,8 @@ from phaze.faces.framing import Framing
 from phaze.masks.network import SegmenterConfig
 from phaze.masks.predict import MaskPredictor
 
+from mask_helpers import astronaut_landmarks
+
 INPUT_PX = OUTPUT_PX = 64
 GREEN = np.array([0, 255, 0], np.uint8)
 
@@ -59,11 +61,6 @@ def _convert(mask_type: str, occlusion=None, combine: str = "none") -> np.ndarra
     converter.convert_batch([item])
     return item.frame
 
-
-def astronaut_landmarks() -> np.ndarray:
-    from conftest import _astronaut_landmarks
-
-    return _astronaut_landmarks()
 
 
 def test_the_landmark_mask_paints_over_the_occluder():

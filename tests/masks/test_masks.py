@@ -19,7 +19,7 @@ from phaze.masks.predict import MaskPredictor, apply_to_folder
 from phaze.masks.storage import OPTIONS_FILE, load_mask_model, read_mask_info
 from phaze.masks.training import MaskTrainConfig, train_segmenter
 
-from conftest import TINY
+from mask_helpers import TINY
 
 
 def test_default_network_has_one_to_three_million_parameters_and_keeps_the_size():
@@ -150,3 +150,19 @@ def test_cli_train_then_apply(astronaut_faces, tmp_path, capsys):
                  str(astronaut_faces)]) == 0
     assert "3 masks written" in capsys.readouterr().out
     assert len(list((astronaut_faces / "masks").glob("*.png"))) == 3
+
+
+def test_train_mask_type_occlusion_uses_the_segmenters_masks(astronaut_faces, tiny_model):
+    from phaze.data.faceset import load_faceset
+
+    apply_to_folder(tiny_model, astronaut_faces)
+    faceset = load_faceset(astronaut_faces, "a", 1, 32, mask_type="occlusion")
+    assert {faceset.face(i).mask_source for i in range(len(faceset))} == {"occlusion"}
+
+
+def test_phaze_train_skips_excluded_faces(astronaut_faces):
+    from phaze.data.faceset import load_faceset
+
+    labels.set_excluded(astronaut_faces, "astronaut_0_0.png", True)
+    faceset = load_faceset(astronaut_faces, "a", 1, 32)
+    assert faceset.names == ("astronaut_1_0.png", "astronaut_2_0.png")

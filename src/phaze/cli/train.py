@@ -96,7 +96,9 @@ def _trainer_arguments(parser: argparse.ArgumentParser) -> None:
         help="warp inputs toward similar faces of the other side (needs landmarks)")
     masks = parser.add_argument_group("masks and loss weighting (faceswap's defaults)")
     add = masks.add_argument
-    add("--mask-type", help="extended (default), components, stored, folder or none")
+    add("--mask-type", help="extended (default), components, stored, folder, occlusion or none")
+    add("--mask-model", metavar="DIR", help="occlusion: a mask model from `phaze mask train`; "
+        "its masks are written to each face folder's masks/ before training")
     add("--mask-blur", type=int, metavar="PX", help="mask blur kernel on a 128 px face (3)")
     add("--mask-threshold", type=float, metavar="PERCENT", help="mask threshold (4)")
     add("--mask-dilation", type=float, metavar="PERCENT", help="grow (+) or shrink (-) (0)")
@@ -232,7 +234,8 @@ def _trainer_changes(args: argparse.Namespace, base: TrainerConfig) -> dict[str,
         changes["augment"] = dataclasses.replace(base.augment, warp_to_landmarks=True)
     masks = {"mask_type": args.mask_type, "blur_kernel": args.mask_blur,
              "threshold": args.mask_threshold, "dilation": args.mask_dilation,
-             "eye_multiplier": args.eye_multiplier, "mouth_multiplier": args.mouth_multiplier}
+             "eye_multiplier": args.eye_multiplier, "mouth_multiplier": args.mouth_multiplier,
+             "mask_model": args.mask_model}
     masks = {name: value for name, value in masks.items() if value is not None}
     if masks:
         changes["masks"] = dataclasses.replace(base.masks, **masks)

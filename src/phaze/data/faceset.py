@@ -170,6 +170,7 @@ def _log_masks(side: str, faces: list[TrainingFace], mask_type: str) -> None:
         return
     described = {"extended": "extended (landmarks)", "components": "components (landmarks)",
                  "stored": "stored with the face", "folder": "from masks/",
+                 "occlusion": "occlusion (masks/ from the segmenter or drawn)",
                  "none": "without a mask (loss over the whole face)"}
     parts = [f"{count} {described[source]}" for source, count in sorted(sources.items())]
     weighted = sum(face.areas is not None for face in faces)

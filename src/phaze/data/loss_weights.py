@@ -17,8 +17,10 @@ from phaze.errors import ConfigError
 BLUR_BASIS_PX = 128  # faceswap gives the mask blur kernel for a 128 px face; it scales with size
 # Where each training face's mask comes from. extended/components are drawn from the landmarks
 # (faces without landmarks fall back to a stored mask, then the masks/ folder); stored is the
-# file's own mask (DFL XSeg, faceswap's first stored mask); folder is masks/<stem>.png.
-MASK_TYPES = ("extended", "components", "stored", "folder", "none")
+# file's own mask (DFL XSeg, faceswap's first stored mask); folder is masks/<stem>.png;
+# occlusion is masks/<stem>.png as the occlusion segmenter (`mask_model`, phaze.masks) wrote it,
+# or a drawn one, falling back to the extended mask where a face has none.
+MASK_TYPES = ("extended", "components", "stored", "folder", "none", "occlusion")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class MaskWeighting:
     dilation: float = 0.0  # % of the side; negative erodes
     eye_multiplier: float = 3.0  # the eye term exists only above 1, as in faceswap
     mouth_multiplier: float = 2.0
+    mask_model: str = ""  # occlusion: a `phaze mask train` folder, applied to the faces at load
 
     def __post_init__(self) -> None:
         if self.mask_type not in MASK_TYPES:

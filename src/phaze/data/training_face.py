@@ -14,7 +14,7 @@ from phaze.data.sources.framing import FramedFace
 from phaze.faces.masks import LANDMARK_MASKS, eye_mask, mouth_mask
 
 # Where a face's mask came from, for the load summary.
-MaskSource = str  # "extended" | "components" | "stored" | "folder" | "none"
+MaskSource = str  # "extended" | "components" | "stored" | "folder" | "occlusion" | "none"
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,12 @@ def choose_face_mask(framed: FramedFace, mask_type: str) -> tuple[np.ndarray | N
         candidates = (("stored", framed.stored_mask),)
     elif mask_type == "folder":
         candidates = (("folder", framed.folder_mask),)
+    elif mask_type == "occlusion":
+        if framed.folder_mask is not None:
+            return framed.folder_mask, "occlusion"
+        if framed.landmarks is not None:
+            return _to_uint8(LANDMARK_MASKS["extended"](framed.landmarks, size)), "extended"
+        candidates = (("stored", framed.stored_mask),)
     else:
         candidates = ()
     for source, mask in candidates:

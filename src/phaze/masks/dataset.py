@@ -54,10 +54,10 @@ def load_mask_faces(folders: Sequence[str | Path], size_px: int) -> list[MaskFac
 
 def _load_folder(folder: Path, size_px: int) -> list[MaskFace]:
     scan = scan_folder(folder, "mask", report=False)
-    drawn, left_out = labels.hand_drawn(folder), labels.excluded(folder)
+    drawn = labels.hand_drawn(folder)  # excluded faces: scan_folder leaves them out
     faces, skipped = [], 0
     for record in scan.records:
-        if record.path is None or record.path.name in left_out:
+        if record.path is None:
             continue
         is_drawn = record.path.stem in drawn
         framed = frame_record(record, MASK_FRAMING, size_px)

@@ -144,6 +144,7 @@ class Trainer:
                        input_size: int, output_size: int,
                        learn_mask: bool) -> dict[str, FaceSet]:
         size_px = max(input_size, output_size)  # augmentation works at the larger size
+        self._apply_mask_model(faces_a, faces_b)
         facesets = {side: load_faceset(source, side, self.config.batch_size, size_px,
                                        self.framing, self.config.masks.mask_type)
                     for side, source in zip(SIDES, (faces_a, faces_b))}
@@ -158,6 +159,22 @@ class Trainer:
             log.warning("learn_mask: only side %s has masks; the other side's mask output is "
                         "not trained", with_masks[0])
         return facesets
+
+    def _apply_mask_model(self, *sources: str | Path | SourceScan) -> None:
+        """mask_type occlusion with a mask model: predict masks/ for the face folders first.
+
+        Every process does it (writes are atomic and identical), so no rank reads a folder
+        another is still filling."""
+        masks = self.config.masks
+        if masks.mask_type != "occlusion" or not masks.mask_model:
+            return
+        from phaze.masks.predict import apply_to_folder
+
+        for source in sources:
+            if not isinstance(source, SourceScan):
+                report = apply_to_folder(masks.mask_model, source)
+                log.info("occlusion masks for %s: %d predicted, %d hand-drawn kept", source,
+                         report.written, report.kept_hand_drawn)
 
     def _step_parts(self) -> StepParts:
         config = self.config

@@ -22,6 +22,7 @@ from phaze.errors import DataError
 from phaze.faces.aligned import AlignedFace
 from phaze.formats.dfl_jpg import read_dfl_jpg
 from phaze.io.images import is_image_path
+from phaze.masks.labels import EXCLUDED_FILE, excluded
 
 logger = logging.getLogger(__name__)
 
@@ -163,8 +164,13 @@ def scan_folder(folder: str | Path, side: str,
                         "folder.")
     readers = METADATA_READERS if readers is None else readers
     scan = SourceScan(side=side, records=[])
+    left_out = excluded(folder)  # faces a person excluded in the Faces page (docs/masks.md)
+    if left_out:
+        logger.info("side %s: %d face(s) excluded by %s", side.upper(), len(left_out),
+                    folder / EXCLUDED_FILE)
     for path in sorted(p for p in folder.iterdir()
-                       if p.is_file() and not p.name.startswith(".") and is_image_path(p)):
+                       if p.is_file() and not p.name.startswith(".") and is_image_path(p)
+                       and p.name not in left_out):
         mask_path = folder / MASK_FOLDER / f"{path.stem}.png"
         scan.records.append(_record(path, mask_path if mask_path.is_file() else None,
                                     readers.get(path.suffix.lower()), scan))
