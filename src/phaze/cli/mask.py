@@ -24,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--batch-size", type=int, default=16, help="faces per step (16)")
     train.add_argument("--size", type=int, default=128, help="input side in px (128)")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--apply", action="store_true",
+                       help="then write the new masks into each face folder's masks/")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.set_defaults(func=run_train)
     apply = actions.add_parser(
@@ -62,7 +64,11 @@ def run_train(args: argparse.Namespace) -> int:
         info = train_segmenter(faces, args.model_dir, network, config, progress)
     finally:
         bar.close()
-    print(f"mask model saved to {args.model_dir} ({info.trained_steps} steps in all)")
+    print(f"mask model saved to {args.model_dir} ({info.trained_steps} steps in all)",
+          flush=True)
+    if args.apply:
+        args.device, args.batch_size = "cpu", 32
+        return run_apply(args)
     return 0
 
 
@@ -72,5 +78,5 @@ def run_apply(args: argparse.Namespace) -> int:
     for folder in args.faces:
         report = apply_to_folder(args.model_dir, folder, args.device, args.batch_size)
         print(f"{folder}: {report.written} masks written to masks/, {report.kept_hand_drawn} "
-              f"hand-drawn kept, {report.unreadable} unreadable")
+              f"hand-drawn kept, {report.unreadable} unreadable", flush=True)
     return 0

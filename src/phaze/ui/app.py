@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from phaze.errors import PhazeError
-from phaze.ui import design_view, training
+from phaze.ui import design_view, faces, training
 from phaze.ui.folders import AllowedFolders, OutsideFoldersError
 from phaze.ui.security import GuardMiddleware, allowed_hosts
 
@@ -73,6 +73,7 @@ def create_app(folders: list[str | Path], token: str, bind_host: str = "127.0.0.
         return (STATIC / "index.html").read_text(encoding="utf-8")
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.state.mask_jobs = faces.add_routes(app, allowed, Path(str(STATIC)))
 
     @app.get("/api/schema")
     def schema() -> dict[str, Any]:
