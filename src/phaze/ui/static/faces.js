@@ -136,14 +136,19 @@ function remember() {
   if (state.undo.length > 30) state.undo.shift();
 }
 
+// One brush segment from the last point (a line with round caps: no gaps in fast strokes).
 function dab(event) {
   const [x, y] = maskPoint(event);
+  const [x0, y0] = state.last || [x, y];
   const mctx = state.mask.getContext("2d");
-  const radius = Number($("size").value) * state.mask.width / 384 / 2;
-  mctx.fillStyle = tool() === "erase" ? "#000" : "#fff";
+  mctx.strokeStyle = tool() === "erase" ? "#000" : "#fff";
+  mctx.lineWidth = Number($("size").value) * state.mask.width / 384;
+  mctx.lineCap = mctx.lineJoin = "round";
   mctx.beginPath();
-  mctx.arc(x, y, radius, 0, 2 * Math.PI);
-  mctx.fill();
+  mctx.moveTo(x0, y0);
+  mctx.lineTo(x, y);
+  mctx.stroke();
+  state.last = [x, y];
   redraw();
 }
 
@@ -235,6 +240,7 @@ function wire() {
     if (tool() === "polygon") { state.polygon.push(maskPoint(event)); redraw(); return; }
     remember();
     state.painting = true;
+    state.last = null;
     dab(event);
   });
   canvas.addEventListener("mousemove", (event) => { if (state.painting) dab(event); });

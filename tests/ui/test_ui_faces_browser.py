@@ -1,0 +1,117 @@
+"""The Faces page in headless Chromium: paint a mask, save, reload and see it; exclude a face and
+see that training skips it; retrain the segmenter in the background."""
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import skimage.data
+
+from ui_helpers import wait_for
+
+playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it as root)",
+                allow_module_level=True)
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TOKEN = "faces-test-token"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    import uvicorn
+
+    from phaze.ui.app import create_app
+
+    folder = tmp_path_factory.mktemp("faces_ui")
+    faces = folder / "faces"
+    faces.mkdir()
+    face = skimage.data.astronaut()[60:188, 160:288, ::-1]
+    for index in range(3):
+        cv2.imwrite(str(faces / f"face_{index}.png"), np.roll(face, index * 4, axis=1))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = create_app([folder], TOKEN, "127.0.0.1", port)
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    wait_for(lambda: uv.started, timeout_s=30)
+    yield {"url": f"http://127.0.0.1:{port}/faces?token={TOKEN}&folder={faces}",
+           "faces": faces, "folder": folder}
+    app.state.mask_jobs.stop_all()   # never leave a training process behind
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.set_default_timeout(60_000)
+        page.goto(server["url"])
+        page.wait_for_selector(".thumb[data-name='face_2.png']")
+        yield page
+        browser.close()
+
+
+def _stroke(page) -> None:
+    box = page.locator("#canvas").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.3, y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(box["x"] + box["width"] * (0.3 + 0.04 * step), y)
+    page.mouse.up()
+
+
+def test_paint_save_reload_and_see_the_stroke(page, server):
+    page.click(".thumb[data-name='face_0.png']")
+    page.wait_for_selector("#editor:not([hidden])")
+    _stroke(page)
+    page.click("#save")
+    page.wait_for_function("document.querySelector('#editor-status').textContent === 'saved'")
+    stored = cv2.imread(str(server["faces"] / "masks" / "face_0.png"), cv2.IMREAD_GRAYSCALE)
+    assert stored.shape == (128, 128)
+    assert stored[64, 45:75].min() > 200 and stored[10, :].max() == 0  # the stroke, only
+    page.reload()
+    page.wait_for_selector(".thumb[data-name='face_0.png'][data-hand-drawn='1']")
+    page.click(".thumb[data-name='face_0.png']")
+    page.wait_for_function("document.querySelector('#editor-status').textContent"
+                           " === 'hand-drawn mask'")
+    # The overlay shows the stroke: green where painted, not above it.
+    green = page.evaluate("""() => {
+        const ctx = document.querySelector('#canvas').getContext('2d');
+        const on = ctx.getImageData(192, 192, 1, 1).data, off = ctx.getImageData(192, 20, 1, 1).data;
+        return [on[1] - on[0], off[1] - off[0]]; }""")
+    assert green[0] > 40 and green[1] < green[0]
+
+
+def test_exclude_a_face_and_training_skips_it(page, server):
+    from phaze.data.faceset import load_faceset
+
+    page.click(".thumb[data-name='face_1.png']")
+    page.wait_for_function("document.querySelector('#editing').textContent === 'face_1.png'")
+    page.check("#exclude")
+    page.wait_for_selector(".thumb.excluded[data-name='face_1.png']")
+    assert load_faceset(server["faces"], "a", 1, 64).names == ("face_0.png", "face_2.png")
+
+
+def test_retrain_the_segmenter_runs_in_the_background_and_refreshes(page, server):
+    page.fill("#model-dir", str(server["folder"] / "mask_model"))
+    page.fill("#steps", "1")
+    page.click("#retrain")
+    page.wait_for_selector("#retrain-status[data-done]", timeout=240_000)
+    assert page.get_attribute("#retrain-status", "data-done") == "ok"
+    # The hand-drawn mask is kept; the other used face got the segmenter's mask.
+    page.wait_for_selector(".thumb[data-name='face_2.png'][data-has-mask='1']")
+    page.wait_for_selector(".thumb[data-name='face_0.png'][data-hand-drawn='1']")
