@@ -166,3 +166,27 @@ def test_phaze_train_skips_excluded_faces(astronaut_faces):
     labels.set_excluded(astronaut_faces, "astronaut_0_0.png", True)
     faceset = load_faceset(astronaut_faces, "a", 1, 32)
     assert faceset.names == ("astronaut_1_0.png", "astronaut_2_0.png")
+
+
+def test_the_trainer_predicts_masks_for_its_face_folders_before_loading(astronaut_faces,
+                                                                        tiny_model):
+    from types import SimpleNamespace
+
+    from phaze.data.loss_weights import MaskWeighting
+    from phaze.train.loop import Trainer
+
+    masks = MaskWeighting(mask_type="occlusion", mask_model=str(tiny_model))
+    Trainer._apply_mask_model(SimpleNamespace(config=SimpleNamespace(masks=masks)),
+                              astronaut_faces, astronaut_faces)
+    assert len(list((astronaut_faces / "masks").glob("*.png"))) == 3
+
+
+def test_mask_train_on_a_folder_without_landmarks_is_one_line(tmp_path, capsys):
+    folder = tmp_path / "crops"
+    folder.mkdir()
+    write_image(folder / "plain.png", np.zeros((40, 40, 3), np.uint8))
+    code = main(["mask", "train", "--faces", str(folder), "--model-dir", str(tmp_path / "m"),
+                 "--no-progress"])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in error and "no face with landmarks" in error
+    assert not (tmp_path / "m").exists()
