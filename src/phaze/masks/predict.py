@@ -64,7 +64,7 @@ class MaskPredictor:
         head-centred (as the segmenter was trained), predicted, then warped into the crop.
         """
         matrices = [geometry.crop_matrix(lm, self.size_px, MASK_FRAMING) for lm, _ in jobs]
-        crops = [cv2.warpAffine(frame, m, (self.size_px, self.size_px), flags=cv2.INTER_AREA)
+        crops = [cv2.warpAffine(frame, m, (self.size_px, self.size_px), flags=cv2.INTER_LINEAR)
                  for m in matrices]
         masks = []
         for prob, seg_matrix, (_, out_matrix) in zip(self.predict(crops), matrices, jobs):
