@@ -2,11 +2,14 @@
 
 Usage: python bench/mask_speed.py [--threads N] [--seconds S]
 Reports faces/s for inference (batch 32, float32) and for training steps (batch 16, with the
-synthetic-occlusion batches built on the fly). Random weights: speed does not depend on them.
+synthetic-occlusion batches built on the fly), and the CPU time per face, which a shared machine
+does not distort (the idle-core figure assumes the threads scale, an upper bound).
+Random weights: speed does not depend on them.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -18,13 +21,16 @@ from phaze.masks.occluders import OccluderConfig
 from phaze.masks.training import segmentation_loss
 
 
-def _rate(step, faces_per_call: int, seconds: float) -> float:
+def _rate(step, faces_per_call: int, seconds: float) -> tuple[float, float]:
+    """(faces/s of wall time, CPU seconds per face): on a shared machine the second says what
+    the work costs, the first what this run got."""
     step()  # warm-up
-    calls, start = 0, time.perf_counter()
+    calls, start, cpu = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds:
         step()
         calls += 1
-    return calls * faces_per_call / (time.perf_counter() - start)
+    faces = calls * faces_per_call
+    return faces / (time.perf_counter() - start), (time.process_time() - cpu) / faces
 
 
 def main() -> None:
@@ -64,8 +70,10 @@ def main() -> None:
 
     training = _rate(train, 16, args.seconds)
     print(f"segmenter {size} px, {parameter_count(model) / 1e6:.2f} M parameters, "
-          f"{args.threads} threads: inference {inference:.1f} faces/s, training "
-          f"{training:.1f} faces/s")
+          f"{args.threads} threads, load average {os.getloadavg()[0]:.1f}")
+    for name, (rate, cpu) in (("inference", inference), ("training", training)):
+        print(f"  {name}: {rate:.1f} faces/s wall, {cpu * 1000:.0f} CPU-ms per face "
+              f"(= {args.threads / cpu:.0f} faces/s on {args.threads} idle cores)")
 
 
 if __name__ == "__main__":
