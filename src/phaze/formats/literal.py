@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from typing import Any
+
+from phaze.limits import current_limits, env_name
 
 MAX_TEXT_CHARS = 16 * 2**20   # masks and identities included, real headers are a few hundred KiB
 MAX_DEPTH = 12                # faceswap's deepest value is alignments → mask → name → matrix row
@@ -14,16 +18,37 @@ class LiteralError(ValueError):
     """The text is not a plain, size- and depth-limited Python literal."""
 
 
-def parse_literal(text: str, max_chars: int = MAX_TEXT_CHARS, max_depth: int = MAX_DEPTH) -> Any:
-    """The value of `text` if it holds only literals (dicts, lists, tuples, str, bytes, numbers)."""
+def parse_literal(text: str, max_chars: int = MAX_TEXT_CHARS, max_depth: int = MAX_DEPTH,
+                  max_tokens: int | None = None) -> Any:
+    """The value of `text` if it holds only literals (dicts, lists, tuples, str, bytes, numbers).
+
+    `max_tokens` (default: the metadata token budget) is checked before `ast.parse`, which
+    needs about 1 KB per node: 16 MB of `0,0,0,...` would otherwise take 8 GB."""
     if len(text) > max_chars:
         raise LiteralError(f"text of {len(text)} characters exceeds the {max_chars} limit")
+    _check_tokens(text, current_limits().max_metadata_tokens if max_tokens is None
+                  else max_tokens)
     try:
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise LiteralError(f"not a Python literal ({type(error).__name__})") from None
     _check(tree.body, 0, max_depth)
     return ast.literal_eval(tree)  # safe now: the tree holds nothing but literals
+
+
+def _check_tokens(text: str, max_tokens: int) -> None:
+    """LiteralError once `text` has more than `max_tokens` tokens; streams, so memory stays flat."""
+    count = 0
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO(text).readline):
+            count += 1
+            if count > max_tokens:
+                raise LiteralError(f"more than {max_tokens} tokens (raise the limit with "
+                                   f"{env_name('max_metadata_tokens')}=<tokens>)")
+    except LiteralError:
+        raise
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        raise LiteralError("not a Python literal (tokenizing failed)") from None
 
 
 def _check(node: ast.AST, depth: int, max_depth: int) -> None:

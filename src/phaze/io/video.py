@@ -87,7 +87,11 @@ def _folder_frames(source: FrameSource, every_n: int) -> Iterator[Frame]:
 
 def _decode_each(source: FrameSource, images: list[Path], every_n: int) -> Iterator[Frame]:
     for position, path in enumerate(images):
-        image = decode_image(path)
+        try:
+            image = decode_image(path)
+        except DataError as error:   # larger than the image-area budget: skipped, said why
+            source.skipped.append((path.name, str(error)))
+            continue
         if image is None:
             source.skipped.append((path.name, "not a readable image"))
             continue
