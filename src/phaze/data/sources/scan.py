@@ -160,6 +160,8 @@ def inflate_mask(compressed: bytes, side: int, max_bytes: int) -> np.ndarray:
     data = inflater.decompress(compressed, side * side)
     if len(data) < side * side:
         raise ValueError(f"mask holds {len(data)} bytes, expected {side * side}")
+    if inflater.decompress(inflater.unconsumed_tail, 1):   # one byte more is enough to know
+        raise ValueError(f"mask data inflates past stored_size² = {side * side} bytes")
     return np.frombuffer(data, np.uint8).reshape(side, side)
 
 
