@@ -107,3 +107,26 @@ def huge_grey_png(width: int, height: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat)
             + png_chunk(b"IEND", b""))
+
+
+def full_disk_from_write(monkeypatch, count: int = 2) -> list[str]:
+    """Make Phaze's atomic file writer run out of space at its `count`-th write, after half
+    the bytes reached the disk (a real full disk leaves such a partial temp file). Returns the
+    list the failed writes' data lengths are appended to."""
+    import errno
+
+    import phaze.io.images as images
+
+    real, calls, failed = images._write_file, [], []
+
+    def write(handle: int, data: bytes) -> None:
+        calls.append(1)
+        if len(calls) < count:
+            return real(handle, data)
+        with os.fdopen(handle, "wb") as file:
+            file.write(data[:len(data) // 2])
+        failed.append(len(data))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(images, "_write_file", write)
+    return failed

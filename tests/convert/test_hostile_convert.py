@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from convert_helpers import (BoxGeometry, invert_predict, landmarks_at, make_frames,
                              write_alignments)
+from hostile_helpers import full_disk_from_write
 
 from phaze.convert.alignments import load_alignments
 from phaze.convert.pipeline import ConvertOptions, FaceConverter, _Pending, run_convert
@@ -103,31 +104,16 @@ def test_preview_refuses_to_overwrite_an_input(tmp_path, target):
     assert output.read_bytes() == before
 
 
-def _full_disk_at_second_write(monkeypatch, module, name):
-    """Patch `module.name` (a write function) to raise ENOSPC from its second call on."""
-    real, calls = getattr(module, name), []
-
-    def write(*args, **kwargs):
-        calls.append(1)
-        if len(calls) >= 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(module, name, write)
-
-
 def test_png_frames_on_a_full_disk_say_so_and_leave_no_partial_file(tmp_path, monkeypatch):
-    import phaze.io.images as images_module
-
     frames, alignments = _folder_job(tmp_path)
     out = tmp_path / "out"
-    _full_disk_at_second_write(monkeypatch, images_module.os, "replace")
+    full_disk_from_write(monkeypatch, count=2)
 
     with pytest.raises(DataError) as caught:
         convert(ConvertJob(tmp_path, frames, alignments, out), converter=_converter())
 
     assert "No space left on device" in str(caught.value) and "f001.png" in str(caught.value)
-    assert sorted(p.name for p in out.iterdir()) == ["f000.png"]   # complete files only
+    assert sorted(p.name for p in out.iterdir()) == ["f000.png"]   # no partial temp file
 
 
 def test_a_video_whose_close_hits_a_full_disk_leaves_nothing(tmp_path, monkeypatch):

@@ -74,8 +74,7 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     except OSError as error:
         raise DataError(write_failure(path, error)) from None
     try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
+        _write_file(handle, data)
         os.replace(temp, path)
     except OSError as error:
         Path(temp).unlink(missing_ok=True)
@@ -84,6 +83,12 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
         Path(temp).unlink(missing_ok=True)  # Ctrl-C mid-write: leave nothing behind
         raise
     return path
+
+
+def _write_file(handle: int, data: bytes) -> None:
+    """Write and close an open descriptor (one seam where tests make the disk full)."""
+    with os.fdopen(handle, "wb") as file:
+        file.write(data)
 
 
 def write_failure(path: str | Path, error: BaseException) -> str:
