@@ -69,17 +69,62 @@ def run_phaze(args: list[str], cwd: Path, timeout_s: float = 120,
                        peak[0] / 1024 if peak else -1)
 
 
-def zero_bomb(total_bytes: int, chunk_bytes: int = 1 << 24) -> bytes:
-    """A valid zlib stream of `total_bytes` zeros, about 1/1000 of that on disk, made fast:
-    one fully flushed deflate block of `chunk_bytes` zeros repeated (a full flush makes each
-    copy independent of the others)."""
-    compressor = zlib.compressobj(9)
-    block = compressor.compress(bytes(chunk_bytes)) + compressor.flush(zlib.Z_FULL_FLUSH)
-    header, body = block[:2], block[2:]
-    count, zeros, adler = total_bytes // chunk_bytes, bytes(chunk_bytes), 1
+@dataclass
+class Deflated:
+    """A raw deflate stream and what a container needs to say about its content."""
+
+    raw: bytes
+    size: int      # bytes it inflates to
+    crc32: int
+    adler32: int
+
+    def zlib(self) -> bytes:
+        return b"\x78\xda" + self.raw + struct.pack(">I", self.adler32)
+
+
+def _segment(data: bytes, final: bool) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)   # raw deflate, no header
+    return compressor.compress(data) + compressor.flush(zlib.Z_FINISH if final
+                                                        else zlib.Z_FULL_FLUSH)
+
+
+def deflate_bomb(total_bytes: int, fill: bytes = b"\0", prefix: bytes = b"",
+                 suffix: bytes = b"", chunk_bytes: int = 1 << 24) -> Deflated:
+    """prefix + `total_bytes` of `fill` + suffix as deflate, about 1/1000 of that, made fast:
+    one fully flushed block of `chunk_bytes` repeated (a full flush makes each copy
+    independent of the others)."""
+    chunk = fill * (chunk_bytes // len(fill))
+    count = total_bytes // len(chunk)
+    crc, adler = zlib.crc32(prefix), zlib.adler32(prefix)
     for _ in range(count):
-        adler = zlib.adler32(zeros, adler)
-    return header + body * count + b"\x03\x00" + struct.pack(">I", adler)   # empty final block
+        crc, adler = zlib.crc32(chunk, crc), zlib.adler32(chunk, adler)
+    crc, adler = zlib.crc32(suffix, crc), zlib.adler32(suffix, adler)
+    raw = _segment(prefix, False) + _segment(chunk, False) * count + _segment(suffix, True)
+    return Deflated(raw, len(prefix) + count * len(chunk) + len(suffix), crc, adler)
+
+
+def zero_bomb(total_bytes: int) -> bytes:
+    """A valid zlib stream of `total_bytes` zeros, about 1/1000 of that on disk."""
+    return deflate_bomb(total_bytes).zlib()
+
+
+def write_zip(path: Path, members: dict[str, bytes | Deflated]) -> Path:
+    """A zip archive whose members are plain bytes (deflated here) or ready-made deflate
+    streams (a bomb), written by hand: zipfile would have to inflate a bomb to write it."""
+    local, central = b"", b""
+    for name, content in members.items():
+        if isinstance(content, bytes):
+            content = Deflated(_segment(content, True), len(content), zlib.crc32(content), 0)
+        encoded = name.encode()
+        fields = struct.pack("<HHHHHIIIHH", 20, 0, 8, 0, 0x21, content.crc32,
+                             len(content.raw), content.size, len(encoded), 0)
+        central += (struct.pack("<IH", 0x02014B50, 20) + fields
+                    + struct.pack("<HHHII", 0, 0, 0, 0, len(local)) + encoded)
+        local += struct.pack("<I", 0x04034B50) + fields + encoded + content.raw
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members),
+                      len(central), len(local), 0)
+    path.write_bytes(local + central + end)
+    return path
 
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:

@@ -35,6 +35,7 @@ def model_folder_lock(model_dir: str | Path) -> Iterator[None]:
     if os.environ.get(HELD_BY_PARENT) == str(path):
         yield   # a worker of a launcher that holds this very lock
         return
+    created = not path.parent.exists()
     handle = _open(path)
     try:
         try:
@@ -50,6 +51,9 @@ def model_folder_lock(model_dir: str | Path) -> Iterator[None]:
         handle.flush()
         yield
     finally:
+        if created and [p.name for p in path.parent.iterdir()] == [LOCK_FILE]:
+            path.unlink(missing_ok=True)   # a run refused before writing anything leaves
+            path.parent.rmdir()            # no folder behind
         handle.close()   # closing the file releases the lock
 
 
