@@ -171,3 +171,24 @@ def test_a_huge_literal_in_the_metadata_is_refused_before_parsing(tmp_path):
     assert "face_0.png: used as a plain crop" in result.stdout
     assert "PHAZE_MAX_METADATA_TOKENS" in result.stdout
     assert result.peak_mb < BOMB_BOUND_MB, result.peak_mb
+
+
+def test_a_face_image_over_the_area_budget_is_skipped_by_name(tmp_path, caplog):
+    import struct
+
+    from hostile_helpers import png_chunk
+
+    from phaze.data.sources.framing import frame_record
+    from phaze.faces.framing import Framing
+    from phaze.score.run import read_faces
+
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    (folder / "good.png").write_bytes(encode_image(np.full((64, 64, 3), 90, np.uint8)))
+    ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)
+    (folder / "huge.png").write_bytes(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr)
+                                      + png_chunk(b"IEND", b""))
+    with caplog.at_level(logging.WARNING):
+        assert frame_record(read_record(folder / "huge.png"), Framing(), 64) is None
+        assert read_faces(folder, limit=8).shape == (1, 64, 64, 3)   # score goes on
+    assert "huge.png: skipped" in caplog.text and "20000x20000" in caplog.text

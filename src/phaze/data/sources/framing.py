@@ -48,9 +48,14 @@ def frame_record(record: FaceRecord, framing: Framing, size_px: int) -> FramedFa
         return None
     if image is None:
         return None
-    if record.aligned is not None and image.shape[0] == image.shape[1]:
-        return _subcrop(record, image, folder_mask, framing, size_px)
-    return _central(record, image, folder_mask, framing, size_px)
+    try:
+        if record.aligned is not None and image.shape[0] == image.shape[1]:
+            return _subcrop(record, image, folder_mask, framing, size_px)
+        return _central(record, image, folder_mask, framing, size_px)
+    except (DataError, ValueError, ArithmeticError, cv2.error) as error:
+        # geometry the metadata checks let through: one face is skipped, the run goes on
+        logger.warning("%s: skipped: cannot be framed (%s)", record.name, error)
+        return None
 
 
 def _subcrop(record: FaceRecord, head: np.ndarray, folder_mask: np.ndarray | None,
