@@ -76,3 +76,9 @@ def test_extract_skips_a_20000_px_png_by_name_under_the_memory_bound(tmp_path: P
     assert result.peak_mb < BOMB_BOUND_MB, result.peak_mb
     assert (frames / "black.png").read_bytes() == before
     assert not (tmp_path / "faces" / "alignments.json").exists()
+
+
+def test_a_jpeg_size_after_large_metadata_segments_is_found():
+    jpeg = cv2.imencode(".jpg", np.zeros((37, 53, 3), np.uint8))[1].tobytes()
+    segment = b"\xff\xef" + (60_002).to_bytes(2, "big") + bytes(60_000)   # DFL-sized APP15
+    assert image_size(jpeg[:2] + segment * 3 + jpeg[2:]) == (53, 37)

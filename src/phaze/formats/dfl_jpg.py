@@ -267,7 +267,7 @@ def _decode_mask(path: Path, metadata: dict) -> np.ndarray | None:
     except (TypeError, ValueError, OverflowError):
         raise DataError(f"DFL face {path}: xseg_mask is not encoded image bytes.") from None
     try:
-        known = check_image_area(buffer[:65536].tobytes(), f"{path} (xseg_mask)")
+        known = check_image_area(buffer, f"{path} (xseg_mask)")
     except DataError as error:
         raise DataError(f"DFL face {path}: xseg_mask refused: {error}") from None
     mask = cv2.imdecode(buffer, cv2.IMREAD_GRAYSCALE) if known else None

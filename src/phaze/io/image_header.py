@@ -20,21 +20,26 @@ class ImageTooLarge(DataError):
     """An image's header claims more pixels than the image-area budget."""
 
 
-def image_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) read from a PNG, JPEG, WebP or BMP header; None for anything else."""
-    if data.startswith(_PNG) and len(data) >= 24 and data[12:16] == b"IHDR":
-        return struct.unpack(">II", data[16:24])
-    if data.startswith(b"\xff\xd8"):
-        return _jpeg_size(data)
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return _webp_size(data)
-    if data[:2] == b"BM" and len(data) >= 26:   # convert also reads .bmp frames
-        width, height = struct.unpack("<ii", data[18:26])
+def image_size(data) -> tuple[int, int] | None:
+    """(width, height) read from a PNG, JPEG, WebP or BMP header; None for anything else.
+
+    `data` is any bytes-like object holding the whole file (a JPEG's size may follow large
+    metadata segments, which are skipped by their lengths, not read)."""
+    view = memoryview(data).cast("B")
+    head = bytes(view[:32])
+    if head.startswith(_PNG) and len(head) >= 24 and head[12:16] == b"IHDR":
+        return struct.unpack(">II", head[16:24])
+    if head.startswith(b"\xff\xd8"):
+        return _jpeg_size(view)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return _webp_size(head)
+    if head[:2] == b"BM" and len(head) >= 26:   # convert also reads .bmp frames
+        width, height = struct.unpack("<ii", head[18:26])
         return abs(width), abs(height)
     return None
 
 
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+def _jpeg_size(data: memoryview) -> tuple[int, int] | None:
     position = 2
     while position + 9 <= len(data):
         if data[position] != 0xFF:
@@ -69,7 +74,7 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def check_image_area(data: bytes, name: str, limits: Limits | None = None) -> bool:
+def check_image_area(data, name: str, limits: Limits | None = None) -> bool:
     """True when `data` is a PNG/JPEG/WebP within the area budget, False when its size is
     unknown; ImageTooLarge naming `name`, its size and the limit when it is larger."""
     size = image_size(data)

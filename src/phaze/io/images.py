@@ -29,7 +29,7 @@ def decode_image(path: str | Path, grayscale: bool = False) -> np.ndarray | None
     try:
         # imdecode of raw bytes, unlike imread, also copes with non-ASCII paths on Windows.
         data = np.fromfile(Path(path), dtype=np.uint8)
-        if not data.size or not check_image_area(data[:65536].tobytes(), str(path)):
+        if not data.size or not check_image_area(data, str(path)):
             return None
         image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE if grayscale else cv2.IMREAD_COLOR)
     except (OSError, cv2.error):
