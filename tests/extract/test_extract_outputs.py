@@ -90,3 +90,10 @@ def test_a_full_disk_at_the_alignments_file_leaves_no_partial_file(tmp_path, pho
     with pytest.raises(DataError, match="alignments.json': No space left on device"):
         extract_faces(photos, output, ALIGN_ONLY, finder=finder)
     assert list(output.iterdir()) == []
+
+
+def test_the_input_folder_as_output_is_refused(photos, monkeypatch):
+    _no_frames_read(monkeypatch)
+    with pytest.raises(DataError, match="is the input folder"):
+        extract_faces(photos, photos, ALIGN_ONLY)
+    assert sorted(p.name for p in photos.iterdir()) == ["a.png", "b.png"]

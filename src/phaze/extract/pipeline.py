@@ -103,6 +103,9 @@ def extract_faces(input_path: str | Path, output: str | Path,
 def check_outputs(input_path: Path, output: Path, alignments: Path) -> None:
     """Refuse outputs that cannot be written (or would overwrite the input) before the run, not
     after an hour of video: --output must be a folder, --alignments a file in a writable one."""
+    if output.resolve() == input_path.resolve():
+        raise DataError(f"--output '{output}' is the input folder: faces written there could "
+                        "overwrite its frames; choose another folder")
     if output.exists() and not output.is_dir():
         raise DataError(f"--output '{output}' exists and is not a folder: give a folder for "
                         "the aligned faces")
