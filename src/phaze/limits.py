@@ -21,7 +21,7 @@ class Limits:
 
     max_image_pixels: int = 100_000_000        # width × height of any image decoded (100 MP)
     max_mask_bytes: int = 16 * 2**20           # one stored mask, inflated (a 4096² uint8 mask)
-    max_metadata_tokens: int = 200_000         # tokens of one PNG metadata text before parsing
+    max_metadata_nodes: int = 200_000          # values in one PNG metadata text, before parsing
     max_archive_member_bytes: int = 4 * 2**30  # one member of a .keras zip, uncompressed
     max_compression_ratio: int = 100           # uncompressed / compressed size of such a member
     max_config_json_bytes: int = 64 * 2**20    # a .keras archive's config.json

@@ -169,7 +169,7 @@ def test_a_huge_literal_in_the_metadata_is_refused_before_parsing(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "KINDS ['plain']" in result.stdout
     assert "face_0.png: used as a plain crop" in result.stdout
-    assert "PHAZE_MAX_METADATA_TOKENS" in result.stdout
+    assert "PHAZE_MAX_METADATA_NODES" in result.stdout
     assert result.peak_mb < BOMB_BOUND_MB, result.peak_mb
 
 
