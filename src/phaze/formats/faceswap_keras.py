@@ -214,7 +214,7 @@ def read_keras_layers(keras_file: Path) -> dict[str, list[KerasLayer]]:
             _walk(config["config"], h5, "layers", None, out)
     except (OSError, KeyError, ValueError) as error:
         raise ModelDirError(f"'{keras_file}': model.weights.h5 is damaged: {error}") from None
-    except (AttributeError, TypeError, IndexError) as error:   # odd values deep in config.json
+    except (AttributeError, TypeError, IndexError, RecursionError) as error:   # odd config.json
         raise ModelDirError(f"'{keras_file}': config.json is malformed ({error})") from None
     except ModelDirError as error:   # a weight over the size budget
         raise ModelDirError(f"'{keras_file}': {error}") from None
