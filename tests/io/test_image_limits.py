@@ -82,3 +82,20 @@ def test_a_jpeg_size_after_large_metadata_segments_is_found():
     jpeg = cv2.imencode(".jpg", np.zeros((37, 53, 3), np.uint8))[1].tobytes()
     segment = b"\xff\xef" + (60_002).to_bytes(2, "big") + bytes(60_000)   # DFL-sized APP15
     assert image_size(jpeg[:2] + segment * 3 + jpeg[2:]) == (53, 37)
+
+
+@pytest.mark.parametrize("reader", ["extract", "convert"])
+def test_video_frames_over_the_area_budget_are_refused_before_decoding(tmp_path, monkeypatch,
+                                                                       reader):
+    from phaze.io.video import write_test_video
+
+    video = tmp_path / "clip.mp4"
+    write_test_video(video, [np.zeros((64, 64, 3), np.uint8)] * 2, fps=10)
+    monkeypatch.setenv("PHAZE_MAX_IMAGE_PIXELS", "4000")   # 64 x 64 = 4096 px
+    with pytest.raises(ImageTooLarge, match=r"clip.mp4 \(its frames\)' is 64x64 px"):
+        if reader == "extract":
+            from phaze.io.video import open_frames
+            open_frames(video)
+        else:
+            from phaze.convert.frames import open_frames
+            open_frames(video)

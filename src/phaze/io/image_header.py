@@ -75,16 +75,21 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
 
 
 def check_image_area(data, name: str, limits: Limits | None = None) -> bool:
-    """True when `data` is a PNG/JPEG/WebP within the area budget, False when its size is
+    """True when `data` is a PNG/JPEG/WebP/BMP within the area budget, False when its size is
     unknown; ImageTooLarge naming `name`, its size and the limit when it is larger."""
     size = image_size(data)
     if size is None:
         return False
+    check_area(*size, name, limits)
+    return True
+
+
+def check_area(width: int, height: int, name: str, limits: Limits | None = None) -> None:
+    """ImageTooLarge when width × height px is over the image-area budget (an image, or a
+    video's frames, checked before anything is decoded)."""
     limit = (limits or current_limits()).max_image_pixels
-    width, height = size
     if width * height > limit:
         raise ImageTooLarge(
             f"image '{name}' is {width}x{height} px ({width * height / 1e6:.1f} MP): larger "
             f"than the {limit / 1e6:.1f} MP limit (raise it with "
             f"{env_name('max_image_pixels')}=<pixels>)")
-    return True
