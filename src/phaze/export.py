@@ -16,6 +16,7 @@ from torch import nn
 
 from phaze.checkpoint import load_model_dir
 from phaze.errors import ConfigError
+from phaze.io.images import removed_on_failure
 from phaze.faces.framing import Framing
 from phaze.model.phaze_a import PhazeA
 from phaze.model_framing import read_model_framing
@@ -267,8 +268,9 @@ def export_model_dir(model_dir: str | Path, output: str | Path, direction: str =
     model, _ = load_model_dir(model_dir, "cpu")
     if file_format == "dfm":
         return _export_dfm(model, output, direction, verify)
-    report = export_onnx(model, output, direction, exporter, opset)
-    stamp_framing(report.path, read_model_framing(model_dir))
+    with removed_on_failure(Path(output)):   # no half-written graph on a full disk
+        report = export_onnx(model, output, direction, exporter, opset)
+        stamp_framing(report.path, read_model_framing(model_dir))
     if verify:
         report.max_abs_diff = verify_onnx(report.path, model, direction)
     return report

@@ -1,15 +1,17 @@
 """Reading and writing image files: RGB uint8 in memory, atomic writes on disk."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from phaze.errors import DataError
+from phaze.errors import DataError, SaveError
 from phaze.io.image_header import check_image_area
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
@@ -100,6 +102,25 @@ def write_failure(path: str | Path, error: BaseException) -> str:
         return f"could not write '{path}': No space left on device"
     reason = getattr(error, "strerror", None) or text or type(error).__name__
     return f"could not write '{path}': {reason}"
+
+
+@contextlib.contextmanager
+def removed_on_failure(*paths: Path) -> Iterator[None]:
+    """For writers that cannot write to a temp name themselves (torch's ONNX exporter): a
+    failed write (an OSError, or a library's own full-disk error) or Ctrl-C removes the named
+    files, and a failed write becomes one SaveError line naming the first of them. Other
+    errors (a missing exporter, a bad option) come before any write and leave files alone."""
+    try:
+        yield
+    except BaseException as error:
+        message = write_failure(paths[0], error)
+        written = isinstance(error, OSError) or message.endswith("No space left on device")
+        if written or isinstance(error, KeyboardInterrupt):
+            for path in paths:
+                Path(path).unlink(missing_ok=True)
+        if written:
+            raise SaveError(message) from error
+        raise
 
 
 def write_image(path: str | Path, image: np.ndarray, jpeg_quality: int = 95) -> Path:
