@@ -104,7 +104,7 @@ def save_checkpoint(model_dir: str | Path, weights: dict[str, torch.Tensor],
         (temp / STATE).write_text(json.dumps(payload), encoding="utf-8")
         _fsync_files(temp)
         _promote(model_dir, temp)
-    except Exception as error:   # noqa: BLE001 - safetensors' own error on a full disk is no OSError
+    except Exception as error:   # noqa: BLE001 - safetensors' full-disk error is no OSError
         shutil.rmtree(temp, ignore_errors=True)
         needed = _tensor_bytes(tensors) + _tensor_bytes(optimizer_tensors)
         raise SaveError(_save_failure(model_dir, error, needed)) from error
@@ -119,13 +119,13 @@ def _tensor_bytes(tensors: dict[str, torch.Tensor]) -> int:
 
 
 def _save_failure(model_dir: Path, error: BaseException, needed_bytes: int) -> str:
-    from phaze.io.images import write_failure
+    from phaze.io.images import write_reason
 
     try:
         free = f"{shutil.disk_usage(model_dir).free / 2**20:.1f} MiB free"
     except OSError:
         free = "free space unknown"
-    reason = write_failure(model_dir / LATEST, error).split("': ", 1)[1]
+    reason = write_reason(error)
     return (f"could not save the checkpoint in {model_dir}: {reason}; a checkpoint needs about "
             f"{needed_bytes / 2**20:.1f} MiB ({free}); the previous checkpoint is kept")
 

@@ -94,14 +94,18 @@ def _write_file(handle: int, data: bytes) -> None:
 
 
 def write_failure(path: str | Path, error: BaseException) -> str:
-    """One line for a failed write of `path`; a full disk is said plainly, whichever library
-    reported it (OSError errno, safetensors' or FFmpeg's own error text)."""
+    """One line for a failed write of `path` (see `write_reason`)."""
+    return f"could not write '{path}': {write_reason(error)}"
+
+
+def write_reason(error: BaseException) -> str:
+    """Why a write failed; a full disk is said plainly, whichever library reported it (an
+    OSError's errno, safetensors' or FFmpeg's own error text)."""
     text = str(error)
     if getattr(error, "errno", None) == errno.ENOSPC or "No space left" in text \
             or "StorageFull" in text:
-        return f"could not write '{path}': No space left on device"
-    reason = getattr(error, "strerror", None) or text or type(error).__name__
-    return f"could not write '{path}': {reason}"
+        return "No space left on device"
+    return getattr(error, "strerror", None) or text or type(error).__name__
 
 
 @contextlib.contextmanager
