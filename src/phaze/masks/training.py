@@ -32,12 +32,16 @@ class MaskTrainConfig:
     learning_rate: float = 3e-3
     hand_weight: float = 4.0     # a drawn mask counts this many times a synthetic target
     seed: int = 0
+    save_every: int = 100        # steps between saves, so a stopped run keeps its progress
     occluders: OccluderConfig = field(default_factory=OccluderConfig)
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1:
             raise ConfigError(f"mask training steps {self.steps} / batch size "
                               f"{self.batch_size} are invalid: expected >= 1")
+        if self.save_every < 1:
+            raise ConfigError(f"mask training save_every {self.save_every} is invalid: "
+                              "expected >= 1")
         if not 0 < self.learning_rate < 1 or self.hand_weight < 1:
             raise ConfigError(f"mask training learning rate {self.learning_rate} / hand weight "
                               f"{self.hand_weight} are invalid: expected (0, 1) and >= 1")
@@ -75,7 +79,8 @@ def train_segmenter(faces: Sequence[MaskFace], model_dir: str | Path,
                     network: SegmenterConfig = SegmenterConfig(),
                     config: MaskTrainConfig = MaskTrainConfig(),
                     on_step: Callable[[StepReport], None] | None = None) -> MaskModelInfo:
-    """Train (or continue) the segmenter in `model_dir` on `faces`; saved once at the end."""
+    """Train (or continue) the segmenter in `model_dir` on `faces`; saved every `save_every`
+    steps and at the end."""
     if not faces:
         raise ConfigError("mask training needs at least one face")
     model_dir = Path(model_dir)
@@ -101,6 +106,10 @@ def train_segmenter(faces: Sequence[MaskFace], model_dir: str | Path,
         if on_step is not None:
             rate = step * config.batch_size / max(time.perf_counter() - start, 1e-9)
             on_step(StepReport(step, config.steps, loss.detach().item(), rate))
+        if step % config.save_every == 0 and step < config.steps:
+            save_mask_model(model_dir, model.eval(), MaskModelInfo(network, done + step,
+                                                                  len(faces)))
+            model.train()
     info = MaskModelInfo(network, done + config.steps, len(faces))
     save_mask_model(model_dir, model.eval(), info)
     return info
