@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from phaze.io.images import read_image, write_image
@@ -47,8 +46,6 @@ def main() -> None:
         columns.append(np.concatenate([image, overlay(image, hull_truth),
                                        overlay(image, predicted), overlay(image, truth)], 0))
     grid = np.concatenate(columns, 1)
-    grid = cv2.resize(grid, (grid.shape[1] * 2, grid.shape[0] * 2),
-                      interpolation=cv2.INTER_NEAREST)
     write_image(args.out, grid)
     print(f"wrote {args.out}")
 
