@@ -8,6 +8,7 @@ import numpy as np
 
 from phaze.errors import ConfigError
 from phaze.extract.detectors import ALIGNERS, DETECTORS, Aligner, Box, Detector
+from phaze.extract.refeed import MAX_REFEED, refeed_landmarks
 
 # faceswap's "rotate images" idea: when nothing is found upright, try these angles (degrees,
 # counter-clockwise) in order and keep the first that finds a face.
@@ -27,6 +28,7 @@ class FindConfig:
     min_size_px: int = 20           # faces whose box side is smaller (frame px) are skipped
     upsample: int | None = None     # doublings before detection; None = auto for small frames
     rotations: tuple[int, ...] = DEFAULT_ROTATIONS
+    refeed: int = 5                 # landmark fits from shifted boxes averaged (1 = one fit)
 
     def __post_init__(self) -> None:
         DETECTORS.check(self.detector)   # a ConfigError naming the choices
@@ -35,6 +37,9 @@ class FindConfig:
             raise ConfigError(f"min size {self.min_size_px} is invalid: expected >= 0 px")
         if self.upsample is not None and not 0 <= self.upsample <= MAX_UPSAMPLE:
             raise ConfigError(f"upsample {self.upsample} is invalid: expected 0..{MAX_UPSAMPLE}")
+        if not 1 <= self.refeed <= MAX_REFEED:
+            raise ConfigError(f"refeed {self.refeed} is invalid: expected 1..{MAX_REFEED} "
+                              "landmark fits per face")
         for angle in self.rotations:
             if not -359 <= angle <= 359 or angle == 0:
                 raise ConfigError(f"rotation {angle} is invalid: expected non-zero degrees "
@@ -141,7 +146,7 @@ class FaceFinder:
         HOG still finds faces rolled by ~30 degrees, but the shape predictor was trained on
         nearly level faces and drifts on them; levelling the eye line first brings it back.
         """
-        landmarks = self.aligner.landmarks(image, box)
+        landmarks = self._fit(image, box)
         for _ in range(2):
             roll = eye_roll_degrees(landmarks)
             if abs(roll) < ROLL_REFIT_DEGREES:
@@ -150,9 +155,11 @@ class FaceFinder:
             matrix = cv2.getRotationMatrix2D(centre, roll, 1.0)   # levels the eye line
             level = cv2.warpAffine(image, matrix, (image.shape[1], image.shape[0]),
                                    flags=cv2.INTER_LINEAR)
-            landmarks = map_points(cv2.invertAffineTransform(matrix),
-                                   self.aligner.landmarks(level, box))
+            landmarks = map_points(cv2.invertAffineTransform(matrix), self._fit(level, box))
         return landmarks
+
+    def _fit(self, image: np.ndarray, box: Box) -> np.ndarray:
+        return refeed_landmarks(self.aligner, image, box, self.config.refeed)
 
 
 def eye_roll_degrees(landmarks: np.ndarray) -> float:

@@ -11,6 +11,7 @@ HOG_NOTE = "built into dlib"
 FILES = {
     "cnn": "mmod_human_face_detector.dat",
     "landmarks_68": "shape_predictor_68_face_landmarks.dat",
+    "recognition": "dlib_face_recognition_resnet_model_v1.dat",
 }
 
 
@@ -24,7 +25,7 @@ def models_folder() -> Path:
 
 
 def weights_path(key: str) -> Path:
-    """Path of one shipped model file (`cnn`, `landmarks_68`); a clear error if it is absent."""
+    """Path of one shipped model file (`cnn`, `landmarks_68`, `recognition`); a clear error if it is absent."""
     path = models_folder() / FILES[key]
     if not path.is_file():
         raise WeightsError(f"model file {path} is missing: reinstall face-recognition-models")
