@@ -34,9 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="alignments JSON path (default: OUTPUT/alignments.json)")
     parser.add_argument("--alignments-only", action="store_true",
                         help="write only the alignments file, no face PNGs")
-    parser.add_argument("--smooth", default="7",
+    parser.add_argument("--smooth", default="9",
                         help="video: landmark smoothing window in frames along each face track "
-                             "(odd, 3..31; zero lag), or 'off' (7)")
+                             "(odd, 3..31; zero lag), or 'off' (9)")
     parser.add_argument("--refeed", type=int, default=5,
                         help="landmark fits from slightly shifted boxes, averaged for sub-pixel "
                              "points (1..9; 1 = a single fit) (5)")
