@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 REALVIDEO = Path(os.environ.get("PHAZE_REALVIDEO")
-                 or Path(__file__).resolve().parents[2] / ".." / "shared" / "realvideo")
+                 or Path(__file__).resolve().parents[1] / ".." / "shared" / "realvideo")
 
 
 def clip_path(name: str) -> Path:
