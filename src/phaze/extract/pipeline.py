@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from phaze.formats.alignments_json import Alignments, VideoInfo, write_alignment
 from phaze.io.images import write_bytes_atomic
 from phaze.io.video import FrameSource, open_frames
 
+LIKE_EMBED_EVERY = 10   # --only-like decides per track: embed more often for a surer vote
 SUMMARY_NAMES = 10   # frames without a face named in the summary; the JSON lists them all
 SIZE_MIN, SIZE_MAX, SIZE_STEP = 64, 1024, 32   # faceswap: 256..1024 in steps of 64
 
@@ -155,7 +156,10 @@ def extract_faces(input_path: str | Path, output: str | Path,
 def _find_all(frames, source: FrameSource, finder: FaceFinder, embedder: FaceEmbedder | None,
               config: ExtractConfig, report: ExtractReport) -> list[_FrameFaces]:
     """Pass 1: every frame's faces, linked into tracks (video) and embedded where needed."""
-    tracker = Tracker(config.track, link_frames=source.is_video)
+    track = config.track
+    if config.like.enabled and track.embed_every > LIKE_EMBED_EVERY:
+        track = replace(track, embed_every=LIKE_EMBED_EVERY)
+    tracker = Tracker(track, link_frames=source.is_video)
     result = []
     for sequence, frame in enumerate(_progress(frames, source, config, "find")):
         faces = finder.find(frame.image)

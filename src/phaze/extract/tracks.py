@@ -30,7 +30,9 @@ class TrackConfig:
     # heads stay under ~8, a cut to another shot is several times this.
     cut_difference: float = 30.0
     max_gap_frames: int = 3         # frames a track survives without its face (detector misses)
-    embed_every: int = 10           # embed a track's face every this many of its frames
+    # Embed a track's face at its start and every this many of its frames: dlib's net costs
+    # ~0.1-0.2 s a face on one CPU core, so every frame would cost more than finding the faces.
+    embed_every: int = 25
     max_embedding_distance: float = SAME_PERSON_DISTANCE
 
     def __post_init__(self) -> None:
