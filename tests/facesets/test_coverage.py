@@ -34,7 +34,7 @@ def test_turned_faces_missing_from_a_frontal_set_are_listed(lively_faces, woman_
     most_turned = max(faces_a.values(), key=lambda face: abs(face.pose.yaw))
     assert most_turned.path.name in {entry["face"] for entry in listing["uncovered"]}
     picture = decode_image(output)
-    assert picture.shape == (520, 1000, 3)
+    assert picture.shape == (540, 1000, 3)
     red = (picture[..., 0] > 200) & (picture[..., 1] < 80) & (picture[..., 2] < 80)
     assert red.sum() > 20   # the uncovered faces are drawn
     assert "A faces have a close B face" in capsys.readouterr().out
@@ -43,7 +43,7 @@ def test_turned_faces_missing_from_a_frontal_set_are_listed(lively_faces, woman_
 def test_report_writes_a_picture(woman_faces, tmp_path):
     output = tmp_path / "report.png"
     assert main(["faces", "report", "--input", str(woman_faces), "--output", str(output)]) == 0
-    assert decode_image(output).shape == (520, 1000, 3)
+    assert decode_image(output).shape == (540, 1000, 3)
 
 
 def one_line_error(capsys, argv) -> str:

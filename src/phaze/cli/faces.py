@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report = actions.add_parser("report", help="picture of the set's poses and expressions")
     report.add_argument("--input", required=True, type=Path, help="folder of face PNGs")
     report.add_argument("--output", type=Path, default=None,
-                        help="PNG path (default: INPUT/faces_report.png)")
+                        help="PNG path (default: INPUT_report.png beside the folder)")
     report.set_defaults(func=run_report)
 
     cover = actions.add_parser(
@@ -91,7 +91,8 @@ def run_filter(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     from phaze.facesets.coverage import report_picture, write_picture
     face_set = _read(args.input)
-    path = write_picture(args.output or args.input / "faces_report.png",
+    default = args.input.parent / f"{args.input.resolve().name}_report.png"
+    path = write_picture(args.output or default,
                          report_picture(face_set))
     print(f"report: {path}")
     return 0

@@ -23,7 +23,7 @@ TOLERANCES = {"yaw": 10.0, "pitch": 10.0, "mouth_open": 0.04, "eyes_open": 0.015
 YAW = Axis("yaw (deg, + = facing right)", -60, 60)
 PITCH = Axis("pitch (deg, + = up)", -40, 40)
 MOUTH = Axis("mouth opening", 0.0, 0.25)
-EYES = Axis("eye opening", 0.0, 0.08)
+EYES = Axis("eye opening", 0.0, 0.12)
 BLUE, GREEN, RED, LIGHT = (40, 90, 220), (40, 170, 70), (220, 40, 40), (185, 185, 185)
 
 
@@ -60,10 +60,10 @@ def _columns(faces: list[FaceStats]) -> dict[str, np.ndarray]:
 
 def _two_panels(series_pose: list[Series], series_expression: list[Series],
                 title: str) -> np.ndarray:
-    image = canvas(1000, 520)
+    image = canvas(1000, 540)
     text(image, (12, 22), title, 0.55)
-    scatter(image, (0, 30), (500, 490), YAW, PITCH, series_pose, "head pose")
-    scatter(image, (500, 30), (500, 490), MOUTH, EYES, series_expression, "expression")
+    scatter(image, (0, 40), (500, 500), YAW, PITCH, series_pose, "head pose")
+    scatter(image, (500, 40), (500, 500), MOUTH, EYES, series_expression, "expression")
     return image
 
 

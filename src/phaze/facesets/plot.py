@@ -39,10 +39,12 @@ def text(image: np.ndarray, where: tuple[int, int], words: str, scale: float = 0
 def scatter(image: np.ndarray, origin: tuple[int, int], size_px: tuple[int, int], x: Axis,
             y: Axis, series: list[Series], title: str) -> None:
     """A framed scatter plot with ticks at the ends and zero, drawn into `image` in place."""
-    left, top = origin[0] + MARGIN_PX, origin[1] + 28
-    width, height = size_px[0] - MARGIN_PX - 12, size_px[1] - 28 - 40
+    left, top = origin[0] + MARGIN_PX, origin[1] + 44
+    width, height = size_px[0] - MARGIN_PX - 12, size_px[1] - 44 - 40
     cv2.rectangle(image, (left, top), (left + width, top + height), BLACK, 1)
-    text(image, (origin[0] + 8, origin[1] + 18), title, 0.5)
+    # Title centred over the frame, the y label on its own line below it, at the left.
+    title_px = cv2.getTextSize(title, FONT, 0.55, 1)[0][0]
+    text(image, (left + (width - title_px) // 2, origin[1] + 16), title, 0.55)
 
     def to_px(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         px = left + (np.clip(xs, x.low, x.high) - x.low) / (x.high - x.low) * width
@@ -58,7 +60,7 @@ def scatter(image: np.ndarray, origin: tuple[int, int], size_px: tuple[int, int]
         cv2.line(image, (left, int(py)), (left + width, int(py)), GREY if value == 0 else BLACK, 1)
         text(image, (origin[0] + 4, int(py) + 4), f"{value:g}", 0.4)
     text(image, (left + width // 2 - 40, top + height + 34), x.label, 0.45)
-    text(image, (origin[0] + 4, top - 6), y.label, 0.45)
+    text(image, (origin[0] + 4, top - 8), y.label, 0.45)
     legend_y = top + 16
     for entry in series:
         for px, py in to_px(np.asarray(entry.xs, float), np.asarray(entry.ys, float)):
