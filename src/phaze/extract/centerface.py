@@ -46,10 +46,11 @@ class CenterFaceDetector:
     def __init__(self) -> None:
         path = centerface_path()
         try:
+            import onnx  # noqa: F401  (to free the model's input size)
             import onnxruntime
         except ImportError:
-            raise WeightsError("detector 'centerface' needs onnxruntime: pip install "
-                               "onnxruntime (Phaze's `export` extra)") from None
+            raise WeightsError("detector 'centerface' needs onnx and onnxruntime: install "
+                               "Phaze's `export` extra (pip install -e '.[export]')") from None
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1   # like dlib: one core, so extract's figures compare
         options.log_severity_level = 3
