@@ -1,4 +1,4 @@
-"""Where the real talking-head clips live (`../shared/realvideo` beside the repo), and short cuts of them."""
+"""Where the real talking-head clips live (`../shared/realvideo` beside the repo); their frames."""
 from __future__ import annotations
 
 import os

@@ -1,4 +1,4 @@
-"""CenterFace: registered, one clear line without its model, finds what HOG finds and tilted faces."""
+"""CenterFace: registered, one clear line without its model, finds what HOG finds, and tilts."""
 import cv2
 import numpy as np
 import pytest

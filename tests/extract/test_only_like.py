@@ -19,7 +19,7 @@ PER_CLIP, SIZE = 24, 480
 
 @pytest.fixture(scope="module")
 def two_people(tmp_path_factory):
-    """A 480 px video: 24 frames of one man, then 24 of a woman; a later frame of him as reference."""
+    """A 480 px video: 24 frames of a man, then 24 of a woman; a later frame of him as reference."""
     folder = tmp_path_factory.mktemp("two_people")
     keep = clip_frames(KEEP, PER_CLIP + 1, step=4, size_px=SIZE)
     video = write_test_video(folder / "two.mp4",

@@ -82,7 +82,8 @@ def decode(heat: np.ndarray, scale: np.ndarray, offset: np.ndarray, points: np.n
     scores = heat[rows, cols]
     # Five points, each (y, x) relative to the box's top-left in box heights/widths.
     rel = points[:, rows, cols].T.reshape(-1, 5, 2)            # (N, 5, [y, x])
-    xs, ys = left[:, None] + rel[..., 1] * box_w[:, None], top[:, None] + rel[..., 0] * box_h[:, None]
+    xs = left[:, None] + rel[..., 1] * box_w[:, None]                # (N, 5)
+    ys = top[:, None] + rel[..., 0] * box_h[:, None]
     keep = cv2.dnn.NMSBoxes(np.stack([left, top, box_w, box_h], 1).tolist(), scores.tolist(),
                             CANDIDATE_SCORE, NMS_IOU)
     fx, fy = factor

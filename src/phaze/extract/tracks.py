@@ -1,4 +1,4 @@
-"""Face tracks: the same face linked across video frames, broken at cuts, jumps and identity changes.
+"""Face tracks: one face linked across video frames, broken at cuts, jumps and identity changes.
 
 A face continues a track when its box overlaps the track's last box and its eyes have not jumped
 further than a fast head turn moves them in one frame. A scene cut (the whole picture changes)

@@ -26,7 +26,8 @@ def models_folder() -> Path:
 
 
 def weights_path(key: str) -> Path:
-    """Path of one shipped model file (`cnn`, `landmarks_68`, `recognition`); a clear error if it is absent."""
+    """Path of one shipped model file (`cnn`, `landmarks_68`, `recognition`); a clear error
+    if it is absent."""
     path = models_folder() / FILES[key]
     if not path.is_file():
         raise WeightsError(f"model file {path} is missing: reinstall face-recognition-models")

@@ -1,1 +1,1 @@
-"""Sort, filter and report on folders of aligned faces (blur, identity, duplicates, pose, coverage)."""
+"""Sort, filter and report on aligned face folders (blur, identity, duplicates, pose, coverage)."""

@@ -35,7 +35,8 @@ def features(face: FaceStats) -> np.ndarray:
 @dataclass
 class Coverage:
     nearest: np.ndarray      # (len A,) index into B of each A face's nearest match
-    distance: np.ndarray     # (len A,) largest feature difference over its tolerance (≤ 1: matched)
+    # (len A,) largest feature difference in units of its tolerance (≤ 1: matched)
+    distance: np.ndarray
 
     @property
     def covered(self) -> np.ndarray:

@@ -111,7 +111,7 @@ def plan_rejects(face_set: FaceSet, limits: list[Limit],
         cut = float(np.percentile(values, limit.value)) if limit.percent else limit.value
         for face, value in zip(faces, values):
             if value < cut:
-                reasons.setdefault(face.path, f"{limit.key} {value:.3g} < {cut:.3g}")
+                reasons.setdefault(face.path, f"{limit.key} {value:.6g} < {cut:.6g}")
     if remove_duplicates:
         thumbs = np.stack([face.thumb for face in faces])
         sharp = np.array([face.sharpness for face in faces])
