@@ -162,7 +162,8 @@ class Tracker:
                       embeddings=[embedding] if embedding is not None else [])
         self._next_track += 1
         self._advance(track, sequence, face)
-        self._active.append(track)
+        if self.link_frames:   # photos never continue a track: keep none of them
+            self._active.append(track)
         return Link(track.track_id, track.segment, embedding)
 
     def _advance(self, track: Track, sequence: int, face) -> None:
