@@ -46,7 +46,7 @@ def test_short_segments_come_back_unchanged():
     np.testing.assert_array_equal(smooth_points(noisy, 9), noisy)
 
 
-@pytest.mark.parametrize("window", [2, 4, 1, 33, -3])
+@pytest.mark.parametrize("window", [2, 3, 4, 1, 33, -3])
 def test_bad_windows_are_refused(window):
     with pytest.raises(ConfigError, match="smooth window"):
         SmoothConfig(window)
@@ -92,3 +92,10 @@ def test_real_fast_head_moves_are_not_delayed(fast_moving_tracks):
     # ... nor flattened: the nose still travels as far over the clip.
     travel = [np.abs(np.diff(points[:, 30], axis=0)).sum() for points in (plain, steady)]
     assert travel[1] > 0.6 * travel[0]
+
+
+def test_every_n_keeps_the_window_span_and_turns_off_for_sparse_frames():
+    from phaze.extract.pipeline import sampled_window
+    assert sampled_window(9, 1) == 9
+    assert sampled_window(31, 3) == 9
+    assert sampled_window(9, 2) == 0 and sampled_window(0, 1) == 0

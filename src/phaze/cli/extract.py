@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="write only the alignments file, no face PNGs")
     parser.add_argument("--smooth", default="9",
                         help="video: landmark smoothing window in frames along each face track "
-                             "(odd, 3..31; zero lag), or 'off' (9)")
+                             "(odd, 5..31; zero lag), or 'off' (9)")
     parser.add_argument("--refeed", type=int, default=5,
                         help="landmark fits from slightly shifted boxes, averaged for sub-pixel "
                              "points (1..9; 1 = a single fit) (5)")
@@ -75,7 +75,7 @@ def parse_smooth(text: str) -> int:
         return int(text)
     except ValueError:
         raise ConfigError(f"--smooth {text!r} is invalid: expected an odd number of frames "
-                          "in 3..31 or 'off'") from None
+                          "in 5..31 or 'off'") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from phaze.errors import ConfigError, DataError
 from phaze.extract.face_png import aligned_face_png, to_aligned_face
 from phaze.extract.find import FaceFinder, FindConfig, FoundFace
 from phaze.extract.identity import FaceEmbedder, LikeConfig, distances, reference_embeddings
-from phaze.extract.smoothing import SmoothConfig, smooth_points
+from phaze.extract.smoothing import POLY_ORDER, SmoothConfig, smooth_points
 from phaze.extract.tracks import Link, TrackConfig, Tracker
 from phaze.faces.aligned import AlignedFace
 from phaze.formats.alignments_json import Alignments, VideoInfo, write_alignments
@@ -138,8 +138,9 @@ def extract_faces(input_path: str | Path, output: str | Path,
     if not report.frames_read:
         raise DataError(f"input '{source.path}' gave no readable frames: "
                         + "; ".join(f"{name}: {why}" for name, why in source.skipped))
-    if source.is_video and config.smooth.enabled:
-        _smooth_segments(found, config.smooth.window_frames)
+    window = sampled_window(config.smooth.window_frames, config.every_n)
+    if source.is_video and window:
+        _smooth_segments(found, window)
     if references is not None:
         _keep_like(found, references, config.like.max_distance)
     alignments = _alignments(found)
@@ -151,6 +152,16 @@ def extract_faces(input_path: str | Path, output: str | Path,
         alignments.video = VideoInfo(source.frame_count or report.frames_read, source.fps)
     write_alignments(report.alignments_path, alignments)
     return report
+
+
+def sampled_window(window_frames: int, every_n: int) -> int:
+    """The smoothing window in extracted frames: the same span of video as `window_frames`
+    source frames, odd; 0 (off) when that leaves too few to smooth. With --every-n 5 a 9-frame
+    window spans one sample, so a training set cut from a video is not smoothed: its faces are
+    far apart in time and averaging them would blur real expressions."""
+    window = window_frames // every_n
+    window -= 1 - window % 2
+    return window if window > POLY_ORDER + 1 else 0
 
 
 def _find_all(frames, source: FrameSource, finder: FaceFinder, embedder: FaceEmbedder | None,

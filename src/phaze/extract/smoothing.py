@@ -15,8 +15,9 @@ import numpy as np
 
 from phaze.errors import ConfigError
 
-MAX_WINDOW = 31
 POLY_ORDER = 2   # quadratic: a turning head's speed and acceleration pass through unchanged
+MIN_WINDOW = POLY_ORDER + 3   # a quadratic through 3 frames passes through them: no smoothing
+MAX_WINDOW = 31
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,9 @@ class SmoothConfig:
 
     def __post_init__(self) -> None:
         if self.window_frames != 0 and not (
-                3 <= self.window_frames <= MAX_WINDOW and self.window_frames % 2 == 1):
+                MIN_WINDOW <= self.window_frames <= MAX_WINDOW and self.window_frames % 2 == 1):
             raise ConfigError(f"smooth window {self.window_frames} is invalid: expected 'off' "
-                              f"(0) or an odd number of frames in 3..{MAX_WINDOW}")
+                              f"(0) or an odd number of frames in {MIN_WINDOW}..{MAX_WINDOW}")
 
     @property
     def enabled(self) -> bool:
@@ -39,7 +40,7 @@ class SmoothConfig:
 def smooth_points(points: np.ndarray, window_frames: int) -> np.ndarray:
     """(T, N, 2) points of one unbroken track segment, smoothed along T; same shape.
 
-    Segments shorter than the window use the largest odd window that fits (at least 3 frames
+    Segments shorter than the window use the largest odd window that fits (at least 5 frames
     for a quadratic fit to smooth anything; shorter ones come back unchanged).
     """
     points = np.asarray(points, np.float64)
