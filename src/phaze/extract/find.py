@@ -19,6 +19,8 @@ ROLL_REFIT_DEGREES = 12   # refit landmarks on a levelled face when the eyes til
 # A dlib-style box from five points (measured on dlib's HOG boxes of six real clips): its side
 # is ~2.2 eye-to-mouth distances, its centre 0.45 of the way from the eyes to the mouth.
 SEED_SIDE, SEED_CENTRE = 2.2, 0.45
+# A five-point detector's points are reliable on faces rolled by up to about this much.
+QUARTER_TURN_DEGREES = 60
 
 
 @dataclass(frozen=True)
@@ -166,22 +168,36 @@ class FaceFinder:
 
     def _landmarks_seeded(self, image: np.ndarray, points5: np.ndarray) -> np.ndarray:
         """Landmarks fitted from a detector's five points, then once more from the five points
-        of that fit: a detector's points on a tilted or upside-down face are rough, a fit from
-        a roughly right seed is not, and a second fit from it settles."""
+        of that fit: a detector's points on a tilted face are rough, a fit from a roughly right
+        seed is not, and a second fit from it settles. A face turned by more than a
+        quadrant is first detected again on the frame turned by whole quarters, where it stands
+        nearly upright and the detector's points are good."""
+        if abs(seed_roll(points5)) > QUARTER_TURN_DEGREES:
+            points5 = self._points_quarter_turned(image, points5)
         landmarks = self._fit_from_five(image, points5)
         return self._fit_from_five(image, five_points(landmarks))
+
+    def _points_quarter_turned(self, image: np.ndarray, points5: np.ndarray) -> np.ndarray:
+        """`points5` re-detected on the frame turned by the quarter turns nearest their roll
+        (the same points when the turned frame shows no face there)."""
+        matrix, size = rotation_matrix(image.shape, 90 * round(seed_roll(points5) / 90))
+        turned = cv2.warpAffine(image, matrix, size, flags=cv2.INTER_NEAREST)   # exact
+        back, centre = cv2.invertAffineTransform(matrix), points5.mean(axis=0)
+        reach = float(np.linalg.norm(points5[3:].mean(axis=0) - points5[:2].mean(axis=0)))
+        best, best_gap = points5, reach   # a re-detection must sit on this face
+        for detection in self.detector.detect(turned):
+            if detection.points5 is None or detection.score < self.config.threshold:
+                continue
+            mapped = map_points(back, detection.points5)
+            gap = float(np.linalg.norm(mapped.mean(axis=0) - centre))
+            if gap < best_gap:
+                best, best_gap = mapped, gap
+        return best
 
     def _fit_from_five(self, image: np.ndarray, points5: np.ndarray) -> np.ndarray:
         """The eye line levelled first (so a face rolled by any angle is fitted upright), then a
         box placed the way dlib's detector places its boxes."""
-        roll = eye_line_degrees(points5[0], points5[1])
-        eyes, mouth = points5[:2].mean(axis=0), points5[3:].mean(axis=0)
-        radians = np.radians(roll)
-        down = np.array([-np.sin(radians), np.cos(radians)])   # "down" of a face at this roll
-        if float((mouth - eyes) @ down) < 0:
-            # The mouth above the eyes: an upside-down face whose points came out mirrored
-            # (eye order swapped); turning the eye line by 180 degrees sets it upright.
-            roll += 180.0
+        roll = seed_roll(points5)
         matrix = cv2.getRotationMatrix2D(tuple(points5.mean(axis=0)), roll, 1.0)
         level = cv2.warpAffine(image, matrix, (image.shape[1], image.shape[0]),
                                flags=cv2.INTER_LINEAR) if abs(roll) >= 2 else image
@@ -202,6 +218,18 @@ class FaceFinder:
 def eye_roll_degrees(landmarks: np.ndarray) -> float:
     """Angle of the line from the right eye's centre to the left eye's (image y points down)."""
     return eye_line_degrees(landmarks[36:42].mean(axis=0), landmarks[42:48].mean(axis=0))
+
+
+def seed_roll(points5: np.ndarray) -> float:
+    """Roll (degrees, as eye_roll_degrees) of a face from its five points, turned by 180 degrees
+    when the mouth is above the eyes: an upside-down face whose points came out mirrored."""
+    roll = eye_line_degrees(points5[0], points5[1])
+    eyes, mouth = points5[:2].mean(axis=0), points5[3:].mean(axis=0)
+    radians = np.radians(roll)
+    down = np.array([-np.sin(radians), np.cos(radians)])   # "down" of a face at this roll
+    if float((mouth - eyes) @ down) < 0:
+        roll += 180.0
+    return (roll + 180.0) % 360.0 - 180.0   # in [-180, 180)
 
 
 def five_points(landmarks: np.ndarray) -> np.ndarray:
