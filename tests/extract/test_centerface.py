@@ -43,7 +43,7 @@ def test_five_points_sit_on_the_eyes_nose_and_mouth(centerface, astronaut, refer
     assert gaps.max() < 0.15 * iod           # its mouth corners sit a little inside dlib's
 
 
-@pytest.mark.parametrize("degrees", [0, 45, 90, -60, 180])
+@pytest.mark.parametrize("degrees", [0, 45, 90, -60, 135, 180])
 def test_tilted_faces_are_found_with_good_landmarks_without_retries(
         centerface, astronaut, reference_landmarks, degrees):
     matrix, size = rotation_matrix(astronaut.shape, degrees)
