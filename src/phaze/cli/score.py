@@ -11,7 +11,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Swap both face folders through the model and report, per direction, the "
                     "share of swaps nearer the target identity than the source (dlib face "
                     "recognition), the mean cosine margin, the landmark distance between each "
-                    "face and its swap in %% of inter-ocular distance, and each side's "
+                    "face and its swap in % of inter-ocular distance, and each side's "
                     "reconstruction SSIM.")
     parser.add_argument("--model-dir", required=True, help="a Phaze model folder")
     parser.add_argument("--faces-a", required=True, help="folder of side A face images")

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from phaze.errors import ConfigError, DataError
+from phaze.io.images import write_bytes_atomic, write_failure
 
 logger = logging.getLogger(__name__)
 
@@ -30,13 +31,8 @@ def _atomic_image(path: Path, frame: np.ndarray, params: list[int]) -> None:
     ok, encoded = cv2.imencode(path.suffix, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), params)
     if not ok:
         raise DataError(f"could not encode '{path}'")
-    temp = path.with_name(f".{path.name}.partial")
-    try:
-        encoded.tofile(temp)
-        os.replace(temp, path)
-    except OSError as error:
-        temp.unlink(missing_ok=True)
-        raise DataError(f"could not write '{path}': {error}") from None
+    # the shared atomic writer: numpy's tofile hid a full disk behind "N requested, 0 written"
+    write_bytes_atomic(path, encoded.tobytes())
 
 
 class ImageWriter:
@@ -108,6 +104,13 @@ class VideoWriter:
         return source, out
 
     def write(self, name: str, frame: np.ndarray) -> None:
+        try:
+            self._write(frame)
+        except OSError as error:   # PyAV's errors with an errno (a full disk) are OSErrors
+            self.abort()
+            raise DataError(write_failure(self.path, error)) from None
+
+    def _write(self, frame: np.ndarray) -> None:
         import av
 
         if self.stream is None:
@@ -127,17 +130,25 @@ class VideoWriter:
             self.container.mux(packet)
 
     def close(self) -> None:
+        try:
+            self._flush()
+        except OSError as error:   # x264 holds frames back: a full disk often shows only here
+            self.abort()
+            raise DataError(write_failure(self.path, error)) from None
+        if self.count == 0:
+            self.temp.unlink(missing_ok=True)
+            raise DataError(f"no frames were written to '{self.path}'")
+        os.replace(self.temp, self.path)
+
+    def _flush(self) -> None:
         if self.stream is not None:
             for packet in self.stream.encode():
                 self.container.mux(packet)
             if self.audio_in is not None:
                 self._copy_audio()
                 self.audio_in.close()
+                self.audio_in = None
         self.container.close()
-        if self.count == 0:
-            self.temp.unlink(missing_ok=True)
-            raise DataError(f"no frames were written to '{self.path}'")
-        os.replace(self.temp, self.path)
 
     def abort(self) -> None:
         try:
@@ -146,6 +157,7 @@ class VideoWriter:
             pass
         if getattr(self, "audio_in", None) is not None:
             self.audio_in.close()
+            self.audio_in = None   # abort may run twice: on the failed write, then in convert
         self.temp.unlink(missing_ok=True)
 
 

@@ -8,6 +8,7 @@ track's identity be decided from several of its frames instead of one.
 """
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -117,8 +118,14 @@ def extract_faces(input_path: str | Path, output: str | Path,
     run leaves whole files only, and the alignments file is written last.
     """
     output = Path(output)
+    alignments_path = Path(config.alignments_path or output / "alignments.json")
+    check_outputs(Path(input_path), output, alignments_path)   # before any frame is read
     source, frames = open_frames(input_path, config.every_n)
-    output.mkdir(parents=True, exist_ok=True)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataError(f"output folder '{output}' cannot be made: "
+                        f"{error.strerror or error}") from None
     if finder is None:
         finder = FaceFinder(config.find)
     elif finder.config != config.find:
@@ -128,9 +135,7 @@ def extract_faces(input_path: str | Path, output: str | Path,
         embedder = FaceEmbedder()
     references = (reference_embeddings(config.like.references, finder, embedder)
                   if config.like.enabled else None)
-    report = ExtractReport(alignments_path=Path(config.alignments_path or
-                                                output / "alignments.json"),
-                           like_filtered=config.like.enabled)
+    report = ExtractReport(alignments_path=alignments_path, like_filtered=config.like.enabled)
     started = time.perf_counter()
     found = _find_all(frames, source, finder, embedder if needs_embedder else None, config,
                       report)
@@ -152,6 +157,30 @@ def extract_faces(input_path: str | Path, output: str | Path,
         alignments.video = VideoInfo(source.frame_count or report.frames_read, source.fps)
     write_alignments(report.alignments_path, alignments)
     return report
+
+
+def check_outputs(input_path: Path, output: Path, alignments: Path) -> None:
+    """Refuse outputs that cannot be written (or would overwrite the input) before the run, not
+    after an hour of video: --output must be a folder, --alignments a file in a writable one."""
+    if output.resolve() == input_path.resolve():
+        raise DataError(f"--output '{output}' is the input folder: faces written there could "
+                        "overwrite its frames; choose another folder")
+    if output.exists() and not output.is_dir():
+        raise DataError(f"--output '{output}' exists and is not a folder: give a folder for "
+                        "the aligned faces")
+    if alignments.resolve() == input_path.resolve():
+        raise DataError(f"--alignments '{alignments}' is the input: choose another path")
+    if alignments.is_dir():
+        raise DataError(f"--alignments '{alignments}' is a folder: expected a .json file path")
+    folder = alignments.parent
+    if folder.resolve() != output.resolve() and not folder.is_dir():
+        raise DataError(f"--alignments '{alignments}': its folder '{folder}' does not exist")
+    existing = folder
+    while not existing.exists() and existing != existing.parent:   # the run makes --output
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise DataError(f"--alignments '{alignments}' cannot be written: '{existing}' is not a "
+                        "writable folder")
 
 
 def sampled_window(window_frames: int, every_n: int) -> int:

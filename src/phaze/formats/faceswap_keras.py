@@ -24,6 +24,8 @@ import numpy as np
 from phaze.config.options import OPTION_FIELDS, PhazeAOptions
 from phaze.config.parse import options_from_mapping
 from phaze.errors import ConfigError, ModelDirError
+from phaze.formats.archive_limits import read_config_json, read_dataset, read_member
+from phaze.limits import current_limits
 
 # faceswap global options that change nothing in the network Phaze builds
 _IGNORED_CONFIG = {"mixed_precision", "mask_type", "centering", "coverage"}
@@ -105,8 +107,10 @@ def _snake(name: str) -> str:
 def _read_archive(keras_file: Path) -> tuple[dict[str, Any], bytes]:
     try:
         with zipfile.ZipFile(keras_file) as archive:
-            config = json.loads(archive.read("config.json"))
-            weights = archive.read("model.weights.h5")
+            config = read_config_json(archive, str(keras_file))
+            weights = read_member(archive, "model.weights.h5", str(keras_file),
+                                  current_limits().max_archive_member_bytes,
+                                  "max_archive_member_bytes")
     except (OSError, zipfile.BadZipFile, KeyError, EOFError, zipfile.LargeZipFile,
             json.JSONDecodeError, UnicodeDecodeError, ValueError) as error:
         raise ModelDirError(f"'{keras_file}' is not a readable .keras archive: "
@@ -188,7 +192,7 @@ def _walk(config: dict[str, Any], h5: Any, prefix: str, submodel: str | None,
             _walk(layer["config"], h5, f"{path}/layers", submodel or name, out)
             continue
         group = h5.get(f"{path}/vars")
-        weights = [np.asarray(group[str(i)], dtype=np.float32)
+        weights = [read_dataset(group, str(i), "model.weights.h5")
                    for i in range(len(group))] if group is not None else []
         if not weights:
             continue
@@ -210,6 +214,10 @@ def read_keras_layers(keras_file: Path) -> dict[str, list[KerasLayer]]:
             _walk(config["config"], h5, "layers", None, out)
     except (OSError, KeyError, ValueError) as error:
         raise ModelDirError(f"'{keras_file}': model.weights.h5 is damaged: {error}") from None
+    except (AttributeError, TypeError, IndexError, RecursionError) as error:   # odd config.json
+        raise ModelDirError(f"'{keras_file}': config.json is malformed ({error})") from None
+    except ModelDirError as error:   # a weight over the size budget
+        raise ModelDirError(f"'{keras_file}': {error}") from None
     return out
 
 
