@@ -1,7 +1,6 @@
 """Face folders extracted from real clips and photos, shared by the faceset tests (read-only)."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import cv2
@@ -53,11 +52,3 @@ def astronaut_faces(tmp_path_factory, finder) -> Path:
     image = data.astronaut()
     frames = [image, cv2.resize(image, (400, 400)), image[:, ::-1].copy()]
     return extract_frames(tmp_path_factory.mktemp("astronaut"), "astronaut", frames, finder)
-
-
-def copy_faces(*folders: Path, into: Path) -> Path:
-    into.mkdir()
-    for folder in folders:
-        for path in folder.glob("*.png"):
-            shutil.copy(path, into / path.name)
-    return into

@@ -8,7 +8,7 @@ from phaze.facesets.coverage import TOLERANCES, coverage, features
 from phaze.facesets.folder import read_face_set
 from phaze.io.images import decode_image
 
-from conftest import copy_faces
+from faceset_helpers import copy_faces
 
 
 def test_a_set_covers_itself(lively_faces):

@@ -9,7 +9,7 @@ from phaze.facesets.sorting import ranked, rename_ranked
 from phaze.formats.faceswap_png import add_metadata, read_metadata
 from phaze.io.images import decode_image, encode_image
 
-from conftest import copy_faces
+from faceset_helpers import copy_faces
 
 
 def write_variant(source, target, change) -> None:
