@@ -10,7 +10,7 @@ import sys
 from phaze.errors import PhazeError
 
 # Each module defines `register(subparsers)`; its parser sets `func(args) -> int | None`.
-COMMAND_MODULES = ("design", "extract", "train", "swap", "convert", "export",
+COMMAND_MODULES = ("design", "extract", "faces", "train", "swap", "convert", "export",
                    "import_faceswap", "score", "ui")
 
 
