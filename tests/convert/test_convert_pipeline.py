@@ -191,3 +191,30 @@ def test_every_video_frame_is_written_even_when_alignments_list_few(tmp_path, cl
                      OPTIONS, converter=_converter())
     assert (report.frames, report.faces) == (5, 1)
     assert len(list((tmp_path / "f").iterdir())) == 5
+
+
+def test_folder_output_of_a_video_input_writes_frames_without_a_writer_option(tmp_path, clip):
+    video, alignments, _ = clip
+    convert(ConvertJob(tmp_path, video, alignments, tmp_path / "out_dir"), OPTIONS,
+            converter=_converter())
+    assert sorted(p.name for p in (tmp_path / "out_dir").iterdir()) == \
+        [video_frame_name(video, i) for i in range(5)]
+
+
+def test_video_output_of_a_folder_input_follows_the_path(tmp_path, clip):
+    video, alignments, decoded = clip
+    convert(ConvertJob(tmp_path, video, alignments, tmp_path / "frames"), OPTIONS,
+            converter=_converter())
+    out = tmp_path / "from_frames.mkv"
+    convert(ConvertJob(tmp_path, tmp_path / "frames", alignments, out), OPTIONS,
+            converter=_converter())
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].average_rate == 10   # the alignments' fps
+        assert sum(1 for _ in container.decode(video=0)) == 5
+
+
+def test_writer_option_overrides_the_output_path(tmp_path, clip):
+    video, alignments, _ = clip
+    convert(ConvertJob(tmp_path, video, alignments, tmp_path / "odd.mp4", writer="jpg"),
+            OPTIONS, converter=_converter())
+    assert (tmp_path / "odd.mp4").is_dir() and len(list((tmp_path / "odd.mp4").glob("*.jpg"))) == 5

@@ -23,10 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--input", required=True, help="a video file or a folder of frames")
     parser.add_argument("--alignments", required=True, help="alignments JSON from extract")
     parser.add_argument("--output", required=True,
-                        help="a video file (.mp4) or a folder for the frames")
+                        help="a video file (.mp4, .mov, .mkv) or a folder for the frames; "
+                             "its name decides what is written")
     # Checked by the library, not argparse `choices`, so a bad value is one clear line.
     parser.add_argument("--writer", default="auto", metavar="auto|" + "|".join(WRITERS),
-                        help="auto: video for a video input, png for a folder (default)")
+                        help="auto (default): a video for a .mp4/.mov/.mkv output, PNG frames "
+                             "for a folder; png, jpg or video override it")
     parser.add_argument("--direction", default="a-to-b", metavar="|".join(DIRECTIONS),
                         help="a-to-b shows A's faces as B (default: a-to-b)")
     parser.add_argument("--mask-type", default="auto", metavar="|".join(MASK_SOURCES),

@@ -14,7 +14,7 @@ from phaze.model_framing import read_model_framing
 from phaze.convert.geometry import FaceGeometry, default_geometry
 from phaze.convert.pipeline import (ConvertOptions, ConvertReport, FaceConverter, check_matching,
                                     run_convert)
-from phaze.convert.writers import create_writer, write_preview
+from phaze.convert.writers import VIDEO_SUFFIXES, create_writer, write_preview
 from phaze.errors import DataError
 
 
@@ -24,16 +24,18 @@ class ConvertJob:
     input: Path
     alignments: Path
     output: Path
-    writer: str = "auto"        # auto: video for a video input, png for a folder
+    writer: str = "auto"        # auto: follows the output path (video file or a folder)
     direction: str = "a-to-b"
     device: str = "auto"
     fps: float | None = None    # only for a folder written as a video
 
 
-def _writer_name(job: ConvertJob, is_video: bool) -> str:
+def _writer_name(job: ConvertJob) -> str:
+    """The output path decides what is written (a video file name, else a folder of PNG
+    frames), whatever the input is; --writer only overrides it."""
     if job.writer != "auto":
         return job.writer
-    return "video" if is_video else "png"
+    return "video" if Path(job.output).suffix.lower() in VIDEO_SUFFIXES else "png"
 
 
 def build_converter(job: ConvertJob, options: ConvertOptions,
@@ -64,7 +66,7 @@ def convert(job: ConvertJob, options: ConvertOptions = ConvertOptions(),
     if Path(job.output).resolve() == Path(job.input).resolve():
         raise DataError(f"output '{job.output}' is the input: choose another path")
     converter = converter or build_converter(job, options, geometry)
-    name = _writer_name(job, source.is_video)
+    name = _writer_name(job)
     fps = source.fps or alignments.fps or job.fps
     writer = create_writer(name, job.output, fps=fps,
                            audio_source=job.input if source.is_video else None)

@@ -58,35 +58,56 @@ class ImageWriter:
         pass  # every finished frame is complete; a re-run overwrites them
 
 
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
+
+
 class VideoWriter:
-    """H.264 (libx264, yuv420p) in MP4 at the source's fps, the source's audio copied."""
+    """H.264 (libx264, yuv420p) in MP4/MOV/MKV at the source's fps, the source's audio copied.
+
+    Frames are stamped 0, 1, 2, ... in a time base of 1/fps held by the writer. The stream's
+    own time base is left to the muxer, which replaces it when it writes the header (mp4 picks
+    e.g. 1/12800): stamping frames in the stream's time base would then give x264 colliding
+    timestamps after its look-ahead, and the muxer refuses the packet (EINVAL).
+    """
 
     def __init__(self, output: Path, fps: float | Fraction, audio_source: Path | None = None,
                  crf: int = 23, preset: str = "medium") -> None:
         import av  # heavy; only a video convert needs it
 
         self.path = Path(output)
-        if self.path.suffix.lower() not in (".mp4", ".mov", ".mkv"):
-            raise ConfigError(f"video output '{self.path}' is invalid: expected a .mp4, .mov "
-                              "or .mkv file name")
+        if self.path.suffix.lower() not in VIDEO_SUFFIXES:
+            raise ConfigError(f"video output '{self.path}' is invalid: expected a "
+                              + ", ".join(VIDEO_SUFFIXES) + " file name")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.temp = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
         self.fps = Fraction(fps).limit_denominator(1001 * 1000)
+        self.frame_time_base = 1 / self.fps
         self.options = {"crf": str(crf), "preset": preset}
         self.audio_source = audio_source
-        self.container = av.open(str(self.temp), mode="w")
+        self.audio_in = self.audio_out = None
         self.stream = None
+        self.padding = (0, 0)   # (bottom, right) rows/columns added to reach even sizes
         self.count = 0
+        try:
+            self.container = av.open(str(self.temp), mode="w")
+        except (av.FFmpegError, OSError) as error:
+            self.temp.unlink(missing_ok=True)
+            raise DataError(f"could not write video '{self.path}': {error}") from None
 
     def _open_stream(self, frame: np.ndarray) -> None:
         height, width = frame.shape[:2]
-        if height % 2 or width % 2:
-            raise DataError(f"frames of {width}x{height} cannot be written as H.264 video "
-                            "(needs even sizes); write image files instead (--writer png)")
+        # yuv420p halves the chroma planes, so H.264 needs even sizes: one edge row/column is
+        # repeated rather than a row of the picture dropped.
+        self.padding = (height % 2, width % 2)
+        if any(self.padding):
+            logger.warning("frames of %dx%d are padded to %dx%d for H.264 video '%s' (it "
+                           "needs even sizes)", width, height, width + self.padding[1],
+                           height + self.padding[0], self.path)
         self.stream = self.container.add_stream("libx264", rate=self.fps, options=self.options)
-        self.stream.width, self.stream.height = width, height
+        self.stream.width = width + self.padding[1]
+        self.stream.height = height + self.padding[0]
         self.stream.pix_fmt = "yuv420p"
-        self.stream.time_base = 1 / self.fps
+        self.stream.codec_context.time_base = self.frame_time_base
         self.audio_in, self.audio_out = self._open_audio()
 
     def _open_audio(self):
@@ -107,16 +128,26 @@ class VideoWriter:
             return None, None
         return source, out
 
+    def _padded(self, frame: np.ndarray) -> np.ndarray:
+        bottom, right = self.padding
+        if bottom or right:
+            frame = np.pad(frame, ((0, bottom), (0, right), (0, 0)), mode="edge")
+        return np.ascontiguousarray(frame)
+
     def write(self, name: str, frame: np.ndarray) -> None:
         import av
 
-        if self.stream is None:
-            self._open_stream(frame)
-        video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-        video_frame.pts = self.count
-        video_frame.time_base = self.stream.time_base
-        for packet in self.stream.encode(video_frame):
-            self.container.mux(packet)
+        try:
+            if self.stream is None:
+                self._open_stream(frame)
+            video_frame = av.VideoFrame.from_ndarray(self._padded(frame), format="rgb24")
+            video_frame.pts = self.count
+            video_frame.time_base = self.frame_time_base
+            for packet in self.stream.encode(video_frame):
+                self.container.mux(packet)
+        except (av.FFmpegError, OSError, ValueError) as error:
+            raise DataError(f"could not write frame {name!r} to video '{self.path}': "
+                            f"{error}") from None
         self.count += 1
 
     def _copy_audio(self) -> None:
@@ -127,25 +158,35 @@ class VideoWriter:
             self.container.mux(packet)
 
     def close(self) -> None:
-        if self.stream is not None:
+        """Flush the encoder, copy the audio and rename the finished file into place."""
+        import av
+
+        if self.count == 0:
+            self.abort()
+            raise DataError(f"no frames were written to '{self.path}'")
+        try:
             for packet in self.stream.encode():
                 self.container.mux(packet)
             if self.audio_in is not None:
                 self._copy_audio()
-                self.audio_in.close()
-        self.container.close()
-        if self.count == 0:
-            self.temp.unlink(missing_ok=True)
-            raise DataError(f"no frames were written to '{self.path}'")
+            self.container.close()
+        except (av.FFmpegError, OSError, ValueError) as error:
+            self.abort()
+            raise DataError(f"could not finish video '{self.path}': {error}") from None
+        self._close_audio()
         os.replace(self.temp, self.path)
+
+    def _close_audio(self) -> None:
+        if self.audio_in is not None:
+            self.audio_in.close()
+            self.audio_in = None
 
     def abort(self) -> None:
         try:
             self.container.close()
         except Exception:  # noqa: BLE001 - the half-written file is deleted either way
             pass
-        if getattr(self, "audio_in", None) is not None:
-            self.audio_in.close()
+        self._close_audio()
         self.temp.unlink(missing_ok=True)
 
 
