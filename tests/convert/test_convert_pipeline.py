@@ -14,7 +14,7 @@ from convert_helpers import (BoxGeometry, face_position, invert_predict, landmar
                              make_frames, write_alignments, write_video)
 
 INPUT_PX, OUTPUT_PX = 32, 48
-OPTIONS = ConvertOptions(colour="none", batch_size=2)
+OPTIONS = ConvertOptions(colour="none", batch_size=2, smoothing="none")  # exact places
 
 
 def _converter(options=OPTIONS):

@@ -1,6 +1,7 @@
 """`convert(...)`: a model folder + frames + alignments → swapped frames or video on disk."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +15,11 @@ from phaze.model_framing import read_model_framing
 from phaze.convert.geometry import FaceGeometry, default_geometry
 from phaze.convert.pipeline import (ConvertOptions, ConvertReport, FaceConverter, check_matching,
                                     run_convert)
+from phaze.convert.steady import SteadyLandmarks
 from phaze.convert.writers import VIDEO_SUFFIXES, create_writer, write_preview
 from phaze.errors import DataError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,9 +74,22 @@ def convert(job: ConvertJob, options: ConvertOptions = ConvertOptions(),
     fps = source.fps or alignments.fps or job.fps
     writer = create_writer(name, job.output, fps=fps,
                            audio_source=job.input if source.is_video else None)
+    steady = _steady(options, source.fps or alignments.fps or job.fps)
     if on_start:
         on_start(len(source))
-    return run_convert(source, alignments, converter, writer, on_frame)
+    return run_convert(source, alignments, converter, writer, on_frame, steady)
+
+
+def _steady(options: ConvertOptions, fps: float | None) -> SteadyLandmarks | None:
+    """Track smoothing needs the frames' timing; a folder of frames without a known rate is
+    taken as unrelated photos and left unsmoothed."""
+    if options.smoothing == "none":
+        return None
+    if not fps:
+        logger.info("no frame rate known for the input: faces are not smoothed over time "
+                    "(give --fps for a folder of video frames)")
+        return None
+    return SteadyLandmarks(float(fps), options.smoothing_config)
 
 
 def preview(job: ConvertJob, frame_name: str, options: ConvertOptions = ConvertOptions(),
