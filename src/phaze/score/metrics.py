@@ -66,3 +66,66 @@ def mean_ssim(originals: np.ndarray, reconstructions: np.ndarray) -> float:
         raise ValueError(f"shapes differ: {originals.shape} vs {reconstructions.shape}")
     return float(np.mean([structural_similarity(a, b, channel_axis=2, data_range=255)
                           for a, b in zip(originals, reconstructions)]))
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Identity retrieval over a gallery: is each swap's nearest identity the target?
+
+    Unlike a two-way "nearer B than A" share, a face that looks like nobody in particular (a
+    blur, an average face) is not counted as B: it must be nearer B than every distractor too.
+    """
+
+    top1: float          # share of swaps whose nearest gallery identity is the target
+    margin: float        # mean of cos(swap, target) − max cos(swap, any other identity)
+    margin_std: float    # spread of that margin over the swaps
+    count: int           # swaps with an embedding
+    identities: int      # identities in the gallery (target included)
+
+
+def identity_retrieval(swaps: np.ndarray, gallery: dict[str, np.ndarray],
+                       target: str) -> Retrieval:
+    """Top-1 retrieval of swap embeddings (N, D) among the gallery's identities, each given by
+    its faces' embeddings (M, D) and represented by their normalised mean."""
+    if len(swaps) == 0 or target not in gallery or len(gallery) < 2:
+        raise ValueError("identity retrieval needs swaps, the target and another identity")
+    names = list(gallery)
+    centres = np.stack([_unit(_unit(gallery[name]).mean(axis=0)) for name in names])  # (I, D)
+    similarity = _unit(swaps) @ centres.T                                              # (N, I)
+    target_index = names.index(target)
+    others = np.delete(similarity, target_index, axis=1)
+    margin = similarity[:, target_index] - others.max(axis=1)
+    return Retrieval(top1=float((similarity.argmax(axis=1) == target_index).mean()),
+                     margin=float(margin.mean()), margin_std=float(margin.std()),
+                     count=len(swaps), identities=len(names))
+
+
+def sharpness(faces: np.ndarray) -> float:
+    """Median variance of the Laplacian over the middle half of each (N, H, W, 3) uint8 face:
+    the eyes, nose and mouth, where a blurry swap loses its detail first."""
+    import cv2
+
+    values = []
+    for face in faces:
+        height, width = face.shape[:2]
+        middle = face[height // 4: height - height // 4, width // 4: width - width // 4]
+        grey = cv2.cvtColor(np.ascontiguousarray(middle), cv2.COLOR_RGB2GRAY)
+        values.append(float(cv2.Laplacian(grey, cv2.CV_64F).var()))
+    return float(np.median(values))
+
+
+def sharpness_ratio(swaps: np.ndarray, targets: np.ndarray) -> float:
+    """Sharpness of the swaps over that of the target faces, both at the smaller of their two
+    sizes (so a 64 px model is compared with its targets at 64 px); 1.0 is as sharp."""
+    import cv2
+
+    size = min(swaps.shape[1], targets.shape[1])
+
+    def at_size(faces: np.ndarray) -> np.ndarray:
+        if faces.shape[1] == size:
+            return faces
+        return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA)
+                         for f in faces])
+
+    reference = sharpness(at_size(targets))
+    return sharpness(at_size(swaps)) / reference if reference > 0 else 0.0
