@@ -23,11 +23,11 @@ from phaze.score.flicker import measure_flicker
 
 
 def flicker_of(model_dir: Path, video: Path, alignments_path: Path, output: Path,
-               smoothing: str, direction: str = "a-to-b") -> dict:
+               smoothing: str, direction: str = "a-to-b", device: str = "cpu") -> dict:
     """Convert `video` into `output` (.mp4) with this smoothing and measure its flicker."""
     started = time.perf_counter()
     report = convert(ConvertJob(model_dir, video, alignments_path, output, direction=direction,
-                                device="cpu"), ConvertOptions(smoothing=smoothing))
+                                device=device), ConvertOptions(smoothing=smoothing))
     seconds = time.perf_counter() - started
     alignments = load_alignments(alignments_path)
     source = open_frames(video, alignments.frame_count)

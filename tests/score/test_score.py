@@ -112,6 +112,14 @@ def test_retrieval_counts_a_swap_nearest_a_distractor_as_a_miss() -> None:
     assert two_way.share == 1.0
 
 
+def test_a_swap_nearest_the_target_but_too_far_from_it_is_not_recognised() -> None:
+    # An "average face": nearest B, but farther from B than dlib's same-person distance.
+    gallery = {"source": np.array([[1.0, 0.0]]), "target": np.array([[0.0, 1.0]])}
+    retrieval = identity_retrieval(np.array([[0.45, 0.55]]), gallery, "target")
+    assert retrieval.margin > 0 and retrieval.target_distance > 0.6
+    assert retrieval.top1 == 0.0
+
+
 def test_sharpness_ratio_drops_with_blur_and_is_one_for_the_targets(astronaut_faces) -> None:
     blurred = np.stack([cv2.GaussianBlur(face, (0, 0), 3) for face in astronaut_faces])
     assert sharpness_ratio(astronaut_faces, astronaut_faces) == pytest.approx(1.0)

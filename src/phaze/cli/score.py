@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
             f" ± {score.retrieval_margin_std:.3f}"
         print(f"  retrieval top-1 {_figure(score.retrieval_top1)} among "
               f"{score.gallery_identities} identities, margin "
-              f"{_figure(score.retrieval_margin)}{spread}, sharpness "
+              f"{_figure(score.retrieval_margin)}{spread}, distance to the target "
+              f"{_figure(score.target_distance)} (same person < 0.6), sharpness "
               f"{_figure(score.sharpness_ratio)} of the targets' -> {score.verdict}")
         for note in score.notes:
             print(f"  note: {note}")

@@ -34,8 +34,10 @@ class DirectionScore:
     swaps_without_face: int = 0
     sources_without_face: int = 0
     retrieval_top1: float | None = None     # nearest of A, B and distractors is the target
-    retrieval_margin: float | None = None   # cos to target − best other identity, mean
+    retrieval_margin: float | None = None   # distance to best other identity − to target
     retrieval_margin_std: float | None = None
+    target_distance: float | None = None    # mean descriptor distance to the target; < 0.6
+    #                                         is "the same person" for dlib
     gallery_identities: int = 0
     sharpness_ratio: float | None = None    # swaps' detail / targets' detail (1.0: as sharp)
     verdict: str = "too blurry to judge"    # one of VERDICTS
@@ -99,6 +101,7 @@ def _add_retrieval(score: DirectionScore, swaps: Sequence[FaceReading],
     retrieval = identity_retrieval(_embeddings(swaps), gallery, "target")
     score.retrieval_top1, score.retrieval_margin = retrieval.top1, retrieval.margin
     score.retrieval_margin_std, score.gallery_identities = retrieval.margin_std, len(gallery)
+    score.target_distance = retrieval.target_distance
 
 
 def verdict(score: DirectionScore) -> str:
