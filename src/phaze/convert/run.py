@@ -74,7 +74,7 @@ def convert(job: ConvertJob, options: ConvertOptions = ConvertOptions(),
     fps = source.fps or alignments.fps or job.fps
     writer = create_writer(name, job.output, fps=fps,
                            audio_source=job.input if source.is_video else None)
-    steady = _steady(options, source.fps or alignments.fps or job.fps)
+    steady = _steady(options, fps)
     if on_start:
         on_start(len(source))
     return run_convert(source, alignments, converter, writer, on_frame, steady)
