@@ -218,3 +218,28 @@ def test_writer_option_overrides_the_output_path(tmp_path, clip):
     convert(ConvertJob(tmp_path, video, alignments, tmp_path / "odd.mp4", writer="jpg"),
             OPTIONS, converter=_converter())
     assert (tmp_path / "odd.mp4").is_dir() and len(list((tmp_path / "odd.mp4").glob("*.jpg"))) == 5
+
+
+def test_smoothing_steadies_a_face_whose_landmarks_jitter(tmp_path):
+    # A still face, found with a few px of detector jitter in every frame.
+    frame = make_frames(1)[0]
+    video = tmp_path / "still.mp4"
+    write_video(video, [frame] * 25, fps=25, audio=False)
+    rng = np.random.default_rng(0)
+    x, y = face_position(0)
+    faces = {video_frame_name(video, i): [landmarks_at(x, y) + rng.normal(0, 2, (68, 2))]
+             for i in range(25)}
+    alignments = write_alignments(tmp_path / "still.json", faces, frame_count=25, fps=25)
+    from phaze.convert.frames import open_frames
+    from phaze.score.flicker import measure_flicker
+
+    flicker = {}
+    for smoothing in ("none", "one-euro"):
+        options = ConvertOptions(colour="none", batch_size=2, smoothing=smoothing)
+        out = tmp_path / smoothing
+        convert(ConvertJob(tmp_path, video, alignments, out), options,
+                converter=_converter(options))
+        written = open_frames(out)
+        flicker[smoothing] = measure_flicker(open_frames(video, 25), written,
+                                             load_alignments(alignments).faces).output_change
+    assert flicker["one-euro"] < 0.5 * flicker["none"]
