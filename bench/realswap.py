@@ -129,15 +129,16 @@ def markdown(report: dict) -> str:
              + ", ".join(f"{k} {v}" for k, v in report["machine"].items()), "",
              "| stage | seconds |", "|---|---|"]
     lines += [f"| {stage} | {seconds} |" for stage, seconds in report["timings_s"].items()]
-    lines += ["", "| direction | verdict | retrieval top-1 | margin ± spread | sharpness | "
-              "share (A vs B only) | swaps without face |", "|---|---|---|---|---|---|---|"]
+    lines += ["", "| direction | verdict | retrieval top-1 | margin ± spread | target distance "
+              "(same person < 0.6) | sharpness | share (A vs B only) | swaps without face |",
+              "|---|---|---|---|---|---|---|---|"]
     for name, d in report["score"]["directions"].items():
         def figure(value):
             return "n/a" if value is None else f"{value:.3f}"
         spread = "" if d["retrieval_margin_std"] is None else f" ± {d['retrieval_margin_std']:.3f}"
         lines.append(f"| {name} | {d['verdict']} | {figure(d['retrieval_top1'])} of "
                      f"{d['gallery_identities']} | {figure(d['retrieval_margin'])}{spread} | "
-                     f"{figure(d['sharpness_ratio'])} | {figure(d['identity_share'])} | "
+                     f"{figure(d['target_distance'])} | {figure(d['sharpness_ratio'])} | {figure(d['identity_share'])} | "
                      f"{d['swaps_without_face']} of {d['faces']} |")
     lines += ["", "| smoothing | flicker ratio (output / source) | convert s |", "|---|---|---|"]
     lines += [f"| {f['smoothing']} | {f['ratio']} | {f['convert_s']} |" for f in report["flicker"]]
