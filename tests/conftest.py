@@ -46,6 +46,9 @@ def fast_trainer():
             batch_size=4, iterations=4, save_interval=1000, preview_interval=1000,
             log_interval=2, preview_faces=4, workers=0, device="cpu", tensorboard=False,
             threads=1,  # several torch threads crawl on a busy 2-core machine (CI, xdist)
+            # Pinned, not "auto": auto is bf16 on some CPUs and float32 on others, and a test's
+            # numbers must not depend on the machine. Tests ask for bf16 explicitly.
+            mixed_precision="off",
             augment=AugmentConfig(warp=False, color=False),
             optimizer=OptimizerConfig(learning_rate=1e-3))
         return config.replace(**changes)
@@ -53,10 +56,17 @@ def fast_trainer():
     return make
 
 
+@pytest.fixture(params=["off", "bf16"], ids=["float32", "bf16"])
+def train_precision(request) -> str:
+    """Both precisions the trainer runs on CPUs, on every machine (bf16 autocast works without
+    native bf16, only slower), so CI on either kind of CPU tests both paths."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def make_train_step():
     """Factory of TrainSteps built as the trainer builds them, on a model seeded with 0:
-    make(options, speed, optimizer=OptimizerConfig(), float64=False), float32 precision,
+    make(options, speed, optimizer=OptimizerConfig(), float64=False, precision="off"),
     NaN protection on, warm-up from the optimizer config."""
     import torch
 
@@ -68,7 +78,7 @@ def make_train_step():
     from phaze.train.step import StepParts, TrainStep
 
     def make(options, speed, optimizer: OptimizerConfig | None = None,
-             float64: bool = False) -> TrainStep:
+             float64: bool = False, precision: str = "off") -> TrainStep:
         torch.manual_seed(0)
         model = build_model(options, "cpu")
         if float64:
@@ -78,7 +88,7 @@ def make_train_step():
         parts = StepParts(FaceLoss(LossConfig()), built,
                           warmup_scheduler(built, config.warmup_steps), GradientClipper(config),
                           torch.amp.GradScaler("cpu", enabled=False),
-                          resolve_precision("off", torch.device("cpu")), True, speed)
+                          resolve_precision(precision, torch.device("cpu")), True, speed)
         return TrainStep(model, parts)
 
     return make

@@ -16,11 +16,14 @@ INSIDE = Speed(optimizer_in_backward=True)
 
 
 @pytest.fixture
-def step_of(train_tiny, make_train_step):
-    """TrainStep of the tiny design with `speed` and optimiser options (lr 1e-3 unless given)."""
+def step_of(train_tiny, make_train_step, train_precision):
+    """TrainStep of the tiny design with `speed` and optimiser options (lr 1e-3 unless given),
+    in float32 and in bf16 autocast: where the optimiser steps does not change what backward
+    computes in either, so both keep float32-sized tolerances."""
     def make(speed: Speed, **optimizer) -> TrainStep:
         config = OptimizerConfig(**{"learning_rate": 1e-3, **optimizer})
-        return make_train_step(options_from_mapping(train_tiny), speed, config)
+        return make_train_step(options_from_mapping(train_tiny), speed, config,
+                               precision=train_precision)
 
     return make
 

@@ -33,7 +33,7 @@ def server(tmp_path_factory, synthetic_faces, train_tiny):
 
     from phaze.config.presets import options_to_toml, resolve_options
     from phaze.ui.app import create_app
-    from phaze.ui.training import stop_run
+    from phaze.ui.training import running_pid, stop_run
 
     folder = tmp_path_factory.mktemp("ui")
     (folder / "tiny.toml").write_text(options_to_toml(resolve_options(overrides=train_tiny)))
@@ -47,7 +47,8 @@ def server(tmp_path_factory, synthetic_faces, train_tiny):
     wait_for(lambda: uv.started, timeout_s=30)
     yield {"url": f"http://127.0.0.1:{port}/?token={TOKEN}", "folder": folder,
            "faces": synthetic_faces}
-    stop_run(folder / "model")   # never leave a training process behind
+    if stop_run(folder / "model"):   # never leave a training process behind
+        wait_for(lambda: running_pid(folder / "model") is None)
     uv.should_exit = True
     thread.join(timeout=10)
 

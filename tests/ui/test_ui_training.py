@@ -1,7 +1,31 @@
 """Start, watch, stop (which saves) and resume a real `phaze train` process from the API."""
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
 from ui_helpers import tiny_run, wait_for
+
+from phaze.ui.folders import RUN_FILE
+from phaze.ui.training import StopPolicy, model_status, stop_run
+
+
+@contextlib.contextmanager
+def sigint_ignored():
+    """As in a server started in the background by a script: its children inherit SIGINT
+    ignored, and Python in them installs no KeyboardInterrupt handler of its own."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _status(client, model_dir) -> dict:
@@ -12,7 +36,8 @@ def _status(client, model_dir) -> dict:
 
 def test_start_stop_resume(train_client, ui_folder, synthetic_faces):
     client, model_dir = train_client, ui_folder / "model"
-    started = client.post("/api/train/start", json=tiny_run(model_dir, synthetic_faces))
+    with sigint_ignored():   # Stop must still stop it (and save)
+        started = client.post("/api/train/start", json=tiny_run(model_dir, synthetic_faces))
     assert started.status_code == 200, started.text
     assert "--config" in started.json()["command"]
 
@@ -28,6 +53,7 @@ def test_start_stop_resume(train_client, ui_folder, synthetic_faces):
     assert again.status_code == 400 and "already training" in again.json()["error"]
 
     assert client.post("/api/train/stop", json={"model_dir": str(model_dir)}).json()["stopping"]
+    assert _status(client, model_dir)["stop"]["state"] in ("stopping", None)
     stopped = wait_for(lambda: not (s := _status(client, model_dir))["running"] and s)
     saved_at = stopped["checkpoint_iteration"]
     assert saved_at >= 2 and stopped["loss_history"][-1]["iteration"] == saved_at
@@ -60,3 +86,79 @@ def test_progress_is_read_from_the_bar_redraws_in_the_log(tmp_path):
     assert status["log_tail"].endswith("training: 12it [00:03, 3.2it/s, loss A 0.5 B 0.25 | "
                                        "12.5 EGs/s]")
     assert "5it" not in status["log_tail"]
+
+
+def test_parallel_starts_start_one_trainer(train_client, ui_folder, synthetic_faces):
+    client, model_dir = train_client, ui_folder / "model"
+    answers = []
+
+    def start():
+        answers.append(client.post("/api/train/start", json=tiny_run(model_dir, synthetic_faces)))
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        codes = sorted(answer.status_code for answer in answers)
+        assert codes == [200, 400, 400, 400], [answer.text for answer in answers]
+        started = next(a.json() for a in answers if a.status_code == 200)
+        assert json.loads((model_dir / RUN_FILE).read_text())["pid"] == started["pid"]
+    finally:
+        client.post("/api/train/stop", json={"model_dir": str(model_dir)})
+        wait_for(lambda: not _status(client, model_dir)["running"])
+
+
+# A stand-in for a trainer that ignores the signals it is asked to stop with: its file name
+# holds "phaze" and "train", as the page's liveness check expects of a training process.
+STUBBORN = """
+import signal, sys, time
+for name in sys.argv[1:]:
+    signal.signal(getattr(signal, name), signal.SIG_IGN)
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.fixture
+def stubborn_run(tmp_path: Path):
+    def start(*ignored: str) -> subprocess.Popen:
+        script = tmp_path / "phaze_train_stand_in.py"
+        script.write_text(STUBBORN)
+        process = subprocess.Popen([sys.executable, str(script), *ignored],
+                                   stdout=subprocess.PIPE, text=True, start_new_session=True)
+        started.append(process)
+        assert process.stdout.readline().strip() == "ready"
+        (tmp_path / RUN_FILE).write_text(json.dumps({"pid": process.pid, "command": []}))
+        return process
+
+    started: list[subprocess.Popen] = []
+    yield start
+    for process in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+QUICK = StopPolicy(terminate_after_s=0.5, give_up_after_s=0.5, poll_s=0.05)
+
+
+def test_stop_escalates_to_sigterm_when_sigint_is_ignored(tmp_path, stubborn_run):
+    process = stubborn_run("SIGINT")
+
+    assert stop_run(tmp_path, QUICK)
+    wait_for(lambda: not model_status(tmp_path)["running"], timeout_s=30)
+    # The page reaps its own child, so the exit status is gone: the record says what ended it.
+    assert json.loads((tmp_path / RUN_FILE).read_text())["stop"] == "terminating"
+    assert process.pid == json.loads((tmp_path / RUN_FILE).read_text())["pid"]
+
+
+def test_a_run_that_ignores_every_stop_is_reported_with_its_pid(tmp_path, stubborn_run):
+    process = stubborn_run("SIGINT", "SIGTERM")
+
+    assert stop_run(tmp_path, QUICK)
+    stuck = wait_for(lambda: (s := model_status(tmp_path)["stop"]) and s["state"] == "stuck"
+                     and s, timeout_s=30)
+    assert stuck["pid"] == process.pid and f"kill -9 {process.pid}" in stuck["message"]
+    assert process.poll() is None

@@ -121,6 +121,9 @@ def _weights_arguments(parser: argparse.ArgumentParser) -> None:
 # --- turning arguments into library calls ---------------------------------------------------
 def run(args: argparse.Namespace) -> int:
     from phaze.train.distributed import World
+    from phaze.train.stop import interrupt_on_stop_signals
+
+    interrupt_on_stop_signals()   # whatever this process inherited (see phaze.train.stop)
 
     world = World.from_environment()
     if not world.is_main:   # rank 0 speaks for every process

@@ -14,8 +14,6 @@ import collections
 import contextlib
 import datetime
 import os
-import signal
-import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -278,36 +276,3 @@ def _is_communication_error(error: BaseException) -> bool:
     text = str(error).lower()
     return any(word in text for word in ("gloo", "nccl", "connection", "peer", "socket",
                                          "timed out", "timeout"))
-
-
-class StopRequest:
-    """Set by the first Ctrl-C or SIGTERM this process receives."""
-
-    requested = False
-
-
-@contextlib.contextmanager
-def stop_signals(enabled: bool) -> Iterator[StopRequest | None]:
-    """Ctrl-C and SIGTERM as a request to stop, which the processes act on together.
-
-    Under torchrun, Ctrl-C reaches every process, and the launcher sends SIGTERM as well (or
-    only SIGTERM, when another process failed). Raising at once would stop each process at a
-    different point of a step, where the gradient all-reduce or a sharded save would wait for
-    the others forever. So a signal only sets `requested`; after each step all processes ask
-    whether any of them was asked to stop, and stop together, saving as on Ctrl-C. Further
-    signals are ignored. Yields None when not enabled (one process: Ctrl-C raises as usual).
-    """
-    if not enabled or threading.current_thread() is not threading.main_thread():
-        yield None
-        return
-    request = StopRequest()
-
-    def handle(_signum, _frame):
-        request.requested = True
-
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield request
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -30,7 +30,7 @@ from phaze.model.design import plan_design
 from phaze.model.freeze import set_frozen_norms_eval
 from phaze.train.checkpointing import restore_training_state, save_training_state
 from phaze.train.config import TrainerConfig, resolve_trainer_config
-from phaze.train.distributed import Replicas, World, stop_signals
+from phaze.train.distributed import Replicas, World
 from phaze.train.logging import Progress, ProgressBar, TensorBoardLog
 from phaze.train.losses import FaceLoss
 from phaze.train.optim import GradientClipper, build_optimizer, warmup_scheduler
@@ -42,6 +42,7 @@ from phaze.train.in_backward import in_backward_blocker
 from phaze.train.speed import resolve_speed
 from phaze.sides import SIDES
 from phaze.train.step import StepParts, TrainStep
+from phaze.train.stop import stop_requests
 from phaze.train.threads import default_threads
 from phaze.train.transfer import TransferReport
 
@@ -208,7 +209,7 @@ class Trainer:
         started = time.perf_counter()
         try:
             with logging_redirect_tqdm(), _torch_threads(self._threads()), \
-                    stop_signals(self.world.distributed) as signals:
+                    stop_requests() as signals:
                 run.signals = signals
                 try:
                     run.stopped = run.loop()

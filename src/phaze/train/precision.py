@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from dataclasses import dataclass
 from typing import ContextManager
 
@@ -38,12 +39,23 @@ class Precision:
         return torch.amp.GradScaler(self.device_type, enabled=self.needs_scaler)
 
 
+CPU_BF16_VARIABLE = "PHAZE_CPU_BF16"
+
+
 def cpu_has_fast_bf16() -> bool:
     """True when this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX).
 
     There, bf16 autocast measured 1.7x faster than float32 for a whole training step with the
     same losses over 60 steps (docs/performance.md); without it bf16 is emulated and slower.
+    `PHAZE_CPU_BF16=1` or `0` overrides the probe, so one machine can run (and test) what
+    `auto` does on either kind of CPU.
     """
+    forced = os.environ.get(CPU_BF16_VARIABLE)
+    if forced is not None:
+        if forced not in ("0", "1"):
+            raise ConfigError(f"{CPU_BF16_VARIABLE}={forced!r} is invalid: expected 1 (use "
+                              f"bf16 on this CPU) or 0 (float32), or leave it unset")
+        return forced == "1"
     probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
 

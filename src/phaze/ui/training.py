@@ -2,19 +2,24 @@
 
 The process outlives the page (and the server): its id, command and log live in the model
 folder (`ui_run.json`, `ui_train.log`), so a restarted server still sees and stops it. Stopping
-sends SIGINT, which the trainer turns into "save, then exit". Progress comes from the files the
+sends SIGINT, which the trainer turns into "save, then exit", then SIGTERM if it has not ended
+after a while (`StopPolicy`), and reports a run that still lives on. Progress comes from the files the
 trainer writes anyway: the checkpoint's state.json (iteration, loss history), preview.png and
 the progress lines in the log.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,7 @@ from phaze.errors import ConfigError
 from phaze.ui.folders import RUN_FILE
 
 LOG_FILE = "ui_train.log"
+START_LOCK_FILE = "ui_run.lock"
 LOG_TAIL_CHARS = 4000
 # The tqdm bar's postfix: "... 12/40 [00:03<00:07, 3.9it/s, loss A 0.1234 B 0.2345 | 12.3 EGs/s]"
 _PROGRESS = re.compile(r"(\d+)(?:/\d+)?(?:it)? \[[^\]\r\n]*?loss A ([-\w.]+) B ([-\w.]+) \| "
@@ -104,34 +110,108 @@ def running_pid(model_dir: Path) -> int | None:
     return run["pid"] if _alive(run["pid"]) else None
 
 
+@contextlib.contextmanager
+def _starting(model_dir: Path) -> Iterator[None]:
+    """Held while checking for a run and starting one: parallel start requests (from one
+    server or several) start one trainer, and the one that started is the one recorded."""
+    with open(model_dir / START_LOCK_FILE, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def start_run(request: TrainRequest) -> dict[str, Any]:
     model_dir = request.model_dir
-    if running_pid(model_dir) is not None:
-        raise ConfigError(f"model folder '{model_dir}' is already training")
     model_dir.mkdir(parents=True, exist_ok=True)
-    command = request.command()
-    log = open(model_dir / LOG_FILE, "ab")
-    log.write(f"\n$ {' '.join(command)}\n".encode())
-    log.flush()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    # A new session: closing the page or stopping the server leaves the run alone.
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, env=env, start_new_session=True)
-    log.close()
-    run = {"pid": process.pid, "command": command, "started": time.time()}
-    temp = model_dir / (RUN_FILE + ".tmp")
-    temp.write_text(json.dumps(run), encoding="utf-8")
-    os.replace(temp, model_dir / RUN_FILE)
+    with _starting(model_dir):
+        if running_pid(model_dir) is not None:
+            raise ConfigError(f"model folder '{model_dir}' is already training")
+        command = request.command()
+        with open(model_dir / LOG_FILE, "ab") as log:
+            log.write(f"\n$ {' '.join(command)}\n".encode())
+            log.flush()
+            env = dict(os.environ, PYTHONUNBUFFERED="1")
+            # A new session: closing the page or stopping the server leaves the run alone.
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, env=env,
+                                       start_new_session=True)
+        run = {"pid": process.pid, "command": command, "started": time.time()}
+        _write_run(model_dir, run)
     return run
 
 
-def stop_run(model_dir: Path) -> bool:
-    """SIGINT the run (it saves, then exits); False when nothing was running."""
+def _write_run(model_dir: Path, run: dict[str, Any]) -> None:
+    temp = model_dir / (RUN_FILE + ".tmp")
+    temp.write_text(json.dumps(run), encoding="utf-8")
+    os.replace(temp, model_dir / RUN_FILE)
+
+
+@dataclass(frozen=True)
+class StopPolicy:
+    """How long Stop waits at each step before asking harder, then before giving up.
+
+    The trainer stops after its current step and saves, which can take a while on a large
+    model and a CPU: SIGTERM (which the trainer treats as SIGINT) only goes to a run that has
+    not ended after `terminate_after_s`; one still alive `give_up_after_s` later is reported
+    as stuck, with its pid, instead of being waited on forever.
+    """
+
+    terminate_after_s: float = 60.0
+    give_up_after_s: float = 60.0
+    poll_s: float = 0.2
+
+
+def stop_run(model_dir: Path, policy: StopPolicy = StopPolicy()) -> bool:
+    """SIGINT the run (it saves, then exits), escalating in the background; False when
+    nothing was running."""
     pid = running_pid(model_dir)
     if pid is None:
         return False
+    _record_stop(model_dir, pid, "stopping")
     os.kill(pid, signal.SIGINT)
+    threading.Thread(target=_escalate, args=(model_dir, pid, policy), daemon=True,
+                     name=f"stop-{pid}").start()
     return True
+
+
+def _escalate(model_dir: Path, pid: int, policy: StopPolicy) -> None:
+    if _ended_within(pid, policy.terminate_after_s, policy.poll_s):
+        return
+    _record_stop(model_dir, pid, "terminating")
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    if not _ended_within(pid, policy.give_up_after_s, policy.poll_s):
+        _record_stop(model_dir, pid, "stuck")
+
+
+def _ended_within(pid: int, seconds: float, poll_s: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while _alive(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll_s)
+    return True
+
+
+def _record_stop(model_dir: Path, pid: int, state: str) -> None:
+    run = _read_json(model_dir / RUN_FILE) or {}
+    if run.get("pid") == pid:   # a new run started meanwhile keeps its own record
+        _write_run(model_dir, dict(run, stop=state, stop_changed=time.time()))
+
+
+def stop_state(model_dir: Path, pid: int | None) -> dict[str, Any] | None:
+    """What the page says about a Stop in progress; None when none was asked for."""
+    run = _read_json(model_dir / RUN_FILE) or {}
+    if pid is None or run.get("pid") != pid or "stop" not in run:
+        return None
+    messages = {
+        "stopping": "stopping: finishing the current step, then saving",
+        "terminating": "still running after Stop: sent SIGTERM",
+        "stuck": f"training process {pid} did not end after Stop and SIGTERM: end it with "
+                 f"'kill -9 {pid}' (the last checkpoint is kept)"}
+    return {"state": run["stop"], "pid": pid, "message": messages.get(run["stop"], "")}
 
 
 def _log_text(model_dir: Path) -> str:
@@ -178,7 +258,7 @@ def model_status(model_dir: Path) -> dict[str, Any]:
     return {
         "path": str(model_dir), "name": model_dir.name,
         "is_model": (model_dir / MARKER).is_file(),
-        "running": pid is not None, "pid": pid,
+        "running": pid is not None, "pid": pid, "stop": stop_state(model_dir, pid),
         "checkpoint_iteration": state.get("iteration"),
         "iteration": max(bar_iteration, latest[0] if latest else 0, state.get("iteration") or 0),
         "egs_per_sec": latest[3] if latest else None,

@@ -272,7 +272,7 @@ async function refreshWatched() {
   $("iteration").textContent = fmt(m.iteration);
   $("egs").textContent = m.egs_per_sec === null ? "–" : m.egs_per_sec.toFixed(1);
   $("checkpoint").textContent = m.checkpoint_iteration === null ? "none" : "iteration " + fmt(m.checkpoint_iteration);
-  $("run-state").textContent = m.running ? "training" : "stopped";
+  $("run-state").textContent = m.running ? (m.stop ? m.stop.message : "training") : "stopped";
   $("train-stop").disabled = !m.running;
   const points = m.live_losses.length ? m.live_losses : m.loss_history;
   $("loss-plot").replaceChildren(linePlot(["a", "b"].map((side) => ({name: side, color: side === "a" ? "#1f77b4" : "#d9590b",
