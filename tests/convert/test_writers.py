@@ -109,3 +109,9 @@ def test_video_without_frames_leaves_nothing(tmp_path):
 def test_unknown_writer_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="png, jpg, video"):
         create_writer("gif", tmp_path / "x")
+
+
+def test_video_in_a_folder_that_cannot_exist_is_one_line_naming_the_file(tmp_path):
+    (tmp_path / "taken").write_text("a file, not a folder")
+    with pytest.raises(DataError, match="taken/out.mp4"):
+        create_writer("video", tmp_path / "taken" / "out.mp4", fps=10)

@@ -78,7 +78,6 @@ class VideoWriter:
         if self.path.suffix.lower() not in VIDEO_SUFFIXES:
             raise ConfigError(f"video output '{self.path}' is invalid: expected a "
                               + ", ".join(VIDEO_SUFFIXES) + " file name")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.temp = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
         self.fps = Fraction(fps).limit_denominator(1001 * 1000)
         self.frame_time_base = 1 / self.fps
@@ -89,9 +88,10 @@ class VideoWriter:
         self.padding = (0, 0)   # (bottom, right) rows/columns added to reach even sizes
         self.count = 0
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self.container = av.open(str(self.temp), mode="w")
         except (av.FFmpegError, OSError) as error:
-            self.temp.unlink(missing_ok=True)
+            _remove(self.temp)
             raise DataError(f"could not write video '{self.path}': {error}") from None
 
     def _open_stream(self, frame: np.ndarray) -> None:
@@ -187,7 +187,15 @@ class VideoWriter:
         except Exception:  # noqa: BLE001 - the half-written file is deleted either way
             pass
         self._close_audio()
-        self.temp.unlink(missing_ok=True)
+        _remove(self.temp)
+
+
+def _remove(path: Path) -> None:
+    """Delete a partial file if there is one; a path that cannot exist needs no cleaning."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def write_preview(path: Path, image: np.ndarray) -> None:
