@@ -1,4 +1,4 @@
-"""Temporal smoothing of landmark arrays: a One-Euro filter (Casiez, Roussel, Vogel, CHI 2012).
+"""Temporal smoothing of landmark arrays: a One-Euro filter (a speed-adaptive low-pass).
 
 Detector landmarks jitter by a pixel or two from frame to frame even on a still face; pasted
 through the alignment matrix, that jitter shakes the whole swapped face. A fixed low-pass would

@@ -68,8 +68,8 @@ def mean_ssim(originals: np.ndarray, reconstructions: np.ndarray) -> float:
                           for a, b in zip(originals, reconstructions)]))
 
 
-# dlib's face recognition model: two descriptors nearer than this are the same person
-# (its documented operating point, 99.38 % on LFW).
+# dlib's face recognition model was trained so that two descriptors nearer than this are the
+# same person: the one threshold its descriptors are meant to be read with.
 SAME_PERSON_DISTANCE = 0.6
 
 
