@@ -63,7 +63,7 @@ def test_real_clip_converts_whole_to_mp4(tmp_path, name):
     frame_count, fps, has_audio = CLIPS[name]
     extract_faces(clip, tmp_path / "extract", ExtractConfig(write_faces=False, every_n=EVERY_N))
     alignments = tmp_path / "extract" / "alignments.json"
-    options = ConvertOptions(batch_size=8)
+    options = ConvertOptions(batch_size=8, colour="none")   # the inverted face, as it comes
     converter = FaceConverter(invert_predict(OUTPUT_PX), INPUT_PX, OUTPUT_PX, Framing(),
                               default_geometry(), options, learns_mask=False)
     out = tmp_path / "out" / "swapped.mp4"
@@ -98,6 +98,6 @@ def _assert_only_faces_changed(source, written, clip, faces):
             outside[top:bottom, left:right] = False
             inner = face_box(landmarks, before.shape, margin=-0.3)   # the middle of the face
             if inner is not None:
-                changed += difference[inner[0]:inner[1], inner[2]:inner[3]].mean() > 30
+                changed += difference[inner[0]:inner[1], inner[2]:inner[3]].mean() > 20
         assert difference[outside].mean() < 4.0, f"frame {index} changed outside its face"
     assert changed == sum(1 for lms in faces.values() if lms)   # every face was swapped
