@@ -141,7 +141,8 @@ def markdown(report: dict) -> str:
                      f"{figure(d['target_distance'])} | {figure(d['sharpness_ratio'])} | {figure(d['identity_share'])} | "
                      f"{d['swaps_without_face']} of {d['faces']} |")
     lines += ["", "| smoothing | flicker ratio (output / source) | convert s |", "|---|---|---|"]
-    lines += [f"| {f['smoothing']} | {f['ratio']} | {f['convert_s']} |" for f in report["flicker"]]
+    lines += [f"| {f['smoothing']} | {f['ratio']} | {f['convert_s']} |"
+              for f in report["flicker"]]
     lines += ["", "![source above, converted below](side_by_side.png)", ""]
     return "\n".join(lines)
 

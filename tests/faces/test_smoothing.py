@@ -38,7 +38,8 @@ def test_a_moving_face_is_followed_closely():
 
 
 def test_without_speed_adaptation_the_same_motion_lags_more():
-    fast, slow = OneEuroFilter(OneEuroConfig(), 100.0), OneEuroFilter(OneEuroConfig(beta=0.0), 100.0)
+    fast = OneEuroFilter(OneEuroConfig(), 100.0)
+    slow = OneEuroFilter(OneEuroConfig(beta=0.0), 100.0)
     for i in range(60):
         target = _face(300 + 5 * i)
         lag_fast = np.abs(fast(target, i / FPS) - target).mean()
