@@ -46,3 +46,30 @@ def test_a_read_only_folder_is_a_save_error_not_a_traceback(tmp_path, monkeypatc
         save_checkpoint(tmp_path, _weights(1.0), TrainingState(iteration=1))
     assert not (tmp_path / TEMP).exists()
     assert load_checkpoint(tmp_path) is None
+
+
+def test_a_full_disk_reported_by_safetensors_itself_is_one_line_and_leaves_no_temp(
+        tmp_path, monkeypatch):
+    from safetensors import SafetensorError
+
+    save_checkpoint(tmp_path, _weights(1.0), TrainingState(iteration=3))
+    real_save, calls = checkpoint_module.save_file, []
+
+    def fill_disk_at_second_write(tensors, path):
+        calls.append(path)
+        if len(calls) >= 2:   # weights written, the optimizer file finds the disk full
+            real_save(tensors, path)
+            raise SafetensorError('Error while serializing: IoError(Os { code: 28, kind: '
+                                  'StorageFull, message: "No space left on device" })')
+        return real_save(tensors, path)
+
+    monkeypatch.setattr(checkpoint_module, "save_file", fill_disk_at_second_write)
+    with pytest.raises(SaveError) as caught:
+        save_checkpoint(tmp_path, _weights(2.0), TrainingState(iteration=4),
+                        optimizer={"state": {}, "param_groups": []})
+
+    message = str(caught.value)
+    assert "\n" not in message and "No space left on device" in message
+    assert str(tmp_path) in message
+    assert not (tmp_path / TEMP).exists()
+    assert load_checkpoint(tmp_path).state.iteration == 3

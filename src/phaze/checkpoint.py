@@ -104,10 +104,13 @@ def save_checkpoint(model_dir: str | Path, weights: dict[str, torch.Tensor],
         (temp / STATE).write_text(json.dumps(payload), encoding="utf-8")
         _fsync_files(temp)
         _promote(model_dir, temp)
-    except OSError as error:
+    except Exception as error:   # noqa: BLE001 - safetensors' full-disk error is no OSError
         shutil.rmtree(temp, ignore_errors=True)
         needed = _tensor_bytes(tensors) + _tensor_bytes(optimizer_tensors)
         raise SaveError(_save_failure(model_dir, error, needed)) from error
+    except BaseException:   # Ctrl-C mid-save: no half-written checkpoint.tmp is left
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
     return model_dir / LATEST
 
 
@@ -115,12 +118,14 @@ def _tensor_bytes(tensors: dict[str, torch.Tensor]) -> int:
     return sum(t.numel() * t.element_size() for t in tensors.values())
 
 
-def _save_failure(model_dir: Path, error: OSError, needed_bytes: int) -> str:
+def _save_failure(model_dir: Path, error: BaseException, needed_bytes: int) -> str:
+    from phaze.io.images import write_reason
+
     try:
         free = f"{shutil.disk_usage(model_dir).free / 2**20:.1f} MiB free"
     except OSError:
         free = "free space unknown"
-    reason = error.strerror or str(error)
+    reason = write_reason(error)
     return (f"could not save the checkpoint in {model_dir}: {reason}; a checkpoint needs about "
             f"{needed_bytes / 2**20:.1f} MiB ({free}); the previous checkpoint is kept")
 
@@ -210,12 +215,21 @@ def unflatten_optimizer_state(tensors: dict[str, torch.Tensor], meta: dict) -> d
 
 # --- filesystem helpers ---------------------------------------------------------------------
 def _atomic_write_text(path: Path, text: str) -> None:
+    from phaze.io.images import write_failure
+
     temp = path.with_name(path.name + ".tmp")
-    with open(temp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
+    try:
+        with open(temp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise SaveError(write_failure(path, error)) from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def _fsync_files(path: Path) -> None:

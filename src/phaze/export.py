@@ -16,6 +16,7 @@ from torch import nn
 
 from phaze.checkpoint import load_model_dir
 from phaze.errors import ConfigError
+from phaze.io.images import removed_on_failure
 from phaze.faces.framing import Framing
 from phaze.model.phaze_a import PhazeA
 from phaze.model_framing import read_model_framing
@@ -237,6 +238,21 @@ def verify_onnx(path: str | Path, model: PhazeA, direction: str = "a-to-b",
 
 
 # --- a model folder ---------------------------------------------------------------------------
+def check_output_outside_model(model_dir: str | Path, output: str | Path) -> None:
+    """ConfigError when `output` would overwrite a file the model folder itself needs (its
+    options, framing, checkpoints, snapshots); other files in the folder are the user's."""
+    from phaze.checkpoint import BACKUP, LATEST, MARKER, TEMP
+    from phaze.model_framing import FRAMING_FILE
+
+    folder, target = Path(model_dir).resolve(), Path(output).resolve()
+    if not target.is_relative_to(folder):
+        return
+    first = target.relative_to(folder).parts[0]
+    if first in (MARKER, FRAMING_FILE, LATEST, BACKUP, TEMP, "snapshots"):
+        raise ConfigError(f"output '{output}' would overwrite the model's own '{first}' in "
+                          f"'{model_dir}': choose another file name")
+
+
 def export_model_dir(model_dir: str | Path, output: str | Path, direction: str = "a-to-b",
                      file_format: str = "onnx", exporter: str = "auto",
                      opset: int = DEFAULT_OPSET, verify: bool = True) -> ExportReport:
@@ -246,13 +262,15 @@ def export_model_dir(model_dir: str | Path, output: str | Path, direction: str =
                           + ", ".join(FORMATS))
     target_side(direction)
     check_opset(opset, resolve_exporter(exporter))
+    check_output_outside_model(model_dir, output)
     if verify:
         _import_checkers()  # fail before the slow part, not after it
     model, _ = load_model_dir(model_dir, "cpu")
     if file_format == "dfm":
         return _export_dfm(model, output, direction, verify)
-    report = export_onnx(model, output, direction, exporter, opset)
-    stamp_framing(report.path, read_model_framing(model_dir))
+    with removed_on_failure(Path(output)):   # no half-written graph on a full disk
+        report = export_onnx(model, output, direction, exporter, opset)
+        stamp_framing(report.path, read_model_framing(model_dir))
     if verify:
         report.max_abs_diff = verify_onnx(report.path, model, direction)
     return report

@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "--distractors (top-1 and margin with its spread), the swaps' sharpness "
                     "against the targets', a verdict (transfer, partial transfer, no transfer, "
                     "too blurry to judge), the landmark distance between each face and its "
-                    "swap in %% of inter-ocular distance, and each side's reconstruction SSIM.")
+                    "swap in % of inter-ocular distance, and each side's reconstruction SSIM.")
     parser.add_argument("--model-dir", required=True, help="a Phaze model folder")
     parser.add_argument("--faces-a", required=True, help="folder of side A face images")
     parser.add_argument("--faces-b", required=True, help="folder of side B face images")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import logging
 from pathlib import Path
@@ -121,6 +122,7 @@ def _weights_arguments(parser: argparse.ArgumentParser) -> None:
 # --- turning arguments into library calls ---------------------------------------------------
 def run(args: argparse.Namespace) -> int:
     from phaze.train.distributed import World
+    from phaze.train.model_lock import lock_for_workers, model_folder_lock
     from phaze.train.stop import interrupt_on_stop_signals
 
     interrupt_on_stop_signals()   # whatever this process inherited (see phaze.train.stop)
@@ -140,12 +142,15 @@ def run(args: argparse.Namespace) -> int:
         if trainer is not None:   # switches that cannot run on several processes
             resolve_speed(trainer.speed, "cpu", None,
                           in_backward_blocker(trainer.optimizer, False, args.nproc))
-        return launch_workers(args.nproc, without_nproc(args.command_line), args.model_dir,
-                              trainer.batch_size)
-    faces_a, faces_b = _face_sources(args)  # after the checks: --demo draws faces
-    result = train(faces_a, faces_b, args.model_dir, options, trainer,
-                   load_weights=args.load_weights, load_layers=_names(args.load_layers),
-                   freeze_layers=_freeze_names(args.freeze_layers), framing=_framing(args))
+        with lock_for_workers(args.model_dir):
+            return launch_workers(args.nproc, without_nproc(args.command_line),
+                                  args.model_dir, trainer.batch_size)
+    # rank 0 speaks for the folder: one lock per run, whichever process started it
+    with model_folder_lock(args.model_dir) if world.is_main else contextlib.nullcontext():
+        faces_a, faces_b = _face_sources(args)  # after the checks: --demo draws faces
+        result = train(faces_a, faces_b, args.model_dir, options, trainer,
+                       load_weights=args.load_weights, load_layers=_names(args.load_layers),
+                       freeze_layers=_freeze_names(args.freeze_layers), framing=_framing(args))
     if not world.is_main:
         return 1 if result.stopped == "non_finite" else 0
     print(f"stopped ({result.stopped}) at iteration {result.iteration} after {result.steps} "

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from phaze.errors import DataError
+from phaze.io.image_header import check_area
 from phaze.io.images import decode_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
@@ -92,6 +93,7 @@ def _open_video(path: Path, expected: int | None) -> FrameSource:
             if not container.streams.video:
                 raise DataError(f"video '{path}' has no video stream")
             stream = container.streams.video[0]
+            check_area(stream.width, stream.height, f"{path} (its frames)")
             fps = stream.average_rate or stream.guessed_rate
             container_frames = stream.frames or 0
             count = container_frames or expected

@@ -91,10 +91,23 @@ class FaceConverter:
             self.mask_type = "learned" if learns_mask else "extended"
 
     def convert_batch(self, pending: list[_Pending]) -> None:
-        jobs = [(item, landmarks) for item in pending for landmarks in item.landmarks]
-        if not jobs:
-            return
-        matrices = [self.geometry.crop_matrix(lm, self.input_px, self.framing) for _, lm in jobs]
+        """Swap every face of `pending`, at most `batch_size` faces at a time: a frame with
+        100 000 faces in its alignments must not become one 100 000-face batch."""
+        jobs = [(item, index, landmarks) for item in pending
+                for index, landmarks in enumerate(item.landmarks)]
+        step = self.options.batch_size
+        for start in range(0, len(jobs), step):
+            self._convert_jobs(jobs[start:start + step])
+
+    def _crop_matrix(self, item: _Pending, index: int, landmarks: np.ndarray) -> np.ndarray:
+        try:
+            return self.geometry.crop_matrix(landmarks, self.input_px, self.framing)
+        except DataError as error:
+            raise DataError(f"frame '{item.name}' face {index}: {error}") from None
+
+    def _convert_jobs(self, jobs: list[tuple[_Pending, int, np.ndarray]]) -> None:
+        matrices = [self._crop_matrix(*job) for job in jobs]
+        jobs = [(item, landmarks) for item, _, landmarks in jobs]
         crops = np.stack([crop(item.frame, m, self.input_px)
                           for (item, _), m in zip(jobs, matrices)])
         batch = torch.from_numpy(crops).permute(0, 3, 1, 2).float().div_(255.0)  # (N, 3, S, S)
@@ -167,9 +180,9 @@ def run_convert(frames: Iterable[tuple[str, np.ndarray]], alignments: Alignments
                     converter.options.batch_size:
                 flush()
         flush()
+        writer.close()   # inside: a close that fails (full disk) must leave nothing behind
     except BaseException:
         writer.abort()
         raise
-    writer.close()
     report.seconds = time.perf_counter() - start
     return report

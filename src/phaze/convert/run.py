@@ -67,8 +67,7 @@ def convert(job: ConvertJob, options: ConvertOptions = ConvertOptions(),
     source = open_frames(job.input, alignments.frame_count)
     check_matching(source.names, alignments, job.input,
                    source.container_frames if source.is_video else None)
-    if Path(job.output).resolve() == Path(job.input).resolve():
-        raise DataError(f"output '{job.output}' is the input: choose another path")
+    check_output_is_not_an_input(job, source.names if not source.is_video else [])
     converter = converter or build_converter(job, options, geometry)
     name = _writer_name(job)
     fps = source.fps or alignments.fps or job.fps
@@ -92,6 +91,19 @@ def _steady(options: ConvertOptions, fps: float | None) -> SteadyLandmarks | Non
     return SteadyLandmarks(float(fps), options.smoothing_config)
 
 
+def check_output_is_not_an_input(job: ConvertJob, frame_names: list[str]) -> None:
+    """DataError when writing `job.output` would overwrite the input, one of its frames, or
+    the alignments file (a preview path is a single file, so it could name any of them)."""
+    output = Path(job.output).resolve()
+    inputs = {Path(job.input).resolve(): "the input", Path(job.alignments).resolve():
+              "the alignments file"}
+    folder = Path(job.input).resolve()
+    inputs.update({folder / name: "an input frame" for name in frame_names})
+    if output in inputs:
+        raise DataError(f"output '{job.output}' is {inputs[output]}: writing it would overwrite "
+                        "the source; choose another path")
+
+
 def preview(job: ConvertJob, frame_name: str, options: ConvertOptions = ConvertOptions(),
             geometry: FaceGeometry | None = None,
             converter: FaceConverter | None = None) -> np.ndarray:
@@ -100,6 +112,7 @@ def preview(job: ConvertJob, frame_name: str, options: ConvertOptions = ConvertO
 
     alignments = load_alignments(job.alignments)
     source = open_frames(job.input, alignments.frame_count)
+    check_output_is_not_an_input(job, source.names if not source.is_video else [])
     if frame_name not in source.names:
         raise DataError(f"frame {frame_name!r} is not in '{job.input}' (first frames: "
                         + ", ".join(source.names[:3]) + ")")

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from phaze.errors import ConfigError, DataError
+from phaze.io.images import write_bytes_atomic, write_failure
 
 logger = logging.getLogger(__name__)
 
@@ -30,13 +31,8 @@ def _atomic_image(path: Path, frame: np.ndarray, params: list[int]) -> None:
     ok, encoded = cv2.imencode(path.suffix, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), params)
     if not ok:
         raise DataError(f"could not encode '{path}'")
-    temp = path.with_name(f".{path.name}.partial")
-    try:
-        encoded.tofile(temp)
-        os.replace(temp, path)
-    except OSError as error:
-        temp.unlink(missing_ok=True)
-        raise DataError(f"could not write '{path}': {error}") from None
+    # the shared atomic writer: numpy's tofile hid a full disk behind "N requested, 0 written"
+    write_bytes_atomic(path, encoded.tobytes())
 
 
 class ImageWriter:
@@ -92,7 +88,7 @@ class VideoWriter:
             self.container = av.open(str(self.temp), mode="w")
         except (av.FFmpegError, OSError) as error:
             _remove(self.temp)
-            raise DataError(f"could not write video '{self.path}': {error}") from None
+            raise DataError(write_failure(self.path, error)) from None
 
     def _open_stream(self, frame: np.ndarray) -> None:
         height, width = frame.shape[:2]
@@ -138,16 +134,23 @@ class VideoWriter:
         import av
 
         try:
-            if self.stream is None:
-                self._open_stream(frame)
-            video_frame = av.VideoFrame.from_ndarray(self._padded(frame), format="rgb24")
-            video_frame.pts = self.count
-            video_frame.time_base = self.frame_time_base
-            for packet in self.stream.encode(video_frame):
-                self.container.mux(packet)
+            self._write(frame)
         except (av.FFmpegError, OSError, ValueError) as error:
-            raise DataError(f"could not write frame {name!r} to video '{self.path}': "
-                            f"{error}") from None
+            # PyAV's errors with an errno (a full disk) are OSErrors; an encoder that will not
+            # open is an FFmpegError: either way one line naming the file, and no partial file
+            self.abort()
+            raise DataError(write_failure(self.path, error)) from None
+
+    def _write(self, frame: np.ndarray) -> None:
+        import av
+
+        if self.stream is None:
+            self._open_stream(frame)
+        video_frame = av.VideoFrame.from_ndarray(self._padded(frame), format="rgb24")
+        video_frame.pts = self.count
+        video_frame.time_base = self.frame_time_base
+        for packet in self.stream.encode(video_frame):
+            self.container.mux(packet)
         self.count += 1
 
     def _copy_audio(self) -> None:
@@ -165,21 +168,25 @@ class VideoWriter:
             self.abort()
             raise DataError(f"no frames were written to '{self.path}'")
         try:
-            for packet in self.stream.encode():
-                self.container.mux(packet)
-            if self.audio_in is not None:
-                self._copy_audio()
-            self.container.close()
+            self._flush()
         except (av.FFmpegError, OSError, ValueError) as error:
+            # x264 holds frames back: a full disk often shows only here
             self.abort()
-            raise DataError(f"could not finish video '{self.path}': {error}") from None
-        self._close_audio()
+            raise DataError(write_failure(self.path, error)) from None
         os.replace(self.temp, self.path)
+
+    def _flush(self) -> None:
+        for packet in self.stream.encode():
+            self.container.mux(packet)
+        if self.audio_in is not None:
+            self._copy_audio()
+        self._close_audio()
+        self.container.close()
 
     def _close_audio(self) -> None:
         if self.audio_in is not None:
             self.audio_in.close()
-            self.audio_in = None
+            self.audio_in = None   # abort may run twice: on the failed write, then in convert
 
     def abort(self) -> None:
         try:

@@ -1,6 +1,7 @@
 """`extract_faces`: frames in, aligned face PNGs and a JSON alignments file out."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,14 +72,19 @@ def extract_faces(input_path: str | Path, output: str | Path,
     run leaves whole files only, and the alignments file is written last.
     """
     output = Path(output)
+    alignments_path = Path(config.alignments_path or output / "alignments.json")
+    check_outputs(Path(input_path), output, alignments_path)   # before any frame is read
     source, frames = open_frames(input_path, config.every_n)
-    output.mkdir(parents=True, exist_ok=True)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataError(f"output folder '{output}' cannot be made: "
+                        f"{error.strerror or error}") from None
     if finder is None:
         finder = FaceFinder(config.find)
     elif finder.config != config.find:
         finder = finder.with_config(config.find)   # reuses its loaded models
-    report = ExtractReport(alignments_path=Path(config.alignments_path or
-                                                output / "alignments.json"))
+    report = ExtractReport(alignments_path=alignments_path)
     started, alignments = time.perf_counter(), Alignments()
     for frame in _progress(frames, source, config):
         alignments.add_frame(frame.name,
@@ -92,6 +98,30 @@ def extract_faces(input_path: str | Path, output: str | Path,
         alignments.video = VideoInfo(source.frame_count or report.frames_read, source.fps)
     write_alignments(report.alignments_path, alignments)
     return report
+
+
+def check_outputs(input_path: Path, output: Path, alignments: Path) -> None:
+    """Refuse outputs that cannot be written (or would overwrite the input) before the run, not
+    after an hour of video: --output must be a folder, --alignments a file in a writable one."""
+    if output.resolve() == input_path.resolve():
+        raise DataError(f"--output '{output}' is the input folder: faces written there could "
+                        "overwrite its frames; choose another folder")
+    if output.exists() and not output.is_dir():
+        raise DataError(f"--output '{output}' exists and is not a folder: give a folder for "
+                        "the aligned faces")
+    if alignments.resolve() == input_path.resolve():
+        raise DataError(f"--alignments '{alignments}' is the input: choose another path")
+    if alignments.is_dir():
+        raise DataError(f"--alignments '{alignments}' is a folder: expected a .json file path")
+    folder = alignments.parent
+    if folder.resolve() != output.resolve() and not folder.is_dir():
+        raise DataError(f"--alignments '{alignments}': its folder '{folder}' does not exist")
+    existing = folder
+    while not existing.exists() and existing != existing.parent:   # the run makes --output
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise DataError(f"--alignments '{alignments}' cannot be written: '{existing}' is not a "
+                        "writable folder")
 
 
 def _extract_frame(frame: Frame, finder: FaceFinder, source: FrameSource, output: Path,

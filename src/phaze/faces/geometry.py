@@ -13,6 +13,8 @@ from phaze.faces.constants import CENTERINGS, alignment_constants
 
 LANDMARK_COUNT = 68
 LEGACY_POINTS = slice(17, 68)  # brows, nose, eyes, mouth: the jaw is too pose-dependent
+# No frame within the image-area budget is this wide; larger values overflow the matrix maths.
+MAX_COORDINATE_PX = 2.0**24
 
 
 def check_landmarks(landmarks: np.ndarray) -> np.ndarray:
@@ -20,6 +22,9 @@ def check_landmarks(landmarks: np.ndarray) -> np.ndarray:
     points = np.asarray(landmarks, dtype=np.float64)
     if points.shape != (LANDMARK_COUNT, 2) or not np.isfinite(points).all():
         raise DataError(f"landmarks have shape {points.shape}: expected 68 finite (x, y) points")
+    if np.abs(points).max() > MAX_COORDINATE_PX:
+        raise DataError(f"landmarks reach {np.abs(points).max():.3g} px: expected coordinates "
+                        f"within +-{MAX_COORDINATE_PX:.0f} px")
     return points
 
 
@@ -88,9 +93,12 @@ def pose_offsets(landmarks: np.ndarray, legacy: np.ndarray | None = None) -> dic
     legacy = legacy_matrix(points) if legacy is None else legacy
     constants = alignment_constants()
     unit = transform_points(points, legacy)[list(constants.pose_core)]
-    ok, rotation, translation = cv2.solvePnP(
-        constants.mean_head_26.astype(np.float32), unit.astype(np.float32),
-        constants.camera_matrix, constants.distortion, flags=cv2.SOLVEPNP_ITERATIVE)
+    try:
+        ok, rotation, translation = cv2.solvePnP(
+            constants.mean_head_26.astype(np.float32), unit.astype(np.float32),
+            constants.camera_matrix, constants.distortion, flags=cv2.SOLVEPNP_ITERATIVE)
+    except cv2.error:
+        ok = False
     if not ok:
         raise DataError("the head pose could not be estimated from these landmarks")
     offsets = {"legacy": np.zeros(2)}

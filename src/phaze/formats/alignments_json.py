@@ -17,11 +17,13 @@ import numpy as np
 
 from phaze.errors import DataError
 from phaze.faces.aligned import AlignedFace
+from phaze.faces.geometry import LEGACY_POINTS, MAX_COORDINATE_PX
 from phaze.io.images import write_bytes_atomic
 
 FORMAT_NAME = "phaze-alignments"
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 2**31  # ~40 M faces; a bigger file is not an alignments file
+MIN_LANDMARK_SPREAD_PX = 1e-3  # closer than this, no alignment matrix can be found
 
 
 @dataclass
@@ -126,15 +128,24 @@ def _face(entry: Any, frame: str, index: int, name: str) -> AlignedFace:
         raise DataError(f"{where} must be an object with x, y, w, h, score, landmarks_xy")
     box = [entry.get(key) for key in ("x", "y", "w", "h")]
     score = entry.get("score", 1.0)
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box):
-        raise DataError(f"{where}: box x/y/w/h {box!r} must be numbers")
-    if isinstance(score, bool) or not isinstance(score, (int, float)):
-        raise DataError(f"{where}: score {score!r} must be a number")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box) \
+            or not all(abs(v) <= MAX_COORDINATE_PX for v in box):   # also refuses NaN, inf
+        raise DataError(f"{where}: box x/y/w/h {box!r} must be finite numbers within "
+                        f"+-{MAX_COORDINATE_PX:.0f} px")
+    if isinstance(score, bool) or not isinstance(score, (int, float)) \
+            or not math.isfinite(score):
+        raise DataError(f"{where}: score {score!r} must be a finite number")
     try:
         points = np.asarray(entry.get("landmarks_xy"), dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         points = np.zeros(0)
     if points.shape != (68, 2) or not np.isfinite(points).all():
-        raise DataError(f"{where}: landmarks_xy has shape {points.shape}: expected 68 [x, y]")
+        raise DataError(f"{where}: landmarks_xy has shape {points.shape}: expected 68 finite "
+                        "[x, y]")
+    if np.ptp(points[LEGACY_POINTS], axis=0).max() < MIN_LANDMARK_SPREAD_PX:
+        raise DataError(f"{where}: landmarks_xy are degenerate (all points coincide)")
     x, y, w, h = (int(round(v)) for v in box)
-    return AlignedFace(frame, index, x, y, w, h, points, float(score))
+    try:
+        return AlignedFace(frame, index, x, y, w, h, points, float(score))
+    except DataError as error:
+        raise DataError(f"{where}: {error}") from None

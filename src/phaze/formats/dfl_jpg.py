@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from phaze.errors import DataError
+from phaze.faces.geometry import MAX_COORDINATE_PX
+from phaze.io.image_header import check_image_area
 
 APP15_MARKER = 0xEF
 _SOI = b"\xff\xd8"
@@ -222,13 +224,8 @@ def _to_face(path: Path, metadata: dict) -> DflFace:
     landmarks = _points(path, metadata.get("landmarks"), "landmarks")
     if landmarks is None:
         raise DataError(f"DFL face {path}: has no landmarks.")
-    matrix = metadata.get("image_to_face_mat")
-    if matrix is not None:
-        matrix = np.asarray(matrix, dtype=np.float32)
-        if matrix.shape != (2, 3):
-            raise DataError(f"DFL face {path}: image_to_face_mat has shape {matrix.shape}, "
-                            "expected (2, 3).")
-    rect = metadata.get("source_rect")
+    matrix = _numbers(path, metadata.get("image_to_face_mat"), "image_to_face_mat", (2, 3))
+    rect = _numbers(path, metadata.get("source_rect"), "source_rect", (4,))
     source = metadata.get("source_filename")
     return DflFace(face_type=face_type, landmarks=landmarks,
                    source_filename=source if isinstance(source, str) else None,
@@ -238,16 +235,23 @@ def _to_face(path: Path, metadata: dict) -> DflFace:
                    image_to_face_mat=matrix, xseg_mask=_decode_mask(path, metadata))
 
 
-def _points(path: Path, value: Any, name: str) -> np.ndarray | None:
+def _numbers(path: Path, value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray | None:
+    """`value` as a finite float32 array of `shape`; None when absent; DataError otherwise."""
     if value is None:
         return None
     try:
-        points = np.asarray(value, dtype=np.float32)
-    except (TypeError, ValueError):
-        raise DataError(f"DFL face {path}: {name} are not numbers.") from None
-    if points.shape != (68, 2):
-        raise DataError(f"DFL face {path}: {name} have shape {points.shape}, expected (68, 2).")
-    return points
+        array = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError, OverflowError):
+        raise DataError(f"DFL face {path}: {name} is not numbers.") from None
+    if array.shape != shape:
+        raise DataError(f"DFL face {path}: {name} has shape {array.shape}, expected {shape}.")
+    if not np.isfinite(array).all() or np.abs(array).max() > MAX_COORDINATE_PX:
+        raise DataError(f"DFL face {path}: {name} holds non-finite or out-of-range values.")
+    return array
+
+
+def _points(path: Path, value: Any, name: str) -> np.ndarray | None:
+    return _numbers(path, value, name, (68, 2))
 
 
 def _decode_mask(path: Path, metadata: dict) -> np.ndarray | None:
@@ -257,9 +261,16 @@ def _decode_mask(path: Path, metadata: dict) -> np.ndarray | None:
         return None
     import cv2  # only needed for the few faces with a mask
 
-    buffer = np.frombuffer(bytes(encoded), dtype=np.uint8) if isinstance(encoded, bytes) \
-        else np.asarray(encoded, dtype=np.uint8).reshape(-1)
-    mask = cv2.imdecode(buffer, cv2.IMREAD_GRAYSCALE)
+    try:
+        buffer = np.frombuffer(bytes(encoded), dtype=np.uint8) if isinstance(encoded, bytes) \
+            else np.asarray(encoded, dtype=np.uint8).reshape(-1)
+    except (TypeError, ValueError, OverflowError):
+        raise DataError(f"DFL face {path}: xseg_mask is not encoded image bytes.") from None
+    try:
+        known = check_image_area(buffer, f"{path} (xseg_mask)")
+    except DataError as error:
+        raise DataError(f"DFL face {path}: xseg_mask refused: {error}") from None
+    mask = cv2.imdecode(buffer, cv2.IMREAD_GRAYSCALE) if known else None
     if mask is None:
         raise DataError(f"DFL face {path}: xseg_mask cannot be decoded.")
     return mask

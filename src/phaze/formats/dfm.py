@@ -58,6 +58,7 @@ def export_dfm(model: PhazeA, output: str | Path, direction: str = "a-to-b",
                opset: int = DFM_OPSET) -> Path:
     """Write `model`'s `direction` swap as a DeepFaceLive `.dfm` (ONNX) file."""
     from phaze.export import _eval_mode, _import_module, _quiet_torchscript_export
+    from phaze.io.images import removed_on_failure
 
     _import_module("onnx")
     graph = DFMGraph(model, direction)
@@ -66,13 +67,13 @@ def export_dfm(model: PhazeA, output: str | Path, direction: str = "a-to-b",
     temp = path.with_name(path.name + ".tmp")
     size = model.input_size
     example = torch.rand(1, size, size, 3)
-    with _eval_mode(graph), _quiet_torchscript_export():
+    with _eval_mode(graph), _quiet_torchscript_export(), removed_on_failure(temp):
         # Static shapes throughout: DeepFaceLive reads the face size from the input's shape.
         torch.onnx.export(graph, (example,), str(temp), dynamo=False, input_names=[DFM_INPUT],
                           output_names=list(DFM_OUTPUTS), opset_version=opset,
                           do_constant_folding=True)
-    _declare_static_outputs(temp, size)
-    temp.replace(path)
+        _declare_static_outputs(temp, size)
+        temp.replace(path)
     return path
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from phaze.errors import DataError
 from phaze.faces.aligned import AlignedFace
+from phaze.faces.geometry import MAX_COORDINATE_PX
 from phaze.formats.literal import MAX_TEXT_CHARS, LiteralError, parse_literal
 from phaze.io.images import encode_image, write_bytes_atomic
 
@@ -133,15 +134,19 @@ def validate_metadata(metadata: Any, name: str) -> dict:
     missing = [key for key in ("x", "y", "w", "h", "landmarks_xy") if key not in alignments]
     if missing:
         raise DataError(f"'{name}': faceswap metadata lacks alignments key {missing[0]!r}")
-    if not all(isinstance(alignments[key], (int, float)) for key in ("x", "y", "w", "h")):
-        raise DataError(f"'{name}': the face box x/y/w/h must be numbers")
+    box = [alignments[key] for key in ("x", "y", "w", "h")]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box) \
+            or not all(abs(v) <= MAX_COORDINATE_PX for v in box):  # also refuses inf and nan
+        raise DataError(f"'{name}': the face box x/y/w/h {box!r} must be finite numbers within "
+                        f"+-{MAX_COORDINATE_PX:.0f} px")
     try:
         points = np.asarray(alignments["landmarks_xy"], dtype=np.float64)
     except (TypeError, ValueError):
         points = np.zeros(0)
-    if points.shape != (68, 2) or not np.isfinite(points).all():
-        raise DataError(f"'{name}': landmarks_xy has shape {points.shape}: expected 68 (x, y) "
-                        "points")
+    if points.shape != (68, 2) or not np.isfinite(points).all() \
+            or np.abs(points).max() > MAX_COORDINATE_PX:
+        raise DataError(f"'{name}': landmarks_xy has shape {points.shape}: expected 68 finite "
+                        f"(x, y) points within +-{MAX_COORDINATE_PX:.0f} px")
     source = metadata.get("source", {})
     if not isinstance(source, dict):
         raise DataError(f"'{name}': faceswap metadata 'source' must be a dict")

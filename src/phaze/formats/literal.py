@@ -4,6 +4,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from phaze.limits import current_limits, env_name
+
 MAX_TEXT_CHARS = 16 * 2**20   # masks and identities included, real headers are a few hundred KiB
 MAX_DEPTH = 12                # faceswap's deepest value is alignments → mask → name → matrix row
 _LEAVES = (ast.Constant,)
@@ -14,16 +16,33 @@ class LiteralError(ValueError):
     """The text is not a plain, size- and depth-limited Python literal."""
 
 
-def parse_literal(text: str, max_chars: int = MAX_TEXT_CHARS, max_depth: int = MAX_DEPTH) -> Any:
-    """The value of `text` if it holds only literals (dicts, lists, tuples, str, bytes, numbers)."""
+def parse_literal(text: str, max_chars: int = MAX_TEXT_CHARS, max_depth: int = MAX_DEPTH,
+                  max_nodes: int | None = None) -> Any:
+    """The value of `text` if it holds only literals (dicts, lists, tuples, str, bytes, numbers).
+
+    `max_nodes` (default: the metadata node budget) is checked before `ast.parse`, which
+    needs about 1 KB per node: 16 MB of `0,0,0,...` would otherwise take 8 GB."""
     if len(text) > max_chars:
         raise LiteralError(f"text of {len(text)} characters exceeds the {max_chars} limit")
+    _check_nodes(text, current_limits().max_metadata_nodes if max_nodes is None
+                 else max_nodes)
     try:
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise LiteralError(f"not a Python literal ({type(error).__name__})") from None
     _check(tree.body, 0, max_depth)
     return ast.literal_eval(tree)  # safe now: the tree holds nothing but literals
+
+
+def _check_nodes(text: str, max_nodes: int) -> None:
+    """LiteralError when `text` may hold more than `max_nodes` values. Every element needs a
+    separator, bracket or quotes, so counting those characters (C-speed, no memory; strings'
+    contents are counted too, which only over-estimates) bounds what `ast.parse` will build."""
+    estimate = (sum(text.count(mark) for mark in ",:[({")
+                + (text.count("'") + text.count('"')) // 2)
+    if estimate > max_nodes:
+        raise LiteralError(f"about {estimate} values, more than the {max_nodes} limit (raise "
+                           f"it with {env_name('max_metadata_nodes')}=<count>)")
 
 
 def _check(node: ast.AST, depth: int, max_depth: int) -> None:

@@ -1,14 +1,18 @@
 """Reading and writing image files: RGB uint8 in memory, atomic writes on disk."""
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from phaze.errors import DataError
+from phaze.errors import DataError, SaveError
+from phaze.io.image_header import check_image_area
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 WRITE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -20,11 +24,14 @@ def is_image_path(path: str | Path) -> bool:
 
 
 def decode_image(path: str | Path, grayscale: bool = False) -> np.ndarray | None:
-    """(H, W, 3) uint8 RGB (or (H, W) grey), or None when the file cannot be read or decoded."""
+    """(H, W, 3) uint8 RGB (or (H, W) grey), or None when the file cannot be read or decoded.
+
+    An image whose header claims more pixels than the area budget raises ImageTooLarge (a
+    DataError naming the file) before any pixel is decoded."""
     try:
         # imdecode of raw bytes, unlike imread, also copes with non-ASCII paths on Windows.
         data = np.fromfile(Path(path), dtype=np.uint8)
-        if not data.size:
+        if not data.size or not check_image_area(data, str(path)):
             return None
         image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE if grayscale else cv2.IMREAD_COLOR)
     except (OSError, cv2.error):
@@ -67,18 +74,57 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     try:
         handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as error:
-        raise DataError(f"could not write '{path}': {error}") from None
+        raise DataError(write_failure(path, error)) from None
     try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
+        _write_file(handle, data)
         os.replace(temp, path)
     except OSError as error:
         Path(temp).unlink(missing_ok=True)
-        raise DataError(f"could not write '{path}': {error}") from None
+        raise DataError(write_failure(path, error)) from None
     except BaseException:
         Path(temp).unlink(missing_ok=True)  # Ctrl-C mid-write: leave nothing behind
         raise
     return path
+
+
+def _write_file(handle: int, data: bytes) -> None:
+    """Write and close an open descriptor (one seam where tests make the disk full)."""
+    with os.fdopen(handle, "wb") as file:
+        file.write(data)
+
+
+def write_failure(path: str | Path, error: BaseException) -> str:
+    """One line for a failed write of `path` (see `write_reason`)."""
+    return f"could not write '{path}': {write_reason(error)}"
+
+
+def write_reason(error: BaseException) -> str:
+    """Why a write failed; a full disk is said plainly, whichever library reported it (an
+    OSError's errno, safetensors' or FFmpeg's own error text)."""
+    text = str(error)
+    if getattr(error, "errno", None) == errno.ENOSPC or "No space left" in text \
+            or "StorageFull" in text:
+        return "No space left on device"
+    return getattr(error, "strerror", None) or text or type(error).__name__
+
+
+@contextlib.contextmanager
+def removed_on_failure(*paths: Path) -> Iterator[None]:
+    """For writers that cannot write to a temp name themselves (torch's ONNX exporter): a
+    failed write (an OSError, or a library's own full-disk error) or Ctrl-C removes the named
+    files, and a failed write becomes one SaveError line naming the first of them. Other
+    errors (a missing exporter, a bad option) come before any write and leave files alone."""
+    try:
+        yield
+    except BaseException as error:
+        message = write_failure(paths[0], error)
+        written = isinstance(error, OSError) or message.endswith("No space left on device")
+        if written or isinstance(error, KeyboardInterrupt):
+            for path in paths:
+                Path(path).unlink(missing_ok=True)
+        if written:
+            raise SaveError(message) from error
+        raise
 
 
 def write_image(path: str | Path, image: np.ndarray, jpeg_quality: int = 95) -> Path:

@@ -15,6 +15,7 @@ from typing import Iterator
 import numpy as np
 
 from phaze.errors import ConfigError, DataError
+from phaze.io.image_header import check_area
 from phaze.io.images import decode_image, is_image_path
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts",
@@ -87,7 +88,11 @@ def _folder_frames(source: FrameSource, every_n: int) -> Iterator[Frame]:
 
 def _decode_each(source: FrameSource, images: list[Path], every_n: int) -> Iterator[Frame]:
     for position, path in enumerate(images):
-        image = decode_image(path)
+        try:
+            image = decode_image(path)
+        except DataError as error:   # larger than the image-area budget: skipped, said why
+            source.skipped.append((path.name, str(error)))
+            continue
         if image is None:
             source.skipped.append((path.name, "not a readable image"))
             continue
@@ -104,6 +109,11 @@ def _open_video(path: Path):
         container.close()
         raise DataError(f"video '{path}' has no video stream")
     stream = container.streams.video[0]
+    try:
+        check_area(stream.width, stream.height, f"{path} (its frames)")
+    except DataError:
+        container.close()
+        raise
     rate = stream.average_rate or stream.guessed_rate
     fps = float(rate) if rate else None
     count = stream.frames or None

@@ -150,18 +150,28 @@ def _resized(faces: Faces, size: int) -> Faces:
 def read_faces(folder: str | Path, limit: int, framing=None, size_px: int | None = None) -> Faces:
     """Up to `limit` face images of a folder as (N, S, S, 3), all resized to the first's size;
     with `framing` and `size_px`, framed as training frames them (`phaze.swap.framed_image`)."""
-    from phaze.io.images import decode_image
     from phaze.swap import framed_image, list_images
 
     paths = list_images(folder)[:limit]
     if framing is not None and size_px is not None:
         decoded = (framed_image(p, framing, size_px) for p in paths)
     else:
-        decoded = (decode_image(p) for p in paths)
+        decoded = (_decoded_or_none(p) for p in paths)
     images = [img for img in decoded if img is not None]
     if not images:
         raise DataError(f"face folder {folder}: no readable face images.")
     return _resized_list(images, images[0].shape[0])
+
+
+def _decoded_or_none(path: Path) -> np.ndarray | None:
+    """The image, or None (with a warning naming it) when it is over the image-area budget."""
+    from phaze.io.images import decode_image
+
+    try:
+        return decode_image(path)
+    except DataError as error:
+        log.warning("%s: skipped: %s", path.name, error)
+        return None
 
 
 def _resized_list(images: list[np.ndarray], size: int) -> Faces:

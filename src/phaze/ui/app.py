@@ -1,7 +1,6 @@
 """The FastAPI app: the page, its static files and the JSON endpoints."""
 from __future__ import annotations
 
-import functools
 import json
 import os
 import tempfile
@@ -16,7 +15,8 @@ from pydantic import BaseModel, Field
 
 from phaze.errors import PhazeError
 from phaze.ui import design_view, training
-from phaze.ui.folders import AllowedFolders, OutsideFoldersError
+from phaze.ui.evaluate_cache import ByteBoundedCache
+from phaze.ui.folders import AllowedFolders, BadRequestError, OutsideFoldersError
 from phaze.ui.security import GuardMiddleware, allowed_hosts
 
 STATIC = resources.files("phaze.ui") / "static"
@@ -57,6 +57,19 @@ class ModelBody(BaseModel):
     model_dir: str
 
 
+def builtin_preset(name: str) -> str:
+    """`name` when it is a built-in preset; files must come as `config`, inside the folders
+    (the trainer's --preset also takes a path, which would escape --folder)."""
+    from phaze.config.presets import list_presets
+
+    names = [preset.name for preset in list_presets()]
+    if name not in names:
+        raise BadRequestError(f"preset {name!r} is not a built-in preset: expected one of: "
+                              + ", ".join(names) + " (a preset file goes in 'config', inside "
+                              "the allowed folders)")
+    return name
+
+
 def create_app(folders: list[str | Path], token: str, bind_host: str = "127.0.0.1",
                port: int = 8000) -> FastAPI:
     allowed = AllowedFolders(folders)
@@ -84,13 +97,11 @@ def create_app(folders: list[str | Path], token: str, bind_host: str = "127.0.0.
 
         return [{"name": p.name, "description": p.description} for p in list_presets()]
 
-    # Toggling an option back and forth is common, and even with the backbone's probe and
-    # activation count remembered a timm design takes tenths of a second to build on meta:
-    # remember the last few answers (the inputs are plain JSON, so the key is exact).
-    @functools.lru_cache(maxsize=64)
-    def evaluate_cached(key: str) -> str:
+    def evaluate_json(key: str) -> str:   # the inputs are plain JSON, so the key is exact
         values, batch_size = json.loads(key)
         return json.dumps(design_view.evaluate(values, batch_size))
+
+    evaluate_cached = ByteBoundedCache(evaluate_json)
 
     @app.post("/api/evaluate")
     def evaluate(body: EvaluateBody) -> Response:
@@ -153,7 +164,8 @@ def create_app(folders: list[str | Path], token: str, bind_host: str = "127.0.0.
         request = training.TrainRequest(
             model_dir=allowed.resolve(body.model_dir), demo=body.demo,
             faces_a=inside(body.faces_a), faces_b=inside(body.faces_b),
-            preset=body.preset or None, config=inside(body.config),
+            preset=builtin_preset(body.preset) if body.preset else None,
+            config=inside(body.config),
             iterations=body.iterations, batch_size=body.batch_size,
             save_interval=body.save_interval, preview_interval=body.preview_interval,
             threads=body.threads, workers=body.workers)

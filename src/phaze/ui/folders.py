@@ -10,6 +10,10 @@ class OutsideFoldersError(PhazeError):
     """A path the page sent lies outside the folders given with --folder."""
 
 
+class BadRequestError(PhazeError):
+    """A value the page sent is malformed (a NUL byte in a path, an unknown preset): HTTP 400."""
+
+
 class AllowedFolders:
     def __init__(self, folders: list[str | Path]) -> None:
         self.roots = [Path(f).expanduser().resolve() for f in folders]
@@ -18,10 +22,14 @@ class AllowedFolders:
         """`path` (relative ones are inside the first folder) resolved, if inside a folder."""
         if not self.roots:
             raise OutsideFoldersError("no folders were given: start `phaze ui --folder DIR`")
-        candidate = Path(path).expanduser()
-        if not candidate.is_absolute():
-            candidate = self.roots[0] / candidate
-        resolved = candidate.resolve()   # follows symlinks, so a link cannot lead outside
+        try:
+            candidate = Path(path).expanduser()
+            if not candidate.is_absolute():
+                candidate = self.roots[0] / candidate
+            resolved = candidate.resolve()   # follows symlinks, so a link cannot lead outside
+        except (ValueError, OSError, RuntimeError) as error:   # NUL byte, symlink loop, ...
+            raise BadRequestError(f"path {str(path)[:200]!r} is not a usable path: "
+                                  f"{error}") from None
         if not any(resolved == root or resolved.is_relative_to(root) for root in self.roots):
             raise OutsideFoldersError(f"path '{path}' is outside the allowed folders: "
                                       + ", ".join(map(str, self.roots)))

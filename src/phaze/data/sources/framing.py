@@ -8,6 +8,7 @@ faces here, so a model sees the same crop of a face wherever it meets it.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import cv2
@@ -16,7 +17,10 @@ import numpy as np
 from phaze.data.sources.scan import FaceRecord
 from phaze.faces.framing import Framing
 from phaze.faces.geometry import subcrop_face, subcrop_matrix, transform_points
+from phaze.errors import DataError
 from phaze.io.images import decode_image
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,18 +34,28 @@ class FramedFace:
 
 
 def frame_record(record: FaceRecord, framing: Framing, size_px: int) -> FramedFace | None:
-    """`record` framed at `size_px`; None when its image (or mask file) cannot be decoded."""
-    image = record.image if record.image is not None else decode_image(record.path)
+    """`record` framed at `size_px`; None when its image (or mask file) cannot be decoded or
+    is larger than the image-area budget (a warning names it)."""
+    try:
+        image = record.image if record.image is not None else decode_image(record.path)
+        folder_mask = None
+        if image is not None and record.mask_path is not None:
+            folder_mask = decode_image(record.mask_path, grayscale=True)
+            if folder_mask is None:
+                return None
+    except DataError as error:
+        logger.warning("%s: skipped: %s", record.name, error)
+        return None
     if image is None:
         return None
-    folder_mask = None
-    if record.mask_path is not None:
-        folder_mask = decode_image(record.mask_path, grayscale=True)
-        if folder_mask is None:
-            return None
-    if record.aligned is not None and image.shape[0] == image.shape[1]:
-        return _subcrop(record, image, folder_mask, framing, size_px)
-    return _central(record, image, folder_mask, framing, size_px)
+    try:
+        if record.aligned is not None and image.shape[0] == image.shape[1]:
+            return _subcrop(record, image, folder_mask, framing, size_px)
+        return _central(record, image, folder_mask, framing, size_px)
+    except (DataError, ValueError, ArithmeticError, cv2.error) as error:
+        # geometry the metadata checks let through: one face is skipped, the run goes on
+        logger.warning("%s: skipped: cannot be framed (%s)", record.name, error)
+        return None
 
 
 def _subcrop(record: FaceRecord, head: np.ndarray, folder_mask: np.ndarray | None,

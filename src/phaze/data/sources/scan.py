@@ -10,6 +10,8 @@ the stored masks mapped into the face's px).
 from __future__ import annotations
 
 import logging
+import math
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from phaze.errors import DataError
 from phaze.faces.aligned import AlignedFace
 from phaze.formats.dfl_jpg import read_dfl_jpg
 from phaze.io.images import is_image_path
+from phaze.limits import current_limits, env_name
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +125,6 @@ def _read_faceswap(path: Path) -> FaceMetadata | None:
 def stored_faceswap_mask(metadata: dict, aligned: AlignedFace, size_px: int,
                          path: Path) -> np.ndarray | None:
     """The first mask stored in faceswap metadata, mapped into the head face's px (uint8)."""
-    import zlib
-
     import cv2
 
     from phaze.faces.geometry import invert_matrix
@@ -134,16 +135,34 @@ def stored_faceswap_mask(metadata: dict, aligned: AlignedFace, size_px: int,
     name, entry = next(iter(masks.items()))
     try:
         side = int(entry["stored_size"])
-        stored = np.frombuffer(zlib.decompress(entry["mask"], bufsize=side * side), np.uint8)
-        stored = stored[:side * side].reshape(side, side)
+        stored = inflate_mask(entry["mask"], side, current_limits().max_mask_bytes)
         frame_to_mask = np.asarray(entry["affine_matrix"], np.float64).reshape(2, 3)
-    except (KeyError, TypeError, ValueError, zlib.error) as error:
+    except (KeyError, TypeError, ValueError, OverflowError, zlib.error) as error:
         raise DataError(f"{path}: stored mask {name!r} cannot be read ({error})") from None
+    if not np.isfinite(frame_to_mask).all():
+        raise DataError(f"{path}: stored mask {name!r} has a non-finite affine_matrix")
     # mask px -> frame px -> head-face px
     mask_to_frame = np.vstack([invert_matrix(frame_to_mask), [0.0, 0.0, 1.0]])
     mask_to_face = aligned.matrix(size_px, "head") @ mask_to_frame
     return cv2.warpAffine(stored, mask_to_face, (size_px, size_px), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT)
+
+
+def inflate_mask(compressed: bytes, side: int, max_bytes: int) -> np.ndarray:
+    """A (side, side) uint8 mask from zlib data, never inflating more than `max_bytes`: a
+    2 MB bomb of zeros would otherwise become GBs (`zlib.decompress(bufsize=...)` is no cap)."""
+    if not isinstance(compressed, bytes):
+        raise TypeError(f"mask is a {type(compressed).__name__}, expected bytes")
+    if not 0 < side * side <= max_bytes:
+        raise ValueError(f"stored_size {side} is outside 1..{math.isqrt(max_bytes)} px (raise "
+                         f"the limit with {env_name('max_mask_bytes')}=<bytes>)")
+    inflater = zlib.decompressobj()
+    data = inflater.decompress(compressed, side * side)
+    if len(data) < side * side:
+        raise ValueError(f"mask holds {len(data)} bytes, expected {side * side}")
+    if inflater.decompress(inflater.unconsumed_tail, 1):   # one byte more is enough to know
+        raise ValueError(f"mask data inflates past stored_size² = {side * side} bytes")
+    return np.frombuffer(data, np.uint8).reshape(side, side)
 
 
 METADATA_READERS: dict[str, MetadataReader] = {".jpg": _read_dfl, ".jpeg": _read_dfl,
@@ -181,10 +200,22 @@ def _record(path: Path, mask_path: Path | None, reader: MetadataReader | None,
             metadata = reader(path)
         except DataError as error:
             scan.broken.append((path, str(error)))
+        except (ValueError, TypeError, OverflowError, ArithmeticError, LookupError,
+                MemoryError, RecursionError, cv2_error()) as error:
+            # a reader missed a malformed value: the face is still a plain crop, not a crash
+            scan.broken.append((path, f"{path}: metadata unusable "
+                                      f"({type(error).__name__}: {error})"))
     if metadata is None:
         return FaceRecord("plain", path, mask_path=mask_path)
     return FaceRecord(metadata.kind, path, landmarks=metadata.landmarks, mask=metadata.mask,
                       mask_path=mask_path, aligned=metadata.aligned)
+
+
+def cv2_error() -> type[BaseException]:
+    """OpenCV's exception type (a geometry call on absurd landmarks raises it)."""
+    import cv2
+
+    return cv2.error
 
 
 def read_record(path: str | Path) -> FaceRecord:
