@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -141,31 +142,55 @@ def test_held_out_faces_are_never_trained_on(reuse_config):
         assert len(trainer.facesets[side].names) == 12
 
 
-# --- a whole run --------------------------------------------------------------------------------
+# --- a whole run, interrupted and resumed ------------------------------------------------------
 @pytest.fixture(scope="module")
 def finished(reuse_config):
+    """Stopped during the second recipe, then run again to the end (keeping every model)."""
     config = reuse_config(recipes=("enc-frozen", "enc+fc_b"), keep_all=True)
+
+    def stop_in_enc_frozen(recipe, progress):
+        return False if recipe == "enc-frozen" else None
+
+    with pytest.raises(KeyboardInterrupt):
+        run_reuse(config, on_progress=stop_in_enc_frozen, recognizer=NoFaceRecognizer())
+    results = config.model_dir / "results"
+    after_stop = {path.name: path.read_bytes() for path in results.glob("*.json")}
     report = run_reuse(config, recognizer=NoFaceRecognizer())
-    return config, report
+    return config, after_stop, report
 
 
-def test_a_run_writes_the_ranked_report_sheet_and_keeps_models(finished):
-    config, report = finished
+def test_interrupt_keeps_finished_recipes_and_a_rerun_finishes_the_rest(finished):
+    config, after_stop, report = finished
+    results = config.model_dir / "results"
 
-    assert [r["recipe"] for r in report["ranking"]] and report["checks"] == {
-        "same_stream": True, "same_start": True}
+    assert set(after_stop) == {"scratch.json"}          # only the finished recipe was kept
+    assert (results / "scratch.json").read_bytes() == after_stop["scratch.json"]  # not redone
+    assert {r["recipe"] for r in report["ranking"]} == {"scratch", "enc-frozen", "enc+fc_b"}
+    assert all(r["iterations"] == 2 for r in report["ranking"])
+
+
+def test_a_rerun_with_other_settings_is_refused(finished):
+    config, _, _ = finished
+
+    with pytest.raises(ConfigError, match="iterations: 3 now, 2 before"):
+        run_reuse(config.replace(iterations=3), recognizer=NoFaceRecognizer())
+
+
+def test_a_run_writes_the_ranked_report_and_sheet(finished):
+    config, _, report = finished
+
+    assert report["checks"] == {"same_stream": True, "same_start": True}
     saved = json.loads((config.model_dir / "reuse.json").read_text())
-    assert {r["recipe"] for r in saved["ranking"]} == {"scratch", "enc-frozen", "enc+fc_b"}
+    assert [r["recipe"] for r in saved["ranking"]] == [r["recipe"] for r in report["ranking"]]
+    assert [r["rank"] for r in saved["ranking"]] == [1, 2, 3]
     assert "| rank | recipe |" in (config.model_dir / "reuse.md").read_text()
     assert (config.model_dir / "reuse.png").stat().st_size > 0
-    assert has_checkpoint(recipe_dir(config, report["best"]))
-    assert all(r["iterations"] == 2 for r in saved["ranking"])
     # No face found in cartoons: identity figures are reported missing, never invented.
     assert saved["ranking"][0]["figures"]["directions"]["a-to-b"]["identity_share"] is None
 
 
 def test_frozen_parts_are_bit_identical_after_training(finished, old_model):
-    config, _ = finished
+    config, _, _ = finished
     old = load_checkpoint(old_model, with_optimizer=False).weights
     frozen = load_checkpoint(recipe_dir(config, "enc-frozen"), with_optimizer=False).weights
     trainable = load_checkpoint(recipe_dir(config, "enc+fc_b"), with_optimizer=False).weights
@@ -175,25 +200,12 @@ def test_frozen_parts_are_bit_identical_after_training(finished, old_model):
     assert not all(torch.equal(trainable[key], old[key]) for key in encoder)
 
 
-def test_interrupt_keeps_finished_recipes_and_a_rerun_finishes_the_rest(reuse_config):
-    config = reuse_config(recipes=("enc",))
+def test_without_keep_all_only_the_best_model_is_kept(finished, tmp_path):
+    config, _, _ = finished
+    copy = config.replace(model_dir=tmp_path / "experiment", keep_all=False)
+    shutil.copytree(config.model_dir, copy.model_dir)   # the fixture's folders stay whole
 
-    def stop_in_enc(recipe, progress):
-        return False if recipe == "enc" else None
+    report = run_reuse(copy, recognizer=NoFaceRecognizer())   # all finished: only re-ranks
 
-    with pytest.raises(KeyboardInterrupt):
-        run_reuse(config, on_progress=stop_in_enc, recognizer=NoFaceRecognizer())
-    results = config.model_dir / "results"
-    assert (results / "scratch.json").is_file() and not (results / "enc.json").exists()
-    first = (results / "scratch.json").read_bytes()
-
-    report = run_reuse(config, recognizer=NoFaceRecognizer())
-
-    assert (results / "scratch.json").read_bytes() == first   # kept, not trained again
-    assert (results / "enc.json").is_file()
-    assert {r["recipe"] for r in report["ranking"]} == {"scratch", "enc"}
-    loser = next(r["recipe"] for r in report["ranking"] if r["recipe"] != report["best"])
-    assert not recipe_dir(config, loser).exists()      # removed without --keep-all
-    assert has_checkpoint(recipe_dir(config, report["best"]))
-    with pytest.raises(ConfigError, match="iterations: 3 now, 2 before"):
-        run_reuse(config.replace(iterations=3), recognizer=NoFaceRecognizer())
+    kept = {path.name for path in (copy.model_dir / "recipes").iterdir()}
+    assert kept == {report["best"]} and has_checkpoint(recipe_dir(copy, report["best"]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -55,19 +55,43 @@ def read_faces(paths: Sequence[Path], framing: Framing, size_px: int, limit: int
     return np.stack(images)
 
 
+class _Renders:
+    """The model's renderings of an image set by one side's decoder, each computed once (the
+    score, the leakage and the sheet all ask for the same swaps)."""
+
+    def __init__(self, model_dir: Path) -> None:
+        from phaze.checkpoint import load_model_dir
+        from phaze.inference import Swapper
+
+        model, _ = load_model_dir(model_dir, "cpu")
+        self._swappers = {"b": Swapper(model, "a-to-b"), "a": Swapper(model, "b-to-a")}
+        self._done: dict[tuple[str, int], Faces] = {}
+
+    def to(self, side: str) -> Callable[[Faces], Faces]:
+        def render(images: Faces) -> Faces:
+            key = (side, id(images))   # the same array object: the same faces
+            if key not in self._done:
+                self._done[key] = self._swappers[side].swap_arrays(images).faces
+            return self._done[key]
+        return render
+
+
+@dataclass(frozen=True)
+class Measured:
+    figures: dict           # `phaze score`'s report plus "leakage"
+    swaps_to_b: Faces       # the held-out new A's faces shown as B
+    swaps_to_a: Faces       # the held-out B's faces shown as A
+
+
 def measure_recipe(model_dir: Path, faces: ScoringFaces,
-                   recognizer: CachingRecognizer) -> dict:
+                   recognizer: CachingRecognizer) -> Measured:
     """`phaze score`'s figures for the held-out faces, plus leakage toward the old A."""
-    from phaze.checkpoint import load_model_dir
-    from phaze.inference import Swapper
     from phaze.score.leakage import score_leakage
     from phaze.score.run import score_faces
 
-    model, _ = load_model_dir(model_dir, "cpu")
-    swap_to = {"b": Swapper(model, "a-to-b").swap_arrays, "a": Swapper(model, "b-to-a").swap_arrays}
-    render = {side: (lambda images, s=swap: s(images).faces) for side, swap in swap_to.items()}
-    score = score_faces(faces.a, faces.b, render, recognizer)
-    figures = score.to_dict()
+    renders = _Renders(model_dir)
+    render = {side: renders.to(side) for side in ("a", "b")}
+    figures = score_faces(faces.a, faces.b, render, recognizer).to_dict()
     figures["leakage"] = None
     if faces.old_a is not None:
         figures["leakage"] = {
@@ -77,7 +101,7 @@ def measure_recipe(model_dir: Path, faces: ScoringFaces,
             # And does the new A's decoder draw the old A instead of the new one?
             "b-to-a": score_leakage(render["a"](faces.b), faces.old_a, faces.a,
                                     recognizer).to_dict()}
-    return figures
+    return Measured(figures, render["b"](faces.a), render["a"](faces.b))
 
 
 def loss_curve(history: Sequence[Progress]) -> list[tuple[int, float]]:

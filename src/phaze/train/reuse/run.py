@@ -8,13 +8,14 @@ beginning, so every recipe's figures come from one uninterrupted run.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from phaze.checkpoint import has_checkpoint, load_checkpoint, read_options
 from phaze.errors import ConfigError, ModelDirError
@@ -120,6 +121,21 @@ def _claim_folder(config: ReuseConfig) -> None:
     write_bytes_atomic(path, json.dumps(wanted, indent=2).encode())
 
 
+@contextlib.contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Score with the threads the recipes train with: on a busy CPU, torch's default count
+    spins waiting for cores and is several times slower than one thread."""
+    import torch
+
+    previous = torch.get_num_threads()
+    if count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 # --- one recipe ---------------------------------------------------------------------------------
 def recipe_dir(config: ReuseConfig, name: str) -> Path:
     return config.model_dir / RECIPES / name
@@ -170,8 +186,9 @@ def run_recipe(experiment: Experiment, recipe: Recipe, recognizer: CachingRecogn
                  "command again to finish the rest", recipe.name)
         raise KeyboardInterrupt
     folder = recipe_dir(config, recipe.name)
-    figures = measure_recipe(folder, experiment.faces, recognizer)
-    row = recipe_row(folder, experiment.faces, config.preview_faces)
+    with torch_threads(config.trainer.threads):
+        measured = measure_recipe(folder, experiment.faces, recognizer)
+    row = recipe_row(measured.swaps_to_b, measured.swaps_to_a, config.preview_faces)
     (config.model_dir / RESULTS).mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(_result_path(config, recipe.name, ".png"), encode_image(row, ".png"))
     outcome = {"recipe": recipe.name, "description": recipe.description,
@@ -181,7 +198,7 @@ def run_recipe(experiment: Experiment, recipe: Recipe, recognizer: CachingRecogn
                "curve": loss_curve(result.history), "start": start, "stream": stream,
                "trained_on": {side: len(split.train.records)
                               for side, split in experiment.splits.items()},
-               "figures": figures}
+               "figures": measured.figures}
     # Written last: its presence is what marks the recipe finished.
     write_bytes_atomic(_result_path(config, recipe.name, ".json"),
                        json.dumps(outcome, indent=2).encode())

@@ -2,7 +2,6 @@
 curves of all recipes, as one PNG."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 import cv2
@@ -34,15 +33,9 @@ def original_row(faces: ScoringFaces, count: int) -> np.ndarray:
     return np.concatenate([_strip(faces.a[:count]), _strip(faces.b[:count])], axis=1)
 
 
-def recipe_row(model_dir: Path, faces: ScoringFaces, count: int) -> np.ndarray:
-    """New A's faces shown as B, then B's faces shown as A, by the model in `model_dir`."""
-    from phaze.checkpoint import load_model_dir
-    from phaze.inference import Swapper
-
-    model, _ = load_model_dir(model_dir, "cpu")
-    to_b = Swapper(model, "a-to-b").swap_arrays(faces.a[:count]).faces
-    to_a = Swapper(model, "b-to-a").swap_arrays(faces.b[:count]).faces
-    return np.concatenate([_strip(to_b), _strip(to_a)], axis=1)
+def recipe_row(swaps_to_b: np.ndarray, swaps_to_a: np.ndarray, count: int) -> np.ndarray:
+    """New A's held-out faces shown as B, then B's shown as A (the recipe's swaps)."""
+    return np.concatenate([_strip(swaps_to_b[:count]), _strip(swaps_to_a[:count])], axis=1)
 
 
 def compose_sheet(header: np.ndarray, rows: Sequence[tuple[str, np.ndarray]],
