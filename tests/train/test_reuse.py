@@ -209,3 +209,22 @@ def test_without_keep_all_only_the_best_model_is_kept(finished, tmp_path):
 
     kept = {path.name for path in (copy.model_dir / "recipes").iterdir()}
     assert kept == {report["best"]} and has_checkpoint(recipe_dir(copy, report["best"]))
+
+
+# --- the command line ---------------------------------------------------------------------------
+@pytest.mark.parametrize("flags, message", [
+    (["--recipes", "enc,bogus"], "reuse option 'recipes': 'bogus' not known; expected names "
+                                 "from: scratch"),
+    (["--holdout", "1.5"], "reuse option 'holdout' = 1.5 is invalid"),
+])
+def test_cli_refuses_bad_settings_in_one_line(old_model, synthetic_faces, tmp_path, capsys,
+                                              flags, message):
+    from phaze.cli.main import main
+
+    code = main(["reuse", "--from", str(old_model), "--faces-a", str(synthetic_faces[0]),
+                 "--faces-b", str(synthetic_faces[1]), "--model-dir", str(tmp_path / "x")]
+                + flags)
+
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and message in error and len(error.splitlines()) == 1
+    assert not (tmp_path / "x").exists()   # nothing written for a refused run
