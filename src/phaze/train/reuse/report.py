@@ -19,7 +19,7 @@ COLUMNS = (  # (heading, how to read it from a ranked row)
     ("leak share A→B", lambda r: _leak(r, "a-to-b")),
     ("leak share B→A", lambda r: _leak(r, "b-to-a")),
     ("final loss", lambda r: _fmt(r["final_loss"], 4)),
-    ("its to baseline loss", lambda r: "never" if r["iterations_to_baseline"] is None
+    ("iterations to baseline loss", lambda r: "never" if r["iterations_to_baseline"] is None
      else str(r["iterations_to_baseline"])),
     ("wall s", lambda r: f"{r['wall_s']:.0f}"),
 )
