@@ -155,7 +155,7 @@ def finished(reuse_config):
         run_reuse(config, on_progress=stop_in_enc_frozen, recognizer=NoFaceRecognizer())
     results = config.model_dir / "results"
     after_stop = {path.name: path.read_bytes() for path in results.glob("*.json")}
-    report = run_reuse(config, recognizer=NoFaceRecognizer())
+    report = run_reuse(config, recognizer=NoFaceRecognizer(), command="phaze reuse --again")
     return config, after_stop, report
 
 
@@ -183,7 +183,8 @@ def test_a_run_writes_the_ranked_report_and_sheet(finished):
     saved = json.loads((config.model_dir / "reuse.json").read_text())
     assert [r["recipe"] for r in saved["ranking"]] == [r["recipe"] for r in report["ranking"]]
     assert [r["rank"] for r in saved["ranking"]] == [1, 2, 3]
-    assert "| rank | recipe |" in (config.model_dir / "reuse.md").read_text()
+    written = (config.model_dir / "reuse.md").read_text()
+    assert "| rank | recipe |" in written and "Command: `phaze reuse --again`" in written
     assert (config.model_dir / "reuse.png").stat().st_size > 0
     # No face found in cartoons: identity figures are reported missing, never invented.
     assert saved["ranking"][0]["figures"]["directions"]["a-to-b"]["identity_share"] is None

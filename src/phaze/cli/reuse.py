@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 
@@ -68,5 +69,5 @@ def run(args: argparse.Namespace) -> int:
         iterations=args.iterations if args.iterations is not None else DEFAULT_ITERATIONS,
         seed=args.seed, holdout=args.holdout, recipes=recipes, keep_all=args.keep_all,
         score_limit=args.score_limit, trainer=_trainer(args))
-    run_reuse(config)
+    run_reuse(config, command=" ".join(["phaze"] + [shlex.quote(a) for a in args.command_line]))
     return 0

@@ -67,6 +67,7 @@ def markdown(report: dict[str, Any]) -> str:
              f"; {report['config']['iterations']} iterations per recipe, seed "
              f"{report['config']['seed']}, {report['held_out']['a']} + "
              f"{report['held_out']['b']} held-out faces scored.", "",
+             *([f"Command: `{report['command']}`", ""] if report.get("command") else []),
              "| " + " | ".join(h for h, _ in COLUMNS) + " |",
              "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(cell(row) for _, cell in COLUMNS) + " |"

@@ -53,8 +53,10 @@ class Experiment:
 
 
 def run_reuse(config: ReuseConfig, on_progress: RecipeProgress | None = None,
-              recognizer=None) -> dict[str, Any]:
+              recognizer=None, command: str | None = None) -> dict[str, Any]:
     """Run (or finish) the experiment; return the report also written to reuse.json.
+
+    `command`: the command line that started it, recorded in the report to repeat it.
 
     `on_progress(recipe, progress)` returning False stops the run like Ctrl-C: the recipe in
     progress is dropped, finished ones are kept, and KeyboardInterrupt is raised.
@@ -64,7 +66,7 @@ def run_reuse(config: ReuseConfig, on_progress: RecipeProgress | None = None,
     results = [finished_result(config, recipe.name) or
                run_recipe(experiment, recipe, recognizer, on_progress)
                for recipe in experiment.recipes]
-    return finish(experiment, results)
+    return finish(experiment, results, command)
 
 
 # --- preparation ------------------------------------------------------------------------------
@@ -217,7 +219,8 @@ def consistency(results: list[dict], old_digests: dict[str, str]) -> dict[str, b
     return {"same_stream": same_stream, "same_start": same_start}
 
 
-def finish(experiment: Experiment, results: list[dict]) -> dict[str, Any]:
+def finish(experiment: Experiment, results: list[dict],
+           command: str | None = None) -> dict[str, Any]:
     config = experiment.config
     baseline = next(r for r in results if r["recipe"] == SCRATCH)
     target = final_loss(baseline["curve"])
@@ -229,7 +232,7 @@ def finish(experiment: Experiment, results: list[dict]) -> dict[str, Any]:
     checks = consistency(results, experiment.old_digests)
     if not all(checks.values()):
         log.error("reuse: recipes did not start alike (%s): the comparison is not fair", checks)
-    report = {"config": config.fingerprint(), "best": best,
+    report = {"config": config.fingerprint(), "command": command, "best": best,
               "best_model_dir": str(recipe_dir(config, best)),
               "held_out": {side: len(split.held_out) for side, split in experiment.splits.items()},
               "ranking": ranking, "skipped": [asdict(s) for s in experiment.skipped],
