@@ -11,7 +11,7 @@ from phaze.errors import PhazeError
 
 # Each module defines `register(subparsers)`; its parser sets `func(args) -> int | None`.
 COMMAND_MODULES = ("design", "extract", "faces", "train", "swap", "convert", "export",
-                   "import_faceswap", "score", "ui")
+                   "import_faceswap", "score", "reuse", "ui")
 
 
 def build_parser() -> argparse.ArgumentParser:
