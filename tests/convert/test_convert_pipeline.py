@@ -14,7 +14,7 @@ from convert_helpers import (BoxGeometry, face_position, invert_predict, landmar
                              make_frames, write_alignments, write_video)
 
 INPUT_PX, OUTPUT_PX = 32, 48
-OPTIONS = ConvertOptions(colour="none", batch_size=2)
+OPTIONS = ConvertOptions(colour="none", batch_size=2, smoothing="none")  # exact places
 
 
 def _converter(options=OPTIONS):
@@ -191,3 +191,55 @@ def test_every_video_frame_is_written_even_when_alignments_list_few(tmp_path, cl
                      OPTIONS, converter=_converter())
     assert (report.frames, report.faces) == (5, 1)
     assert len(list((tmp_path / "f").iterdir())) == 5
+
+
+def test_folder_output_of_a_video_input_writes_frames_without_a_writer_option(tmp_path, clip):
+    video, alignments, _ = clip
+    convert(ConvertJob(tmp_path, video, alignments, tmp_path / "out_dir"), OPTIONS,
+            converter=_converter())
+    assert sorted(p.name for p in (tmp_path / "out_dir").iterdir()) == \
+        [video_frame_name(video, i) for i in range(5)]
+
+
+def test_video_output_of_a_folder_input_follows_the_path(tmp_path, clip):
+    video, alignments, decoded = clip
+    convert(ConvertJob(tmp_path, video, alignments, tmp_path / "frames"), OPTIONS,
+            converter=_converter())
+    out = tmp_path / "from_frames.mkv"
+    convert(ConvertJob(tmp_path, tmp_path / "frames", alignments, out), OPTIONS,
+            converter=_converter())
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].average_rate == 10   # the alignments' fps
+        assert sum(1 for _ in container.decode(video=0)) == 5
+
+
+def test_writer_option_overrides_the_output_path(tmp_path, clip):
+    video, alignments, _ = clip
+    convert(ConvertJob(tmp_path, video, alignments, tmp_path / "odd.mp4", writer="jpg"),
+            OPTIONS, converter=_converter())
+    assert (tmp_path / "odd.mp4").is_dir() and len(list((tmp_path / "odd.mp4").glob("*.jpg"))) == 5
+
+
+def test_smoothing_steadies_a_face_whose_landmarks_jitter(tmp_path):
+    # A still face, found with a few px of detector jitter in every frame.
+    frame = make_frames(1)[0]
+    video = tmp_path / "still.mp4"
+    write_video(video, [frame] * 25, fps=25, audio=False)
+    rng = np.random.default_rng(0)
+    x, y = face_position(0)
+    faces = {video_frame_name(video, i): [landmarks_at(x, y) + rng.normal(0, 2, (68, 2))]
+             for i in range(25)}
+    alignments = write_alignments(tmp_path / "still.json", faces, frame_count=25, fps=25)
+    from phaze.convert.frames import open_frames
+    from phaze.score.flicker import measure_flicker
+
+    flicker = {}
+    for smoothing in ("none", "one-euro"):
+        options = ConvertOptions(colour="none", batch_size=2, smoothing=smoothing)
+        out = tmp_path / smoothing
+        convert(ConvertJob(tmp_path, video, alignments, out), options,
+                converter=_converter(options))
+        written = open_frames(out)
+        flicker[smoothing] = measure_flicker(open_frames(video, 25), written,
+                                             load_alignments(alignments).faces).output_change
+    assert flicker["one-euro"] < 0.5 * flicker["none"]

@@ -17,7 +17,7 @@ SIZE = (256, 160)                  # frame width, height
 PLACES = [(0.55, 120, 80), None, (0.5, 140, 76)]   # (scale, face centre x, y); None: no face
 FACE_CENTRE = np.array([223.0, 127.0])             # the astronaut's face in the 512 px photo
 INPUT_PX, OUTPUT_PX = 32, 48
-OPTIONS = ConvertOptions(colour="avg-color", batch_size=4)
+OPTIONS = ConvertOptions(colour="avg-color", batch_size=4, smoothing="none")  # exact places
 
 
 def _frame(index, place, astronaut):

@@ -99,9 +99,10 @@ def test_every_registered_detector_finds_the_face(astronaut, finder, reference_l
 
 
 def test_registries_list_builtins_and_refuse_unknown_names():
-    assert sorted(DETECTORS.names()) == ["cnn", "hog"]
+    assert sorted(DETECTORS.names()) == ["centerface", "cnn", "hog"]
     assert ALIGNERS.names() == ("dlib68",)
-    with pytest.raises(ConfigError, match="detector 'nope' is unknown; allowed: hog, cnn"):
+    with pytest.raises(ConfigError,
+                       match="detector 'nope' is unknown; allowed: hog, cnn, centerface"):
         FindConfig(detector="nope")
 
 

@@ -39,5 +39,6 @@ def test_cli_score_prints_json_and_refuses_to_invent_identity_figures(tmp_path, 
         assert report["directions"][direction]["faces"] == 1
         assert report["directions"][direction]["identity_share"] is None
         assert "no face found" in report["directions"][direction]["notes"][0]
+        assert report["directions"][direction]["verdict"] == "too blurry to judge"
     assert set(report["reconstruction_ssim"]) == {"a", "b"}
     assert all(-1.0 <= v <= 1.0 for v in report["reconstruction_ssim"].values())

@@ -12,6 +12,7 @@ OCCLUSION_COMBINE = ("none", "intersect", "union")
 COLOUR_METHODS = ("avg-color", "reinhard", "hist-match", "seamless", "none")
 DEFAULT_COLOUR = "avg-color"
 SHARPEN_METHODS = ("none", "unsharp")
+SMOOTHING_METHODS = ("one-euro", "none")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,10 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--input", required=True, help="a video file or a folder of frames")
     parser.add_argument("--alignments", required=True, help="alignments JSON from extract")
     parser.add_argument("--output", required=True,
-                        help="a video file (.mp4) or a folder for the frames")
+                        help="a video file (.mp4, .mov, .mkv) or a folder for the frames; "
+                             "its name decides what is written")
     # Checked by the library, not argparse `choices`, so a bad value is one clear line.
     parser.add_argument("--writer", default="auto", metavar="auto|" + "|".join(WRITERS),
-                        help="auto: video for a video input, png for a folder (default)")
+                        help="auto (default): a video for a .mp4/.mov/.mkv output, PNG frames "
+                             "for a folder; png, jpg or video override it")
     parser.add_argument("--direction", default="a-to-b", metavar="|".join(DIRECTIONS),
                         help="a-to-b shows A's faces as B (default: a-to-b)")
     parser.add_argument("--mask-type", default="auto", metavar="|".join(MASK_SOURCES),
@@ -55,6 +58,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sharpen", default="none", metavar="|".join(SHARPEN_METHODS),
                         help="sharpen the swapped face (default: none)")
     parser.add_argument("--sharpen-amount", type=float, default=1.0)
+    parser.add_argument("--smoothing", default="one-euro", metavar="|".join(SMOOTHING_METHODS),
+                        help="steady the pasted face: smooth each face's landmarks over time "
+                             "along its track (default: one-euro; none: as extracted)")
+    parser.add_argument("--smooth-cutoff", type=float, default=1.0, metavar="HZ",
+                        help="one-euro cutoff of a still face: lower is steadier (1.0)")
+    parser.add_argument("--smooth-beta", type=float, default=2.0,
+                        help="one-euro speed adaptation: higher follows fast moves closer (2.0)")
     parser.add_argument("--batch-size", type=int, default=8, help="faces per batch (8)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:<index>")
     parser.add_argument("--fps", type=float, default=None,
@@ -69,6 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _options(args: argparse.Namespace):
     from phaze.convert.mask import MaskOptions
     from phaze.convert.pipeline import ConvertOptions
+    from phaze.faces.smoothing import OneEuroConfig
 
     mask = MaskOptions(blur_kernel=args.mask_blur, threshold_pct=args.mask_threshold,
                        erosion_pct=args.erosion, erosion_top_pct=args.erosion_top,
@@ -76,7 +87,10 @@ def _options(args: argparse.Namespace):
                        erosion_left_pct=args.erosion_left, erosion_right_pct=args.erosion_right)
     return ConvertOptions(mask_type=args.mask_type, mask=mask, colour=args.colour,
                           sharpen=args.sharpen, sharpen_amount=args.sharpen_amount,
-                          batch_size=args.batch_size, occlusion_combine=args.occlusion_combine)
+                          batch_size=args.batch_size, smoothing=args.smoothing,
+                          smoothing_config=OneEuroConfig(min_cutoff_hz=args.smooth_cutoff,
+                                                         beta=args.smooth_beta),
+                          occlusion_combine=args.occlusion_combine)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--every-n", type=int, default=1, help="use every n-th frame (1)")
     parser.add_argument("--min-size", type=int, default=20,
                         help="skip faces whose box is smaller than this, in frame px (20)")
-    parser.add_argument("--detector", default="hog", help="hog (default, fast) or cnn")
+    parser.add_argument("--detector", default="hog", help="hog (default, fast), cnn or centerface")
     parser.add_argument("--threshold", type=float, default=0.2,
                         help="minimum detector score (0.2)")
     parser.add_argument("--upsample", default="auto",
@@ -34,6 +34,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="alignments JSON path (default: OUTPUT/alignments.json)")
     parser.add_argument("--alignments-only", action="store_true",
                         help="write only the alignments file, no face PNGs")
+    parser.add_argument("--smooth", default="9",
+                        help="video: landmark smoothing window in frames along each face track "
+                             "(odd, 5..31; zero lag), or 'off' (9)")
+    parser.add_argument("--refeed", type=int, default=5,
+                        help="landmark fits from slightly shifted boxes, averaged for sub-pixel "
+                             "points (1..9; 1 = a single fit) (5)")
+    parser.add_argument("--only-like", nargs="+", type=Path, default=(), metavar="PHOTO",
+                        help="keep only the person in these reference photos (one face each)")
+    parser.add_argument("--like-distance", type=float, default=0.6,
+                        help="face-recognition distance under which a face counts as the "
+                             "reference person (0.6; lower is stricter)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=run)
 
@@ -57,16 +68,30 @@ def parse_upsample(text: str) -> int | None:
         raise ConfigError(f"--upsample {text!r} is invalid: expected auto or 0..3") from None
 
 
+def parse_smooth(text: str) -> int:
+    if text.strip().lower() in ("off", "0", "none"):
+        return 0
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"--smooth {text!r} is invalid: expected an odd number of frames "
+                          "in 5..31 or 'off'") from None
+
+
 def run(args: argparse.Namespace) -> int:
     from phaze.extract.find import FindConfig
+    from phaze.extract.identity import LikeConfig
     from phaze.extract.pipeline import ExtractConfig, extract_faces
+    from phaze.extract.smoothing import SmoothConfig
 
     find = FindConfig(detector=args.detector, threshold=args.threshold,
                       min_size_px=args.min_size, upsample=parse_upsample(args.upsample),
-                      rotations=parse_rotations(args.rotate))
+                      rotations=parse_rotations(args.rotate), refeed=args.refeed)
     config = ExtractConfig(size_px=args.size, every_n=args.every_n, find=find,
                            alignments_path=args.alignments,
-                           write_faces=not args.alignments_only, progress=not args.no_progress)
+                           write_faces=not args.alignments_only, progress=not args.no_progress,
+                           smooth=SmoothConfig(parse_smooth(args.smooth)),
+                           like=LikeConfig(tuple(args.only_like), args.like_distance))
     report = extract_faces(args.input, args.output, config)
     print(report.summary())
     return 0

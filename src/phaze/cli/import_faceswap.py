@@ -6,8 +6,9 @@ import argparse
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "import-faceswap", help="import a faceswap Phaze-A model (<name>.keras + "
-                                "<name>_state.json) as a new Phaze model folder",
+        "import-faceswap", help="import a faceswap Phaze-A model (<name>.keras, or "
+                                "faceswap 2's <name>.h5, + <name>_state.json) as a new Phaze "
+                                "model folder",
         description="Read a faceswap Phaze-A model folder with zipfile + h5py (no Keras "
                     "needed), rebuild the same design and copy every weight; see "
                     "docs/faceswap-differences.md.")

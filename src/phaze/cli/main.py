@@ -10,8 +10,8 @@ import sys
 from phaze.errors import PhazeError
 
 # Each module defines `register(subparsers)`; its parser sets `func(args) -> int | None`.
-COMMAND_MODULES = ("design", "extract", "train", "swap", "convert", "export",
-                   "import_faceswap", "score", "ui", "mask")
+COMMAND_MODULES = ("design", "extract", "faces", "train", "swap", "convert", "export",
+                   "import_faceswap", "score", "reuse", "ui", "mask")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,8 +23,10 @@ from phaze.faces.framing import Framing
 from phaze.convert.geometry import LANDMARK_MASKS, FaceGeometry
 from phaze.convert.mask import MaskOptions, process_mask
 from phaze.convert.sharpen import sharpen
+from phaze.convert.steady import SteadyLandmarks, check_smoothing
 from phaze.convert.writers import FrameWriter
 from phaze.errors import ConfigError, DataError
+from phaze.faces.smoothing import OneEuroConfig
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +52,12 @@ class ConvertOptions:
     sharpen: str = "none"
     sharpen_amount: float = 1.0
     batch_size: int = 8
+    smoothing: str = "one-euro"   # landmarks smoothed along each face track; none: as found
+    smoothing_config: OneEuroConfig = field(default_factory=OneEuroConfig)
     occlusion_combine: str = "none"
 
     def __post_init__(self) -> None:
+        check_smoothing(self.smoothing)
         if self.occlusion_combine not in OCCLUSION_COMBINE:
             raise ConfigError(f"occlusion combine {self.occlusion_combine!r} is invalid: "
                               "expected one of: " + ", ".join(OCCLUSION_COMBINE))
@@ -185,8 +190,11 @@ def check_matching(names: list[str], alignments: Alignments, source_path: Path,
 
 def run_convert(frames: Iterable[tuple[str, np.ndarray]], alignments: Alignments,
                 converter: FaceConverter, writer: FrameWriter,
-                on_frame: Callable[[], None] | None = None) -> ConvertReport:
-    """Convert and write every frame in order; the writer is closed, or aborted on failure."""
+                on_frame: Callable[[], None] | None = None,
+                steady: SteadyLandmarks | None = None) -> ConvertReport:
+    """Convert and write every frame in order; the writer is closed, or aborted on failure.
+
+    With `steady`, each frame's landmarks are smoothed along their face tracks first."""
     report = ConvertReport()
     start = time.perf_counter()
     pending: list[_Pending] = []
@@ -205,6 +213,8 @@ def run_convert(frames: Iterable[tuple[str, np.ndarray]], alignments: Alignments
     try:
         for name, frame in frames:
             landmarks = alignments.for_frame(name)
+            if steady is not None:
+                landmarks = steady(report.frames, landmarks)
             report.frames += 1
             report.faces += len(landmarks)
             report.frames_without_faces += not landmarks

@@ -1,6 +1,7 @@
 """`convert(...)`: a model folder + frames + alignments → swapped frames or video on disk."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +15,11 @@ from phaze.model_framing import read_model_framing
 from phaze.convert.geometry import FaceGeometry, default_geometry
 from phaze.convert.pipeline import (ConvertOptions, ConvertReport, FaceConverter, check_matching,
                                     run_convert)
-from phaze.convert.writers import create_writer, write_preview
+from phaze.convert.steady import SteadyLandmarks
+from phaze.convert.writers import VIDEO_SUFFIXES, create_writer, write_preview
 from phaze.errors import DataError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -24,17 +28,19 @@ class ConvertJob:
     input: Path
     alignments: Path
     output: Path
-    writer: str = "auto"        # auto: video for a video input, png for a folder
+    writer: str = "auto"        # auto: follows the output path (video file or a folder)
     direction: str = "a-to-b"
     device: str = "auto"
     fps: float | None = None    # only for a folder written as a video
     mask_model: Path | None = None  # a `phaze mask train` folder, for mask type occlusion
 
 
-def _writer_name(job: ConvertJob, is_video: bool) -> str:
+def _writer_name(job: ConvertJob) -> str:
+    """The output path decides what is written (a video file name, else a folder of PNG
+    frames), whatever the input is; --writer only overrides it."""
     if job.writer != "auto":
         return job.writer
-    return "video" if is_video else "png"
+    return "video" if Path(job.output).suffix.lower() in VIDEO_SUFFIXES else "png"
 
 
 def build_converter(job: ConvertJob, options: ConvertOptions,
@@ -70,13 +76,26 @@ def convert(job: ConvertJob, options: ConvertOptions = ConvertOptions(),
                    source.container_frames if source.is_video else None)
     check_output_is_not_an_input(job, source.names if not source.is_video else [])
     converter = converter or build_converter(job, options, geometry)
-    name = _writer_name(job, source.is_video)
+    name = _writer_name(job)
     fps = source.fps or alignments.fps or job.fps
     writer = create_writer(name, job.output, fps=fps,
                            audio_source=job.input if source.is_video else None)
+    steady = _steady(options, fps)
     if on_start:
         on_start(len(source))
-    return run_convert(source, alignments, converter, writer, on_frame)
+    return run_convert(source, alignments, converter, writer, on_frame, steady)
+
+
+def _steady(options: ConvertOptions, fps: float | None) -> SteadyLandmarks | None:
+    """Track smoothing needs the frames' timing; a folder of frames without a known rate is
+    taken as unrelated photos and left unsmoothed."""
+    if options.smoothing == "none":
+        return None
+    if not fps:
+        logger.info("no frame rate known for the input: faces are not smoothed over time "
+                    "(give --fps for a folder of video frames)")
+        return None
+    return SteadyLandmarks(float(fps), options.smoothing_config)
 
 
 def check_output_is_not_an_input(job: ConvertJob, frame_names: list[str]) -> None:

@@ -54,35 +54,56 @@ class ImageWriter:
         pass  # every finished frame is complete; a re-run overwrites them
 
 
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
+
+
 class VideoWriter:
-    """H.264 (libx264, yuv420p) in MP4 at the source's fps, the source's audio copied."""
+    """H.264 (libx264, yuv420p) in MP4/MOV/MKV at the source's fps, the source's audio copied.
+
+    Frames are stamped 0, 1, 2, ... in a time base of 1/fps held by the writer. The stream's
+    own time base is left to the muxer, which replaces it when it writes the header (mp4 picks
+    e.g. 1/12800): stamping frames in the stream's time base would then give x264 colliding
+    timestamps after its look-ahead, and the muxer refuses the packet (EINVAL).
+    """
 
     def __init__(self, output: Path, fps: float | Fraction, audio_source: Path | None = None,
                  crf: int = 23, preset: str = "medium") -> None:
         import av  # heavy; only a video convert needs it
 
         self.path = Path(output)
-        if self.path.suffix.lower() not in (".mp4", ".mov", ".mkv"):
-            raise ConfigError(f"video output '{self.path}' is invalid: expected a .mp4, .mov "
-                              "or .mkv file name")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.suffix.lower() not in VIDEO_SUFFIXES:
+            raise ConfigError(f"video output '{self.path}' is invalid: expected a "
+                              + ", ".join(VIDEO_SUFFIXES) + " file name")
         self.temp = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
         self.fps = Fraction(fps).limit_denominator(1001 * 1000)
+        self.frame_time_base = 1 / self.fps
         self.options = {"crf": str(crf), "preset": preset}
         self.audio_source = audio_source
-        self.container = av.open(str(self.temp), mode="w")
+        self.audio_in = self.audio_out = None
         self.stream = None
+        self.padding = (0, 0)   # (bottom, right) rows/columns added to reach even sizes
         self.count = 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.container = av.open(str(self.temp), mode="w")
+        except (av.FFmpegError, OSError) as error:
+            _remove(self.temp)
+            raise DataError(write_failure(self.path, error)) from None
 
     def _open_stream(self, frame: np.ndarray) -> None:
         height, width = frame.shape[:2]
-        if height % 2 or width % 2:
-            raise DataError(f"frames of {width}x{height} cannot be written as H.264 video "
-                            "(needs even sizes); write image files instead (--writer png)")
+        # yuv420p halves the chroma planes, so H.264 needs even sizes: one edge row/column is
+        # repeated rather than a row of the picture dropped.
+        self.padding = (height % 2, width % 2)
+        if any(self.padding):
+            logger.warning("frames of %dx%d are padded to %dx%d for H.264 video '%s' (it "
+                           "needs even sizes)", width, height, width + self.padding[1],
+                           height + self.padding[0], self.path)
         self.stream = self.container.add_stream("libx264", rate=self.fps, options=self.options)
-        self.stream.width, self.stream.height = width, height
+        self.stream.width = width + self.padding[1]
+        self.stream.height = height + self.padding[0]
         self.stream.pix_fmt = "yuv420p"
-        self.stream.time_base = 1 / self.fps
+        self.stream.codec_context.time_base = self.frame_time_base
         self.audio_in, self.audio_out = self._open_audio()
 
     def _open_audio(self):
@@ -103,10 +124,20 @@ class VideoWriter:
             return None, None
         return source, out
 
+    def _padded(self, frame: np.ndarray) -> np.ndarray:
+        bottom, right = self.padding
+        if bottom or right:
+            frame = np.pad(frame, ((0, bottom), (0, right), (0, 0)), mode="edge")
+        return np.ascontiguousarray(frame)
+
     def write(self, name: str, frame: np.ndarray) -> None:
+        import av
+
         try:
             self._write(frame)
-        except OSError as error:   # PyAV's errors with an errno (a full disk) are OSErrors
+        except (av.FFmpegError, OSError, ValueError) as error:
+            # PyAV's errors with an errno (a full disk) are OSErrors; an encoder that will not
+            # open is an FFmpegError: either way one line naming the file, and no partial file
             self.abort()
             raise DataError(write_failure(self.path, error)) from None
 
@@ -115,9 +146,9 @@ class VideoWriter:
 
         if self.stream is None:
             self._open_stream(frame)
-        video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+        video_frame = av.VideoFrame.from_ndarray(self._padded(frame), format="rgb24")
         video_frame.pts = self.count
-        video_frame.time_base = self.stream.time_base
+        video_frame.time_base = self.frame_time_base
         for packet in self.stream.encode(video_frame):
             self.container.mux(packet)
         self.count += 1
@@ -130,35 +161,48 @@ class VideoWriter:
             self.container.mux(packet)
 
     def close(self) -> None:
+        """Flush the encoder, copy the audio and rename the finished file into place."""
+        import av
+
+        if self.count == 0:
+            self.abort()
+            raise DataError(f"no frames were written to '{self.path}'")
         try:
             self._flush()
-        except OSError as error:   # x264 holds frames back: a full disk often shows only here
+        except (av.FFmpegError, OSError, ValueError) as error:
+            # x264 holds frames back: a full disk often shows only here
             self.abort()
             raise DataError(write_failure(self.path, error)) from None
-        if self.count == 0:
-            self.temp.unlink(missing_ok=True)
-            raise DataError(f"no frames were written to '{self.path}'")
         os.replace(self.temp, self.path)
 
     def _flush(self) -> None:
-        if self.stream is not None:
-            for packet in self.stream.encode():
-                self.container.mux(packet)
-            if self.audio_in is not None:
-                self._copy_audio()
-                self.audio_in.close()
-                self.audio_in = None
+        for packet in self.stream.encode():
+            self.container.mux(packet)
+        if self.audio_in is not None:
+            self._copy_audio()
+        self._close_audio()
         self.container.close()
+
+    def _close_audio(self) -> None:
+        if self.audio_in is not None:
+            self.audio_in.close()
+            self.audio_in = None   # abort may run twice: on the failed write, then in convert
 
     def abort(self) -> None:
         try:
             self.container.close()
         except Exception:  # noqa: BLE001 - the half-written file is deleted either way
             pass
-        if getattr(self, "audio_in", None) is not None:
-            self.audio_in.close()
-            self.audio_in = None   # abort may run twice: on the failed write, then in convert
-        self.temp.unlink(missing_ok=True)
+        self._close_audio()
+        _remove(self.temp)
+
+
+def _remove(path: Path) -> None:
+    """Delete a partial file if there is one; a path that cannot exist needs no cleaning."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def write_preview(path: Path, image: np.ndarray) -> None:

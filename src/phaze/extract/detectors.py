@@ -55,6 +55,9 @@ class Box:
 class Detection:
     box: Box
     score: float   # the detector's own units; larger is more certain
+    # (5, 2) eyes (screen-left first), nose tip, mouth corners in image px, from detectors that
+    # give them; they seed the 68-point fit.
+    points5: np.ndarray | None = None
 
 
 class Detector(Protocol):
@@ -113,10 +116,17 @@ class Dlib68Aligner:
         return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
 
 
+def _centerface() -> Detector:
+    from phaze.extract.centerface import CenterFaceDetector   # needs onnxruntime: lazy
+    return CenterFaceDetector()
+
+
 def builtin_detectors() -> Registry[Entry[Detector]]:
     detectors: Registry[Entry[Detector]] = Registry("detector")
     detectors.add("hog", Entry(HogDetector, "dlib HOG frontal detector (default, fast)"))
     detectors.add("cnn", Entry(CnnDetector, "dlib MMOD CNN detector (slower, more poses)"))
+    detectors.add("centerface", Entry(_centerface, "CenterFace (ONNX): box + 5 points; "
+                                                   "profiles, small and tilted faces"))
     return detectors
 
 

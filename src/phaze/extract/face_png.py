@@ -11,11 +11,15 @@ from phaze.io.images import encode_image
 CENTERING = "head"   # faceswap stores head-centred faces: every other centering is a sub-crop
 
 
-def to_aligned_face(frame_name: str, face_index: int, face: FoundFace) -> AlignedFace:
+def to_aligned_face(frame_name: str, face_index: int, face: FoundFace,
+                    landmarks: np.ndarray | None = None,
+                    track_id: int | None = None) -> AlignedFace:
+    """`face` as an AlignedFace; `landmarks` replaces the found ones (e.g. smoothed)."""
     box = face.box
     return AlignedFace(frame=frame_name, face_index=face_index, x=int(round(box.left)),
                        y=int(round(box.top)), w=int(round(box.width)), h=int(round(box.height)),
-                       landmarks=face.landmarks, score=face.score)
+                       landmarks=face.landmarks if landmarks is None else landmarks,
+                       score=face.score, track_id=track_id)
 
 
 def aligned_face_png(frame: np.ndarray, face: AlignedFace, size_px: int, is_video: bool) -> bytes:

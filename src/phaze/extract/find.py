@@ -8,6 +8,7 @@ import numpy as np
 
 from phaze.errors import ConfigError
 from phaze.extract.detectors import ALIGNERS, DETECTORS, Aligner, Box, Detector
+from phaze.extract.refeed import MAX_REFEED, refeed_landmarks
 
 # faceswap's "rotate images" idea: when nothing is found upright, try these angles (degrees,
 # counter-clockwise) in order and keep the first that finds a face.
@@ -15,6 +16,11 @@ DEFAULT_ROTATIONS = (30, -30, 90, -90, 180)
 AUTO_MIN_SIDE_PX = 360   # "auto" upsampling doubles small images until the shorter side reaches this
 MAX_UPSAMPLE = 3
 ROLL_REFIT_DEGREES = 12   # refit landmarks on a levelled face when the eyes tilt more than this
+# A dlib-style box from five points (measured on dlib's HOG boxes of six real clips): its side
+# is ~2.2 eye-to-mouth distances, its centre 0.45 of the way from the eyes to the mouth.
+SEED_SIDE, SEED_CENTRE = 2.2, 0.45
+# A five-point detector's points are reliable on faces rolled by up to about this much.
+QUARTER_TURN_DEGREES = 60
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,7 @@ class FindConfig:
     min_size_px: int = 20           # faces whose box side is smaller (frame px) are skipped
     upsample: int | None = None     # doublings before detection; None = auto for small frames
     rotations: tuple[int, ...] = DEFAULT_ROTATIONS
+    refeed: int = 5                 # landmark fits from shifted boxes averaged (1 = one fit)
 
     def __post_init__(self) -> None:
         DETECTORS.check(self.detector)   # a ConfigError naming the choices
@@ -35,6 +42,9 @@ class FindConfig:
             raise ConfigError(f"min size {self.min_size_px} is invalid: expected >= 0 px")
         if self.upsample is not None and not 0 <= self.upsample <= MAX_UPSAMPLE:
             raise ConfigError(f"upsample {self.upsample} is invalid: expected 0..{MAX_UPSAMPLE}")
+        if not 1 <= self.refeed <= MAX_REFEED:
+            raise ConfigError(f"refeed {self.refeed} is invalid: expected 1..{MAX_REFEED} "
+                              "landmark fits per face")
         for angle in self.rotations:
             if not -359 <= angle <= 359 or angle == 0:
                 raise ConfigError(f"rotation {angle} is invalid: expected non-zero degrees "
@@ -131,7 +141,10 @@ class FaceFinder:
             if min(box.width, box.height) < self.config.min_size_px:
                 continue
             # Landmarks on the upsampled image too: small faces get sub-pixel precision back.
-            landmarks = self._landmarks_upright(work, detection.box) / factor
+            if detection.points5 is not None:
+                landmarks = self._landmarks_seeded(work, detection.points5) / factor
+            else:
+                landmarks = self._landmarks_upright(work, detection.box) / factor
             faces.append(FoundFace(box, landmarks, detection.score, rotation))
         return faces
 
@@ -141,7 +154,7 @@ class FaceFinder:
         HOG still finds faces rolled by ~30 degrees, but the shape predictor was trained on
         nearly level faces and drifts on them; levelling the eye line first brings it back.
         """
-        landmarks = self.aligner.landmarks(image, box)
+        landmarks = self._fit(image, box)
         for _ in range(2):
             roll = eye_roll_degrees(landmarks)
             if abs(roll) < ROLL_REFIT_DEGREES:
@@ -150,13 +163,81 @@ class FaceFinder:
             matrix = cv2.getRotationMatrix2D(centre, roll, 1.0)   # levels the eye line
             level = cv2.warpAffine(image, matrix, (image.shape[1], image.shape[0]),
                                    flags=cv2.INTER_LINEAR)
-            landmarks = map_points(cv2.invertAffineTransform(matrix),
-                                   self.aligner.landmarks(level, box))
+            landmarks = map_points(cv2.invertAffineTransform(matrix), self._fit(level, box))
         return landmarks
+
+    def _landmarks_seeded(self, image: np.ndarray, points5: np.ndarray) -> np.ndarray:
+        """Landmarks fitted from a detector's five points, then once more from the five points
+        of that fit: a detector's points on a tilted face are rough, a fit from a roughly right
+        seed is not, and a second fit from it settles. A face turned by more than a
+        quadrant is first detected again on the frame turned by whole quarters, where it stands
+        nearly upright and the detector's points are good."""
+        if abs(seed_roll(points5)) > QUARTER_TURN_DEGREES:
+            points5 = self._points_quarter_turned(image, points5)
+        landmarks = self._fit_from_five(image, points5)
+        return self._fit_from_five(image, five_points(landmarks))
+
+    def _points_quarter_turned(self, image: np.ndarray, points5: np.ndarray) -> np.ndarray:
+        """`points5` re-detected on the frame turned by the quarter turns nearest their roll
+        (the same points when the turned frame shows no face there)."""
+        matrix, size = rotation_matrix(image.shape, 90 * round(seed_roll(points5) / 90))
+        turned = cv2.warpAffine(image, matrix, size, flags=cv2.INTER_NEAREST)   # exact
+        back, centre = cv2.invertAffineTransform(matrix), points5.mean(axis=0)
+        reach = float(np.linalg.norm(points5[3:].mean(axis=0) - points5[:2].mean(axis=0)))
+        best, best_gap = points5, reach   # a re-detection must sit on this face
+        for detection in self.detector.detect(turned):
+            if detection.points5 is None or detection.score < self.config.threshold:
+                continue
+            mapped = map_points(back, detection.points5)
+            gap = float(np.linalg.norm(mapped.mean(axis=0) - centre))
+            if gap < best_gap:
+                best, best_gap = mapped, gap
+        return best
+
+    def _fit_from_five(self, image: np.ndarray, points5: np.ndarray) -> np.ndarray:
+        """The eye line levelled first (so a face rolled by any angle is fitted upright), then a
+        box placed the way dlib's detector places its boxes."""
+        roll = seed_roll(points5)
+        matrix = cv2.getRotationMatrix2D(tuple(points5.mean(axis=0)), roll, 1.0)
+        level = cv2.warpAffine(image, matrix, (image.shape[1], image.shape[0]),
+                               flags=cv2.INTER_LINEAR) if abs(roll) >= 2 else image
+        if level is image:
+            matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+        points = map_points(matrix, points5)
+        eyes, mouth = points[:2].mean(axis=0), points[3:].mean(axis=0)
+        side = SEED_SIDE * float(np.linalg.norm(mouth - eyes))
+        centre = eyes + SEED_CENTRE * (mouth - eyes)
+        box = Box(centre[0] - side / 2, centre[1] - side / 2, centre[0] + side / 2,
+                  centre[1] + side / 2)
+        return map_points(cv2.invertAffineTransform(matrix), self._fit(level, box))
+
+    def _fit(self, image: np.ndarray, box: Box) -> np.ndarray:
+        return refeed_landmarks(self.aligner, image, box, self.config.refeed)
 
 
 def eye_roll_degrees(landmarks: np.ndarray) -> float:
     """Angle of the line from the right eye's centre to the left eye's (image y points down)."""
-    right_eye, left_eye = landmarks[36:42].mean(axis=0), landmarks[42:48].mean(axis=0)
+    return eye_line_degrees(landmarks[36:42].mean(axis=0), landmarks[42:48].mean(axis=0))
+
+
+def seed_roll(points5: np.ndarray) -> float:
+    """Roll (degrees, as eye_roll_degrees) of a face from its five points, turned by 180 degrees
+    when the mouth is above the eyes: an upside-down face whose points came out mirrored."""
+    roll = eye_line_degrees(points5[0], points5[1])
+    eyes, mouth = points5[:2].mean(axis=0), points5[3:].mean(axis=0)
+    radians = np.radians(roll)
+    down = np.array([-np.sin(radians), np.cos(radians)])   # "down" of a face at this roll
+    if float((mouth - eyes) @ down) < 0:
+        roll += 180.0
+    return (roll + 180.0) % 360.0 - 180.0   # in [-180, 180)
+
+
+def five_points(landmarks: np.ndarray) -> np.ndarray:
+    """(5, 2) eye centres, nose tip and mouth corners of 68 landmarks (CenterFace's order)."""
+    return np.stack([landmarks[36:42].mean(axis=0), landmarks[42:48].mean(axis=0),
+                     landmarks[30], landmarks[48], landmarks[54]])
+
+
+def eye_line_degrees(right_eye: np.ndarray, left_eye: np.ndarray) -> float:
     delta = left_eye - right_eye
     return float(np.degrees(np.arctan2(delta[1], delta[0])))

@@ -1,18 +1,33 @@
-"""`extract_faces`: frames in, aligned face PNGs and a JSON alignments file out."""
+"""`extract_faces`: frames in, aligned face PNGs and a JSON alignments file out.
+
+Two passes. The first finds every face, links faces across video frames into tracks and embeds
+them where identity matters; then each track is smoothed (video) and kept or dropped as a whole
+(`--only-like`); the second pass decodes the frames again and writes the kept faces. Deciding
+before writing is what lets a zero-lag smoother see the frames after each face, and lets a
+track's identity be decided from several of its frames instead of one.
+"""
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from phaze.errors import ConfigError, DataError
 from phaze.extract.face_png import aligned_face_png, to_aligned_face
-from phaze.extract.find import FaceFinder, FindConfig
+from phaze.extract.find import FaceFinder, FindConfig, FoundFace
+from phaze.extract.identity import FaceEmbedder, LikeConfig, distances, reference_embeddings
+from phaze.extract.smoothing import POLY_ORDER, SmoothConfig, smooth_points
+from phaze.extract.tracks import Link, TrackConfig, Tracker
+from phaze.faces.aligned import AlignedFace
 from phaze.formats.alignments_json import Alignments, VideoInfo, write_alignments
 from phaze.io.images import write_bytes_atomic
-from phaze.io.video import Frame, FrameSource, open_frames
+from phaze.io.video import FrameSource, open_frames
 
+LIKE_EMBED_EVERY = 10   # --only-like decides per track: embed more often for a surer vote
 SUMMARY_NAMES = 10   # frames without a face named in the summary; the JSON lists them all
 SIZE_MIN, SIZE_MAX, SIZE_STEP = 64, 1024, 32   # faceswap: 256..1024 in steps of 64
 
@@ -25,6 +40,12 @@ class ExtractConfig:
     alignments_path: Path | None = None   # default: <output>/alignments.json
     write_faces: bool = True            # False: alignments only (no face PNGs)
     progress: bool = False
+    smooth: SmoothConfig = field(default_factory=SmoothConfig)   # video only
+    track: TrackConfig = field(default_factory=TrackConfig)
+    like: LikeConfig = field(default_factory=LikeConfig)       # keep only this person
+    # Embed faces while tracking (video) so a different person in the same place starts a new
+    # track even without a visible cut; always on when `like` is set.
+    track_identity: bool = True
 
     def __post_init__(self) -> None:
         if not SIZE_MIN <= self.size_px <= SIZE_MAX or self.size_px % SIZE_STEP:
@@ -38,11 +59,15 @@ class ExtractConfig:
 class ExtractReport:
     frames_read: int = 0
     faces_found: int = 0
+    faces_kept: int = 0
+    tracks: int = 0
+    cuts: int = 0
     frames_without_face: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)   # (name, why)
     face_files: list[Path] = field(default_factory=list)
     alignments_path: Path | None = None
     seconds: float = 0.0
+    like_filtered: bool = False
 
     @property
     def frames_per_sec(self) -> float:
@@ -51,8 +76,13 @@ class ExtractReport:
     def summary(self) -> str:
         lines = [f"frames read: {self.frames_read}, faces found: {self.faces_found}, "
                  f"frames without a face: {len(self.frames_without_face)} "
-                 f"({self.frames_per_sec:.1f} frames/s)",
-                 f"alignments: {self.alignments_path}"]
+                 f"({self.frames_per_sec:.1f} frames/s)"]
+        if self.tracks:
+            lines.append(f"face tracks: {self.tracks}, scene cuts: {self.cuts}")
+        if self.like_filtered:
+            lines.append(f"kept {self.faces_kept} faces like the reference photos, dropped "
+                         f"{self.faces_found - self.faces_kept}")
+        lines.append(f"alignments: {self.alignments_path}")
         if self.frames_without_face:
             shown = self.frames_without_face[:SUMMARY_NAMES]
             more = len(self.frames_without_face) - len(shown)
@@ -61,12 +91,28 @@ class ExtractReport:
         return "\n".join(lines)
 
 
+@dataclass
+class _Face:
+    """Pass 1's result for one face: what was found, where it belongs, its final landmarks."""
+
+    found: FoundFace
+    link: Link
+    landmarks: np.ndarray
+
+
+@dataclass
+class _FrameFaces:
+    name: str
+    faces: list[_Face]
+
+
 def extract_faces(input_path: str | Path, output: str | Path,
                   config: ExtractConfig = ExtractConfig(),
-                  finder: FaceFinder | None = None) -> ExtractReport:
+                  finder: FaceFinder | None = None,
+                  embedder: FaceEmbedder | None = None) -> ExtractReport:
     """Find every face in a video or image folder; write its aligned PNG and the alignments.
 
-    `finder` lets a caller that extracts several inputs load the models once.
+    `finder` and `embedder` let a caller that extracts several inputs load the models once.
 
     Re-running overwrites: every file is written to a temp name and renamed, so an interrupted
     run leaves whole files only, and the alignments file is written last.
@@ -84,16 +130,29 @@ def extract_faces(input_path: str | Path, output: str | Path,
         finder = FaceFinder(config.find)
     elif finder.config != config.find:
         finder = finder.with_config(config.find)   # reuses its loaded models
-    report = ExtractReport(alignments_path=alignments_path)
-    started, alignments = time.perf_counter(), Alignments()
-    for frame in _progress(frames, source, config):
-        alignments.add_frame(frame.name,
-                             _extract_frame(frame, finder, source, output, config, report))
-    report.seconds = time.perf_counter() - started
+    needs_embedder = config.like.enabled or (config.track_identity and source.is_video)
+    if embedder is None and needs_embedder:
+        embedder = FaceEmbedder()
+    references = (reference_embeddings(config.like.references, finder, embedder)
+                  if config.like.enabled else None)
+    report = ExtractReport(alignments_path=alignments_path, like_filtered=config.like.enabled)
+    started = time.perf_counter()
+    found = _find_all(frames, source, finder, embedder if needs_embedder else None, config,
+                      report)
     report.skipped = list(source.skipped)
     if not report.frames_read:
         raise DataError(f"input '{source.path}' gave no readable frames: "
                         + "; ".join(f"{name}: {why}" for name, why in source.skipped))
+    window = sampled_window(config.smooth.window_frames, config.every_n)
+    if source.is_video and window:
+        _smooth_segments(found, window)
+    if references is not None:
+        _keep_like(found, references, config.like.max_distance)
+    alignments = _alignments(found)
+    report.faces_kept = alignments.face_count
+    if config.write_faces and report.faces_kept:
+        _write_faces(input_path, alignments, source.is_video, output, config, report)
+    report.seconds = time.perf_counter() - started
     if source.is_video and source.fps:
         alignments.video = VideoInfo(source.frame_count or report.frames_read, source.fps)
     write_alignments(report.alignments_path, alignments)
@@ -124,27 +183,96 @@ def check_outputs(input_path: Path, output: Path, alignments: Path) -> None:
                         "writable folder")
 
 
-def _extract_frame(frame: Frame, finder: FaceFinder, source: FrameSource, output: Path,
-                   config: ExtractConfig, report: ExtractReport) -> list:
-    """The frame's faces as AlignedFace (frame px), their PNGs written when asked for."""
-    faces = [to_aligned_face(frame.name, index, found)
-             for index, found in enumerate(finder.find(frame.image))]
-    report.frames_read += 1
-    report.faces_found += len(faces)
-    if not faces:
-        report.frames_without_face.append(frame.name)
-    stem = Path(frame.name).stem
-    for face in faces if config.write_faces else ():
-        path = output / f"{stem}_{face.face_index}.png"
-        write_bytes_atomic(path, aligned_face_png(frame.image, face, config.size_px,
-                                                  source.is_video))
-        report.face_files.append(path)
-    return faces
+def sampled_window(window_frames: int, every_n: int) -> int:
+    """The smoothing window in extracted frames: the same span of video as `window_frames`
+    source frames, odd; 0 (off) when that leaves too few to smooth. With --every-n 5 a 9-frame
+    window spans one sample, so a training set cut from a video is not smoothed: its faces are
+    far apart in time and averaging them would blur real expressions."""
+    window = window_frames // every_n
+    window -= 1 - window % 2
+    return window if window > POLY_ORDER + 1 else 0
 
 
-def _progress(frames, source: FrameSource, config: ExtractConfig):
+def _find_all(frames, source: FrameSource, finder: FaceFinder, embedder: FaceEmbedder | None,
+              config: ExtractConfig, report: ExtractReport) -> list[_FrameFaces]:
+    """Pass 1: every frame's faces, linked into tracks (video) and embedded where needed."""
+    track = config.track
+    if config.like.enabled and track.embed_every > LIKE_EMBED_EVERY:
+        track = replace(track, embed_every=LIKE_EMBED_EVERY)
+    tracker = Tracker(track, link_frames=source.is_video)
+    result = []
+    for sequence, frame in enumerate(_progress(frames, source, config, "find")):
+        faces = finder.find(frame.image)
+        embed = None
+        if embedder is not None:
+            def embed(landmarks, image=frame.image):
+                return embedder.embed(image, landmarks)
+        links = tracker.update(sequence, frame.image, faces, embed)
+        result.append(_FrameFaces(frame.name, [_Face(face, link, face.landmarks)
+                                               for face, link in zip(faces, links)]))
+        report.frames_read += 1
+        report.faces_found += len(faces)
+        if not faces:
+            report.frames_without_face.append(frame.name)
+    if source.is_video:
+        report.tracks = len({face.link.track_id for frame in result for face in frame.faces})
+        report.cuts = len(tracker.cuts)
+    return result
+
+
+def _smooth_segments(found: list[_FrameFaces], window_frames: int) -> None:
+    """Replace each face's landmarks by the smoothed run of its unbroken track segment."""
+    segments: dict[int, list[_Face]] = defaultdict(list)
+    for frame in found:   # frames are in order, so each segment's faces are too
+        for face in frame.faces:
+            segments[face.link.segment].append(face)
+    for faces in segments.values():
+        smoothed = smooth_points(np.stack([face.landmarks for face in faces]), window_frames)
+        for face, points in zip(faces, smoothed):
+            face.landmarks = points
+
+
+def _keep_like(found: list[_FrameFaces], references: np.ndarray, max_distance: float) -> None:
+    """Drop every track whose median distance to the reference faces is above `max_distance`."""
+    embeddings: dict[int, list[np.ndarray]] = defaultdict(list)
+    for frame in found:
+        for face in frame.faces:
+            if face.link.embedding is not None:
+                embeddings[face.link.track_id].append(face.link.embedding)
+    keep = {track for track, values in embeddings.items()
+            if float(np.median(distances(np.stack(values), references))) <= max_distance}
+    for frame in found:
+        frame.faces = [face for face in frame.faces if face.link.track_id in keep]
+
+
+def _alignments(found: list[_FrameFaces]) -> Alignments:
+    alignments = Alignments()
+    for frame in found:
+        faces = []
+        for index, face in enumerate(frame.faces):   # re-indexed after any dropped faces
+            faces.append(to_aligned_face(frame.name, index, face.found, face.landmarks,
+                                         face.link.track_id))
+        alignments.add_frame(frame.name, faces)
+    return alignments
+
+
+def _write_faces(input_path: str | Path, alignments: Alignments, is_video: bool, output: Path,
+                 config: ExtractConfig, report: ExtractReport) -> None:
+    """Pass 2: decode the frames again and write each kept face's PNG."""
+    source, frames = open_frames(input_path, config.every_n)
+    for frame in _progress(frames, source, config, "write"):
+        faces: list[AlignedFace] = alignments.frames.get(frame.name, [])
+        stem = Path(frame.name).stem
+        for face in faces:
+            path = output / f"{stem}_{face.face_index}.png"
+            write_bytes_atomic(path, aligned_face_png(frame.image, face, config.size_px,
+                                                      is_video))
+            report.face_files.append(path)
+
+
+def _progress(frames, source: FrameSource, config: ExtractConfig, what: str):
     if not config.progress:
         return frames
     from tqdm import tqdm
     total = -(-source.frame_count // config.every_n) if source.frame_count else None
-    return tqdm(frames, total=total, unit="frame", desc="extract")
+    return tqdm(frames, total=total, unit="frame", desc=f"extract: {what}")

@@ -21,6 +21,7 @@ class AlignedFace:
     h: int
     landmarks: np.ndarray      # (68, 2) float64, frame px
     score: float = 1.0
+    track_id: int | None = None   # the video face track it belongs to (extract), when known
     _legacy: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
     _offsets: dict[str, np.ndarray] | None = field(default=None, init=False, repr=False,
                                                    compare=False)

@@ -2,8 +2,10 @@
 
 The layout `phaze extract` writes and convert (`phaze.convert.alignments`) reads:
 {"__meta__": {"format": "phaze-alignments", "version": 1, "is_video", "frame_count", "fps", ...},
- "frames": {frame name: {"faces": [{"x", "y", "w", "h", "score", "landmarks_xy": [[x, y] × 68]}]}}}.
-Frames without a face are listed with "faces": []. This module gives it a validated, typed view.
+ "frames": {frame name: {"faces": [{"x", "y", "w", "h", "score", "landmarks_xy": [[x, y] × 68],
+                                   "track_id" (optional)}]}}}.
+Frames without a face are listed with "faces": []. "track_id" (video face track) is optional:
+files written before it existed still read. This module gives it a validated, typed view.
 """
 from __future__ import annotations
 
@@ -52,8 +54,11 @@ class Alignments:
 
 
 def _face_to_json(face: AlignedFace) -> dict[str, Any]:
-    return {"x": int(face.x), "y": int(face.y), "w": int(face.w), "h": int(face.h),
-            "score": float(face.score), "landmarks_xy": np.round(face.landmarks, 3).tolist()}
+    entry = {"x": int(face.x), "y": int(face.y), "w": int(face.w), "h": int(face.h),
+             "score": float(face.score), "landmarks_xy": np.round(face.landmarks, 3).tolist()}
+    if face.track_id is not None:
+        entry["track_id"] = int(face.track_id)
+    return entry
 
 
 def to_json(alignments: Alignments) -> dict[str, Any]:
@@ -144,8 +149,12 @@ def _face(entry: Any, frame: str, index: int, name: str) -> AlignedFace:
                         "[x, y]")
     if np.ptp(points[LEGACY_POINTS], axis=0).max() < MIN_LANDMARK_SPREAD_PX:
         raise DataError(f"{where}: landmarks_xy are degenerate (all points coincide)")
+    track_id = entry.get("track_id")
+    if track_id is not None and (isinstance(track_id, bool) or not isinstance(track_id, int)
+                                 or track_id < 0):
+        raise DataError(f"{where}: track_id {track_id!r} must be an integer >= 0")
     x, y, w, h = (int(round(v)) for v in box)
     try:
-        return AlignedFace(frame, index, x, y, w, h, points, float(score))
+        return AlignedFace(frame, index, x, y, w, h, points, float(score), track_id)
     except DataError as error:
         raise DataError(f"{where}: {error}") from None

@@ -51,6 +51,18 @@ def read_config_json(archive: zipfile.ZipFile, source: str,
     limits = limits or current_limits()
     data = read_member(archive, "config.json", source, limits.max_config_json_bytes,
                        "max_config_json_bytes", limits)
+    return parse_config_json(data, source, limits)
+
+
+def parse_config_json(data: bytes | str, source: str,
+                      limits: Limits | None = None) -> dict[str, Any]:
+    """A model config's JSON text (config.json, or an .h5 file's model_config attribute):
+    size- and depth-checked, then parsed."""
+    limits = limits or current_limits()
+    if len(data) > limits.max_config_json_bytes:
+        raise ModelDirError(f"'{source}': the model config is {len(data)} bytes, over the "
+                            f"{limits.max_config_json_bytes} byte limit (raise it with "
+                            f"{env_name('max_config_json_bytes')})")
     too_deep = ModelDirError(f"'{source}': config.json nests deeper than the "
                              f"{limits.max_config_json_depth} level limit (raise it with "
                              f"{env_name('max_config_json_depth')})")

@@ -4,6 +4,8 @@ The `.keras` file is a zip holding `config.json` (the functional graph) and `mod
 It is read with zipfile + h5py only: no Keras, no code from the archive is executed. Weights are
 named in the h5 file by class-name counters (`layers/functional_4/layers/dense_2/vars/0`), which
 follow the layer order of the config, so walking the config recovers every layer's weights.
+faceswap 2's `.h5` files (TensorFlow-Keras layout: `model_config` attribute, one group per
+top-level layer with `weight_names`) are read the same way, by layer name (`faceswap_h5`).
 
 Keras layers are matched to Phaze modules per sub-model and per layer kind (conv, dense, norm,
 ...) in order: the Keras graph walked depth-first from the outputs gives, per kind, the order in
@@ -17,7 +19,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -29,6 +31,8 @@ from phaze.limits import current_limits
 
 # faceswap global options that change nothing in the network Phaze builds
 _IGNORED_CONFIG = {"mixed_precision", "mask_type", "centering", "coverage"}
+# nested models; TF-Keras before 2.4 called them "Model". Keras' ConvNeXt nests Sequentials.
+FUNCTIONAL = {"Functional", "Model", "Sequential"}
 PHAZE_A_SUBMODELS = {"encoder", "fc_a", "fc_b", "fc_both", "fc_shared", "fc_gblock",
                      "g_block_a", "g_block_b", "g_block_both", "decoder_a", "decoder_b",
                      "decoder_both"}
@@ -45,6 +49,13 @@ class KerasLayer:
     name: str
     class_name: str
     weights: list[np.ndarray]
+    config: dict[str, Any] = field(default_factory=dict)   # the layer's Keras arguments
+    application: str | None = None   # the nested Keras application (backbone) it belongs to
+
+
+# weightless layers of a Keras application that still change its function (input scaling;
+# a Normalization given its statistics as arguments keeps them in its config, not as weights)
+_KEPT_WEIGHTLESS = {"Rescaling", "Normalization"}
 
 
 @dataclass
@@ -60,18 +71,18 @@ class FaceswapModel:
 
 # --- finding and reading the files ----------------------------------------------------------
 def find_model_files(folder: str | Path) -> tuple[Path, Path]:
-    """(`<name>.keras`, `<name>_state.json`) of a faceswap model folder, or a ModelDirError."""
+    """(`<name>.keras` or faceswap 2's `<name>.h5`, `<name>_state.json`), or a ModelDirError."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ModelDirError(f"'{folder}' is not a folder")
-    for keras_file in sorted(folder.glob("*.keras")):
+    for keras_file in sorted(folder.glob("*.keras")) + sorted(folder.glob("*.h5")):
         state = folder / f"{keras_file.stem}_state.json"
         if state.is_file():
             return keras_file, state
     if (folder / "phaze.json").is_file():
         raise ModelDirError(f"'{folder}' is a Phaze model folder, not a faceswap one")
     raise ModelDirError(f"'{folder}' is not a faceswap model folder (expected <name>.keras "
-                        "beside <name>_state.json)")
+                        "or <name>.h5 beside <name>_state.json)")
 
 
 def read_state(state_file: Path) -> dict[str, Any]:
@@ -120,9 +131,9 @@ def _read_archive(keras_file: Path) -> tuple[dict[str, Any], bytes]:
 
 def _phaze_a_submodels(config: dict[str, Any], keras_file: Path) -> list[dict[str, Any]]:
     layers = config.get("config", {}).get("layers") if isinstance(config, dict) else None
-    if config.get("class_name") != "Functional" or not isinstance(layers, list):
+    if config.get("class_name") not in FUNCTIONAL or not isinstance(layers, list):
         raise ModelDirError(f"'{keras_file}' does not hold a functional Keras model")
-    subs = [layer for layer in layers if layer.get("class_name") == "Functional"]
+    subs = [layer for layer in layers if layer.get("class_name") in FUNCTIONAL]
     names = {layer.get("name") for layer in subs}
     if "encoder" not in names or not names & {"decoder_a", "decoder_both"} \
             or not names <= PHAZE_A_SUBMODELS:
@@ -141,7 +152,27 @@ def _history(value: Any) -> list[str]:
             return [history[0]]
         return [name for item in value.values() for name in _history(item)]
     if isinstance(value, list):
+        if len(value) >= 3 and isinstance(value[0], str) and isinstance(value[1], int):
+            return [value[0]]   # TF-Keras 2 layout: [layer name, node index, tensor index, {}]
         return [name for item in value for name in _history(item)]
+    return []
+
+
+def _layer_name(layer: dict[str, Any]) -> str:
+    """A layer's name; a Sequential's layers keep it only inside their config."""
+    name = layer.get("name") or (layer.get("config") or {}).get("name")
+    if not isinstance(name, str):
+        raise ModelDirError(f"a {layer.get('class_name', '?')} layer of the model has no name")
+    return name
+
+
+def _output_names(value: Any) -> list[str]:
+    """Layer names of `output_layers`: [name, node, tensor] triples, however deeply nested
+    (a single output is stored unwrapped; a sub-model with list outputs adds a level)."""
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return [value[0]]
+    if isinstance(value, list):
+        return [name for item in value for name in _output_names(item)]
     return []
 
 
@@ -152,7 +183,7 @@ def _graph_order(config: dict[str, Any]) -> list[str]:
     upscaler); this order finishes one output's chain, argument by argument, before the next,
     which is the order Phaze's forward pass calls its modules in.
     """
-    layers = {layer["name"]: layer for layer in config["layers"]}
+    layers = {_layer_name(layer): layer for layer in config["layers"]}
     order: list[str] = []
     seen: set[str] = set()
 
@@ -165,53 +196,78 @@ def _graph_order(config: dict[str, Any]) -> list[str]:
                 visit(source)
         order.append(name)
 
-    outputs = config.get("output_layers") or []
-    if outputs and isinstance(outputs[0], str):   # a single output is stored unwrapped
-        outputs = [outputs]
-    for output in outputs:
-        visit(output[0])
+    for output in _output_names(config.get("output_layers") or []):
+        visit(output)
     order += [name for name in layers if name not in seen]
     return order
 
 
-def _walk(config: dict[str, Any], h5: Any, prefix: str, submodel: str | None,
-          out: dict[str, list[KerasLayer]]) -> None:
-    """Collect weighted layers in graph order; a nested Functional keeps its parent's name."""
+WeightFetch = Callable[[str, str, str], list]   # (h5 path, top-level layer, layer) → arrays
+
+
+def _walk(config: dict[str, Any], fetch: WeightFetch, prefix: str, submodel: str | None,
+          out: dict[str, list[KerasLayer]], application: str | None = None) -> None:
+    """Collect weighted layers in graph order; a nested Functional keeps its parent's name.
+
+    A Functional nested inside a sub-model is a Keras application (the encoder's backbone):
+    its layers are marked with its name, and its input-scaling layers are kept too.
+    """
     counters: dict[str, int] = {}
     paths: dict[str, str] = {}
     for layer in config["layers"]:   # h5 names count classes in config order
         snake = _snake(layer.get("class_name", ""))
         count = counters.get(snake, 0)
         counters[snake] = count + 1
-        paths[layer["name"]] = f"{prefix}/{snake}" + (f"_{count}" if count else "")
-    layers = {layer["name"]: layer for layer in config["layers"]}
+        paths[_layer_name(layer)] = f"{prefix}/{snake}" + (f"_{count}" if count else "")
+    layers = {_layer_name(layer): layer for layer in config["layers"]}
     for name in _graph_order(config):
         layer, path = layers[name], paths[name]
         class_name = layer.get("class_name", "")
-        if class_name == "Functional":
-            _walk(layer["config"], h5, f"{path}/layers", submodel or name, out)
+        if class_name in FUNCTIONAL:
+            _walk(layer["config"], fetch, f"{path}/layers", submodel or name, out,
+                  application=(application or name) if submodel else None)
             continue
-        group = h5.get(f"{path}/vars")
-        weights = [read_dataset(group, str(i), "model.weights.h5")
-                   for i in range(len(group))] if group is not None else []
-        if not weights:
+        weights = fetch(path, submodel or name, name)
+        if not weights and not (application and class_name in _KEPT_WEIGHTLESS):
             continue
         if submodel is None:
             raise ModelDirError(f"layer '{name}' ({class_name}) holds weights outside every "
                                 "sub-model: not a Phaze-A model")
-        out.setdefault(submodel, []).append(KerasLayer(submodel, name, class_name, weights))
+        out.setdefault(submodel, []).append(KerasLayer(
+            submodel, name, class_name, weights, layer.get("config") or {}, application))
+
+
+# Keras layers built from inner layers store their variables in sub-groups, in this order
+# (MultiHeadAttention: query, key, value, then output projection; kernel then bias each)
+NESTED_VARS = ("query_dense", "key_dense", "value_dense", "output_dense")
+
+
+def _keras3_fetch(h5: Any) -> WeightFetch:
+    def read(group: Any) -> list:   # each tensor's declared size checked before it is read
+        return [read_dataset(group, str(i), "model.weights.h5") for i in range(len(group))]
+
+    def fetch(path: str, _top: str, _name: str) -> list:
+        group = h5.get(f"{path}/vars")
+        if group is not None and len(group):
+            return read(group)
+        nested = [h5.get(f"{path}/{part}/vars") for part in NESTED_VARS]
+        return [array for group in nested if group is not None for array in read(group)]
+    return fetch
 
 
 def read_keras_layers(keras_file: Path) -> dict[str, list[KerasLayer]]:
-    """Every weighted layer of a Phaze-A `.keras` archive, per sub-model, in config order."""
+    """Every weighted layer of a Phaze-A `.keras` archive (or faceswap 2 `.h5`), per sub-model."""
     import h5py
 
+    if keras_file.suffix == ".h5":
+        from phaze.formats.faceswap_h5 import read_h5_layers
+        return read_h5_layers(keras_file)
     config, weights = _read_archive(keras_file)
     _phaze_a_submodels(config, keras_file)
     out: dict[str, list[KerasLayer]] = {}
     try:
         with h5py.File(io.BytesIO(weights), "r") as h5:
-            _walk(config["config"], h5, "layers", None, out)
+            _walk(config["config"], _keras3_fetch(h5), "layers", None, out)
     except (OSError, KeyError, ValueError) as error:
         raise ModelDirError(f"'{keras_file}': model.weights.h5 is damaged: {error}") from None
     except (AttributeError, TypeError, IndexError, RecursionError) as error:   # odd config.json
@@ -219,6 +275,17 @@ def read_keras_layers(keras_file: Path) -> dict[str, list[KerasLayer]]:
     except ModelDirError as error:   # a weight over the size budget
         raise ModelDirError(f"'{keras_file}': {error}") from None
     return out
+
+
+def read_encoder_layers(keras_file: Path) -> list[KerasLayer]:
+    """The layers of a `.keras` file holding one faceswap encoder alone (backbone tests)."""
+    import h5py
+
+    config, weights = _read_archive(keras_file)
+    out: dict[str, list[KerasLayer]] = {}
+    with h5py.File(io.BytesIO(weights), "r") as h5:
+        _walk(config["config"], _keras3_fetch(h5), "layers", "encoder", out)
+    return out.get("encoder", [])
 
 
 def read_faceswap_model(folder: str | Path) -> FaceswapModel:

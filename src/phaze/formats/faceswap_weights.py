@@ -109,14 +109,16 @@ def map_weights(model: nn.Module, keras: dict[str, list[KerasLayer]],
     """
     order = order if order is not None else call_order(model)
     state = model.state_dict()
+    keras, mapped = _split_backbone(model, keras, state)
     per_submodel: dict[str, list[tuple[str, nn.Module]]] = {}
     for name, module in order:
+        if mapped and name.startswith(BACKBONE_PREFIX):
+            continue    # mapped by name from its Keras application
         per_submodel.setdefault(name.split(".")[0], []).append((name, module))
     missing = sorted(set(keras) - set(per_submodel))
     if missing:
         raise ModelDirError(f"sub-model '{missing[0]}' of the faceswap model has weights but "
                             "the Phaze design built from its options has no such sub-model")
-    mapped: dict[str, torch.Tensor] = {}
     for submodel, modules in per_submodel.items():
         layers = keras.get(submodel, [])
         unknown = [layer for layer in layers if layer.class_name not in KERAS_KINDS]
@@ -143,6 +145,31 @@ def map_weights(model: nn.Module, keras: dict[str, list[KerasLayer]],
         raise ModelDirError(f"no faceswap weight for Phaze tensor '{left[0]}' "
                             f"({len(left)} unmapped)")
     return mapped
+
+
+BACKBONE_PREFIX = "encoder.backbone."
+
+
+def _split_backbone(model: nn.Module, keras: dict[str, list[KerasLayer]],
+                    state: dict[str, torch.Tensor]
+                    ) -> tuple[dict[str, list[KerasLayer]], dict[str, torch.Tensor]]:
+    """Map the encoder's nested Keras application (if any) onto `encoder.backbone` by name.
+
+    Returns the Keras layers left for the kind-and-order matching, and the backbone's tensors.
+    """
+    from phaze.formats.keras_apps import map_backbone
+
+    encoder_layers = keras.get("encoder", [])
+    application = [layer for layer in encoder_layers if layer.application]
+    if not application:
+        return keras, {}
+    design = getattr(model, "design", None)
+    name = design.encoder_spec.name if design is not None else "?"
+    mapped = map_backbone(name, "encoder", application, model.encoder.backbone, state,
+                          BACKBONE_PREFIX)
+    rest = dict(keras)
+    rest["encoder"] = [layer for layer in encoder_layers if not layer.application]
+    return rest, mapped
 
 
 def _map_layer(submodel: str, layer: KerasLayer, name: str, module: nn.Module, kind: str,

@@ -9,12 +9,18 @@ from pathlib import Path
 import numpy as np
 
 from phaze.errors import DataError
-from phaze.score.metrics import identity_transfer, landmark_error_percent_iod, mean_ssim
+from phaze.score.metrics import (identity_retrieval, identity_transfer,
+                                 landmark_error_percent_iod, mean_ssim, sharpness_ratio)
 from phaze.score.recognizer import FaceReading, FaceRecognizer
 
 log = logging.getLogger(__name__)
 Faces = np.ndarray  # (N, H, W, 3) uint8 RGB
 SwapFn = Callable[[Faces], Faces]
+# Below these the identity figures are not trusted: a swap that dlib cannot find as a face, or
+# that has lost most of its targets' detail, can still sit nearer B than A in embedding space.
+MIN_FOUND_SHARE = 0.5       # swaps with a detectable face
+MIN_SHARPNESS_RATIO = 0.4   # swap sharpness / target sharpness
+VERDICTS = ("transfer", "partial transfer", "no transfer", "too blurry to judge")
 
 
 @dataclass
@@ -27,6 +33,14 @@ class DirectionScore:
     landmark_error_percent_iod: float | None = None
     swaps_without_face: int = 0
     sources_without_face: int = 0
+    retrieval_top1: float | None = None     # nearest of A, B and distractors is the target
+    retrieval_margin: float | None = None   # distance to best other identity − to target
+    retrieval_margin_std: float | None = None
+    target_distance: float | None = None    # mean descriptor distance to the target; < 0.6
+    #                                         is "the same person" for dlib
+    gallery_identities: int = 0
+    sharpness_ratio: float | None = None    # swaps' detail / targets' detail (1.0: as sharp)
+    verdict: str = "too blurry to judge"    # one of VERDICTS
     notes: list[str] = field(default_factory=list)
 
 
@@ -40,14 +54,17 @@ class ScoreReport:
 
 
 def score_direction(sources: Faces, targets: Faces, swaps: Faces,
-                    recognizer: FaceRecognizer) -> DirectionScore:
-    """Identity transfer and landmark preservation of `swaps` (one per source face)."""
+                    recognizer: FaceRecognizer,
+                    distractors: Sequence[Faces] = ()) -> DirectionScore:
+    """Identity transfer, retrieval among A, B and the `distractors` (each one other person's
+    faces), sharpness and landmark preservation of `swaps` (one per source face)."""
     source_reads = [recognizer.read(face) for face in sources]
     target_reads = [r for r in (recognizer.read(face) for face in targets) if r is not None]
     swap_reads = [recognizer.read(face) for face in swaps]
     score = DirectionScore(faces=len(sources),
                            swaps_without_face=sum(r is None for r in swap_reads),
-                           sources_without_face=sum(r is None for r in source_reads))
+                           sources_without_face=sum(r is None for r in source_reads),
+                           sharpness_ratio=sharpness_ratio(swaps, targets))
     found_sources = [r for r in source_reads if r is not None]
     found_swaps = [r for r in swap_reads if r is not None]
     if not found_swaps or not found_sources or not target_reads:
@@ -59,6 +76,7 @@ def score_direction(sources: Faces, targets: Faces, swaps: Faces,
     transfer = identity_transfer(_embeddings(found_swaps), _embeddings(found_sources),
                                  _embeddings(target_reads))
     score.identity_share, score.identity_margin = transfer.share, transfer.mean_cosine_margin
+    _add_retrieval(score, found_swaps, found_sources, target_reads, distractors, recognizer)
     pairs = [(s, w) for s, w in zip(source_reads, swap_reads) if s is not None and w is not None]
     if pairs:
         score.landmark_error_percent_iod = float(np.mean(
@@ -66,7 +84,38 @@ def score_direction(sources: Faces, targets: Faces, swaps: Faces,
     if score.swaps_without_face or score.sources_without_face:
         score.notes.append(f"faces not found: {score.sources_without_face} sources, "
                            f"{score.swaps_without_face} swaps; figures use the rest")
+    score.verdict = verdict(score)
     return score
+
+
+def _add_retrieval(score: DirectionScore, swaps: Sequence[FaceReading],
+                   sources: Sequence[FaceReading], targets: Sequence[FaceReading],
+                   distractors: Sequence[Faces], recognizer: FaceRecognizer) -> None:
+    gallery = {"source": _embeddings(sources), "target": _embeddings(targets)}
+    for index, faces in enumerate(distractors):
+        reads = [r for r in (recognizer.read(face) for face in faces) if r is not None]
+        if reads:
+            gallery[f"distractor {index + 1}"] = _embeddings(reads)
+        else:
+            score.notes.append(f"distractor {index + 1}: no face found, left out of the gallery")
+    retrieval = identity_retrieval(_embeddings(swaps), gallery, "target")
+    score.retrieval_top1, score.retrieval_margin = retrieval.top1, retrieval.margin
+    score.retrieval_margin_std, score.gallery_identities = retrieval.margin_std, len(gallery)
+    score.target_distance = retrieval.target_distance
+
+
+def verdict(score: DirectionScore) -> str:
+    """One word a user can act on; identity figures count only for swaps that are faces with
+    detail (a blur can sit nearer B than A and still show nobody)."""
+    found_share = 1 - score.swaps_without_face / max(score.faces, 1)
+    if score.retrieval_top1 is None or found_share < MIN_FOUND_SHARE \
+            or (score.sharpness_ratio or 0.0) < MIN_SHARPNESS_RATIO:
+        return "too blurry to judge"
+    if score.retrieval_top1 >= 0.5 and (score.retrieval_margin or 0.0) > 0:
+        return "transfer"
+    if score.retrieval_top1 > 0:
+        return "partial transfer"
+    return "no transfer"
 
 
 def _embeddings(reads: Sequence[FaceReading]) -> np.ndarray:
@@ -74,12 +123,16 @@ def _embeddings(reads: Sequence[FaceReading]) -> np.ndarray:
 
 
 def score_faces(faces_a: Faces, faces_b: Faces, swap_to: dict[str, SwapFn],
-                recognizer: FaceRecognizer | None = None) -> ScoreReport:
-    """Score with `swap_to[side](faces)`: the faces rendered by `side`'s decoder ("a", "b")."""
+                recognizer: FaceRecognizer | None = None,
+                distractors: Sequence[Faces] = ()) -> ScoreReport:
+    """Score with `swap_to[side](faces)`: the faces rendered by `side`'s decoder ("a", "b");
+    `distractors` are other people's faces (one array per person) for identity retrieval."""
     recognizer = recognizer or FaceRecognizer()
     directions = {
-        "a-to-b": score_direction(faces_a, faces_b, swap_to["b"](faces_a), recognizer),
-        "b-to-a": score_direction(faces_b, faces_a, swap_to["a"](faces_b), recognizer),
+        "a-to-b": score_direction(faces_a, faces_b, swap_to["b"](faces_a), recognizer,
+                                  distractors),
+        "b-to-a": score_direction(faces_b, faces_a, swap_to["a"](faces_b), recognizer,
+                                  distractors),
     }
     ssim = {side: mean_ssim(faces, _resized(swap_to[side](faces), faces.shape[1]))
             for side, faces in (("a", faces_a), ("b", faces_b))}
@@ -130,8 +183,10 @@ def _resized_list(images: list[np.ndarray], size: int) -> Faces:
 
 def score_model(model_dir: str | Path, faces_a: str | Path, faces_b: str | Path,
                 device: str = "auto", limit: int = 64,
-                recognizer: FaceRecognizer | None = None) -> ScoreReport:
-    """Load the model folder and score it on up to `limit` faces of each folder."""
+                recognizer: FaceRecognizer | None = None,
+                distractors: Sequence[str | Path] = ()) -> ScoreReport:
+    """Load the model folder and score it on up to `limit` faces of each folder; each of
+    `distractors` is a folder of one other person's faces for the retrieval gallery."""
     from phaze.checkpoint import load_model_dir
     from phaze.inference import Swapper
     from phaze.io.devices import resolve_device
@@ -144,5 +199,7 @@ def score_model(model_dir: str | Path, faces_a: str | Path, faces_b: str | Path,
     swappers = {"b": Swapper(model, "a-to-b"), "a": Swapper(model, "b-to-a")}
     swap_to = {side: (lambda faces, s=swapper: s.swap_arrays(faces).faces)
                for side, swapper in swappers.items()}
+    others = [read_faces(folder, limit, framing, working) for folder in distractors]
     return score_faces(read_faces(faces_a, limit, framing, working),
-                       read_faces(faces_b, limit, framing, working), swap_to, recognizer)
+                       read_faces(faces_b, limit, framing, working), swap_to, recognizer,
+                       others)

@@ -67,7 +67,8 @@ def score_scalars(report: ScoreReport) -> dict[str, float]:
     """TensorBoard tags → values; figures the recognizer could not compute are left out."""
     scalars = {f"score/ssim_{side}": value for side, value in report.reconstruction_ssim.items()}
     for direction, score in report.directions.items():
-        for name in ("identity_share", "identity_margin", "landmark_error_percent_iod"):
+        for name in ("identity_share", "identity_margin", "landmark_error_percent_iod",
+                     "retrieval_top1", "sharpness_ratio"):
             value = getattr(score, name)
             if value is not None:
                 scalars[f"score_{direction}/{name}"] = float(value)

@@ -1,26 +1,59 @@
 """The ImageNet/CLIP backbones of spec §8.1 and `timm:<model>`, registered by name."""
 from __future__ import annotations
 
-from functools import partial
+from functools import lru_cache, partial
 from typing import Callable
+
+import torch.nn.functional as F
+from torch import nn
 
 from phaze.config.options import PhazeAOptions
 from phaze.model.encoders.clip import CLIP_VARIANTS, build_clip
 from phaze.model.encoders.mobilenet import (build_mobilenet_v1, build_mobilenet_v2,
                                             build_mobilenet_v3)
-from phaze.model.encoders.nasnet import build_nasnet_mobile
+from phaze.model.encoders.nasnet import build_nasnet_mobile, keras_nasnet_layout
 from phaze.model.encoders.registry import EncoderRegistry, EncoderSpec
 from phaze.model.encoders.timm_any import TIMM_PREFIX, resolve_timm_encoder
 from phaze.model.encoders.timm_features import (IMAGENET_MEAN, IMAGENET_STD, FixedNormalise,
                                                 KerasEfficientNetInput, TimmFeatures,
                                                 add_conv_biases, create_timm,
-                                                drop_batchnorm_scale)
+                                                drop_batchnorm_scale, set_batchnorm_eps)
 from phaze.model.encoders.vgg import build_vgg
 
 
 # --- builders: (options, input size) → backbone, one per family ----------------------------
 def _plain(timm_name: str, opts: PhazeAOptions, input_size: int) -> TimmFeatures:
     return TimmFeatures(create_timm(timm_name))
+
+
+def _densenet(timm_name: str, opts: PhazeAOptions, input_size: int) -> TimmFeatures:
+    # Keras' DenseNets use batch-norm epsilon 1.001e-5 (timm: 1e-5)
+    return TimmFeatures(set_batchnorm_eps(create_timm(timm_name), KERAS_RESNET_DENSENET_EPS))
+
+
+KERAS_RESNET_DENSENET_EPS = 1.001e-5   # also Keras' ResNets
+
+
+def _nasnet_large(timm_name: str, opts: PhazeAOptions, input_size: int) -> TimmFeatures:
+    return TimmFeatures(keras_nasnet_layout(create_timm(timm_name)))
+
+
+def _xception(timm_name: str, opts: PhazeAOptions, input_size: int) -> TimmFeatures:
+    return TimmFeatures(keras_xception_layout(create_timm(timm_name)))
+
+
+def keras_xception_layout(net: nn.Module) -> nn.Module:
+    """Keras' Xception: TF "same" 3×3 stride-2 max-pools (timm pads one pixel on every side,
+    which shifts the windows) and batch-norm epsilon 1e-3 (timm: 1e-5)."""
+    from timm.layers.pool2d_same import MaxPool2dSame
+
+    for block in net.modules():
+        rep = getattr(block, "rep", None)
+        if isinstance(rep, nn.Sequential):
+            for index, module in enumerate(rep):
+                if isinstance(module, nn.MaxPool2d):
+                    rep[index] = MaxPool2dSame(module.kernel_size, module.stride)
+    return set_batchnorm_eps(net, 1e-3)
 
 
 def _convnext(timm_name: str, opts: PhazeAOptions, input_size: int) -> TimmFeatures:
@@ -41,6 +74,34 @@ def _no_bn_scale(timm_name: str, opts: PhazeAOptions, input_size: int) -> TimmFe
     return TimmFeatures(net)
 
 
+def _inception_v3(timm_name: str, opts: PhazeAOptions, input_size: int) -> TimmFeatures:
+    backbone = _no_bn_scale(timm_name, opts, input_size)
+    keras_inception_v3_layout(backbone.net)
+    return backbone
+
+
+def keras_inception_v3_layout(net: nn.Module) -> nn.Module:
+    """Keras' 3×3 "same" average pools leave the padding out of the mean; timm's count it.
+
+    The pooled branch's 1×1 convolution gets its input rescaled by 9 / (cells inside the
+    image), which turns timm's average into Keras' exactly.
+    """
+    for block in net.modules():
+        if type(block).__name__ in ("InceptionA", "InceptionC", "InceptionE"):
+            block.branch_pool.__class__ = _padding_free_pool_class(type(block.branch_pool))
+    return net
+
+
+@lru_cache(maxsize=None)
+def _padding_free_pool_class(base: type) -> type:
+    def forward(self, x):
+        # x: timm's 3×3 stride-1 average with zero padding counted, (N, C, H, W)
+        inside = F.avg_pool2d(x.new_ones((1, 1) + tuple(x.shape[2:])), 3, 1, 1)  # cells / 9
+        return base.forward(self, x / inside)
+
+    return type(f"KerasAveragePooled{base.__name__}", (base,), {"forward": forward})
+
+
 def _keras_resnet(biased: Callable[[str], bool], timm_name: str, opts: PhazeAOptions,
                   input_size: int) -> TimmFeatures:
     # Keras' ResNets give convolutions biases that timm's lack (Appendix A)
@@ -50,13 +111,66 @@ def _keras_resnet(biased: Callable[[str], bool], timm_name: str, opts: PhazeAOpt
     return backbone
 
 
-def _is_keras_v2_biased(conv_name: str) -> bool:
+def _keras_resnet_v1(timm_name: str, opts: PhazeAOptions, input_size: int) -> TimmFeatures:
+    backbone = _keras_resnet(lambda conv_name: True, timm_name, opts, input_size)
+    keras_resnet_v1_layout(backbone.net)
+    return backbone
+
+
+def keras_resnet_v1_layout(net: nn.Module) -> nn.Module:
+    """Keras' ResNet v1: a strided block strides its first 1×1 convolution (timm: the 3×3),
+    and batch norms use epsilon 1.001e-5 (timm: 1e-5)."""
+    for block in net.modules():
+        if hasattr(block, "conv1") and hasattr(block, "conv3") and block.conv2.stride != (1, 1):
+            block.conv1.stride, block.conv2.stride = block.conv2.stride, (1, 1)
+    return set_batchnorm_eps(net, KERAS_RESNET_DENSENET_EPS)
+
+
+def is_keras_v2_biased(conv_name: str) -> bool:
     # ResNet-v2: only the stem conv, each block's last 1×1 conv and the shortcut conv
     return conv_name.endswith(("stem.conv", ".conv3", "downsample.conv"))
 
 
-_resnet_v1 = partial(_keras_resnet, lambda conv_name: True)   # v1: every convolution
-_resnet_v2 = partial(_keras_resnet, _is_keras_v2_biased)
+_resnet_v1 = _keras_resnet_v1   # v1: every convolution has a bias
+def _keras_resnet_v2(timm_name: str, opts: PhazeAOptions, input_size: int) -> TimmFeatures:
+    backbone = _keras_resnet(is_keras_v2_biased, timm_name, opts, input_size)
+    keras_resnet_v2_layout(backbone.net)
+    return backbone
+
+
+def keras_resnet_v2_layout(net: nn.Module) -> nn.Module:
+    """Keras' ResNetV2: each stage but the last strides its *last* block (shortcut: every
+    second pixel of the block's input), where timm strides the first block of the next stage;
+    the stem max-pool pads with zeros (on values not yet activated); epsilon 1.001e-5."""
+    net.stem.pool = nn.Sequential(nn.ZeroPad2d(1), nn.MaxPool2d(3, 2))
+    stages = list(net.stages)
+    for index, stage in enumerate(stages):
+        first, last = stage.blocks[0], stage.blocks[-1]
+        if index > 0:
+            first.conv2.stride = (1, 1)
+            first.downsample.conv.stride = (1, 1)
+        if index < len(stages) - 1:
+            last.conv2.stride = (2, 2)
+            last.__class__ = _subsampling_preact_class(type(last))
+    return set_batchnorm_eps(net, KERAS_RESNET_DENSENET_EPS)
+
+
+@lru_cache(maxsize=None)
+def _subsampling_preact_class(base: type) -> type:
+    """timm's PreActBottleneck with Keras' strided-block shortcut: the input, subsampled."""
+
+    def forward(self, x):
+        x_preact = self.norm1(x)
+        shortcut = x[:, :, ::2, ::2] if self.downsample is None else self.downsample(x_preact)
+        x = self.conv1(x_preact)
+        x = self.conv2(self.norm2(x))
+        x = self.conv3(self.norm3(x))
+        return self.drop_path(x) + shortcut
+
+    return type(f"KerasStrided{base.__name__}", (base,), {"forward": forward})
+
+
+_resnet_v2 = _keras_resnet_v2
 
 
 # --- the table of spec §8.1 -------------------------------------------------------------
@@ -84,7 +198,7 @@ _CONVNEXT = (("tiny", "tiny"), ("small", "small"), ("base", "base"), ("large", "
 def _cnn_specs() -> list[EncoderSpec]:
     specs = [_timm_row(f"convnext_{name}", f"convnext_{timm}", _convnext, 224, "byte")
              for name, timm in _CONVNEXT]
-    specs += [_timm_row(f"densenet{depth}", f"densenet{depth}", _plain, 224, "unit")
+    specs += [_timm_row(f"densenet{depth}", f"densenet{depth}", _densenet, 224, "unit")
               for depth in (121, 169, 201)]
     specs += [_timm_row(f"efficientnet_b{i}", f"tf_efficientnet_b{i}", _efficientnet, size,
                         "byte") for i, size in enumerate(_EFFICIENTNET_SIZES)]
@@ -92,10 +206,10 @@ def _cnn_specs() -> list[EncoderSpec]:
                         "signed") for v, size in _EFFICIENTNET_V2]
     specs += [_timm_row("inception_resnet_v2", "inception_resnet_v2", _no_bn_scale, 299,
                         "signed", min_size=75),
-              _timm_row("inception_v3", "inception_v3", _no_bn_scale, 299, "signed",
+              _timm_row("inception_v3", "inception_v3", _inception_v3, 299, "signed",
                         min_size=75),
-              _timm_row("xception", "legacy_xception", _plain, 299, "signed", min_size=71),
-              _timm_row("nasnet_large", "nasnetalarge", _plain, 331, "signed",
+              _timm_row("xception", "legacy_xception", _xception, 299, "signed", min_size=71),
+              _timm_row("nasnet_large", "nasnetalarge", _nasnet_large, 331, "signed",
                         weights_force_default_size=True)]
     specs += [_timm_row(f"resnet{depth}", f"resnet{depth}", _resnet_v1, 224, "signed")
               for depth in (50, 101, 152)]

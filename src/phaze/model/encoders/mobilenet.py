@@ -32,7 +32,9 @@ def build_mobilenet_v1(opts: PhazeAOptions, input_size: int) -> TimmFeatures:
     `mobilenet_dropout` only reaches a classifier head, which Phaze-A never builds (§12 #13).
     """
     make = _generator("efficientnet", "_gen_mobilenet_v1")
-    net = make("mobilenetv1_100", opts.mobilenet_width, num_classes=0, global_pool="")
+    # Keras' epsilon and TF "same" padding (the stride-2 stem pads only after, as in Keras)
+    net = make("mobilenetv1_100", opts.mobilenet_width, num_classes=0, global_pool="",
+               bn_eps=_TF_BATCHNORM_EPS, pad_type="same")
     # v1 has only depthwise-separable blocks (conv_dw → bn1 → conv_pw → bn2)
     for block in net.blocks.modules():
         if hasattr(block, "conv_dw") and hasattr(block, "conv_pw"):
@@ -78,8 +80,9 @@ def _widen_depthwise(block: nn.Module, multiplier: int) -> None:
 def build_mobilenet_v2(opts: PhazeAOptions, input_size: int) -> TimmFeatures:
     """Keras MobileNetV2 with `mobilenet_width` as alpha (the 1280-channel last conv included)."""
     make = _generator("efficientnet", "_gen_mobilenet_v2")
+    # Keras' epsilon and TF "same" padding: its stride-2 convolutions pad only after
     return TimmFeatures(make("mobilenetv2_100", opts.mobilenet_width, num_classes=0,
-                             global_pool=""))
+                             global_pool="", bn_eps=_TF_BATCHNORM_EPS, pad_type="same"))
 
 
 def build_mobilenet_v3(size_name: str, opts: PhazeAOptions, input_size: int) -> TimmFeatures:

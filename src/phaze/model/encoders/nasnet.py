@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from phaze.config.options import PhazeAOptions
@@ -73,4 +74,39 @@ class NASNetAMobile(nn.Module):
 
 
 def build_nasnet_mobile(opts: PhazeAOptions, input_size: int) -> NASNetAMobile:
-    return NASNetAMobile()
+    return keras_nasnet_layout(NASNetAMobile())
+
+
+class ZeroPaddedPool(nn.Module):
+    """Keras NASNet's reduction-cell pools: zero-pad as TF "same" would, then a 3×3 stride-2
+    "valid" pool. The padded zeros take part (their input is a norm's output, not yet
+    activated), where timm's "same" pools pad with −∞ or leave the padding out of the mean."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pads = []
+        for size in (x.shape[-1], x.shape[-2]):           # F.pad order: width, then height
+            total = max((-(-size // 2) - 1) * 2 + 3 - size, 0)
+            pads += [total // 2, total - total // 2]
+        x = F.pad(x, pads)
+        pool = F.max_pool2d if self.kind == "max" else F.avg_pool2d
+        return pool(x, 3, 2)
+
+    def extra_repr(self) -> str:
+        return self.kind
+
+
+_ZERO_PADDED_POOLS = {"comb_iter_1_left": "max", "comb_iter_2_left": "avg",
+                      "comb_iter_4_right": "max"}
+
+
+def keras_nasnet_layout(net: nn.Module) -> nn.Module:
+    """Keras' reduction-cell pools (stem cells included) for timm's NASNet cells."""
+    for cell in net.modules():
+        if type(cell).__name__ in ("CellStem0", "CellStem1", "ReductionCell0", "ReductionCell1"):
+            for name, kind in _ZERO_PADDED_POOLS.items():
+                setattr(cell, name, ZeroPaddedPool(kind))
+    return net

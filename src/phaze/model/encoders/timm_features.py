@@ -119,3 +119,11 @@ def drop_batchnorm_scale(net: nn.Module) -> None:
             scale = module.weight.detach().clone()
             del module.weight
             module.register_buffer("weight", scale)
+
+
+def set_batchnorm_eps(net: nn.Module, eps: float) -> nn.Module:
+    """Give every batch norm Keras' epsilon, where a Keras application uses another than timm."""
+    for module in net.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.eps = eps
+    return net

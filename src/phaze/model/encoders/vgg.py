@@ -10,15 +10,17 @@ VGG_BLOCKS = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
 VGG_WIDTHS = (64, 128, 256, 512, 512)
 
 
-def build_vgg(name: str, opts: PhazeAOptions, input_size: int) -> nn.Sequential:
+def build_vgg(name: str, opts: PhazeAOptions, input_size: int,
+              widths: tuple[int, ...] = VGG_WIDTHS) -> nn.Sequential:
     """(N, 3, S, S) in [0, 255] BGR → (N, 512, S/32, S/32).
 
     A flat Sequential laid out like torchvision's `vgg16().features`, so its weight files load
-    once their 'features.' prefix is dropped.
+    once their 'features.' prefix is dropped. `widths` (channels per block) is for small
+    test builds; the encoders always use VGG_WIDTHS.
     """
     layers: list[nn.Module] = []
     in_ch = 3
-    for convs, width in zip(VGG_BLOCKS[name], VGG_WIDTHS):
+    for convs, width in zip(VGG_BLOCKS[name], widths):
         for _ in range(convs):
             layers += [nn.Conv2d(in_ch, width, 3, padding=1), nn.ReLU(inplace=True)]
             in_ch = width
