@@ -22,8 +22,8 @@ from phaze.extract.pipeline import ExtractConfig, extract_faces
 from phaze.faces.framing import Framing
 from phaze.score.flicker import face_box
 from convert_helpers import invert_predict
+from realvideo import clip_path
 
-REALVIDEO = Path(__file__).resolve().parents[2] / ".." / "shared" / "realvideo"
 CLIPS = {  # name: (frames, fps, has audio); the long ones are marked slow
     "lp_d12_man_glasses.mp4": (183, 25, True),
     "lp_d13_man_glasses_vertical.mp4": (352, 30, False),
@@ -35,14 +35,6 @@ CLIPS = {  # name: (frames, fps, has audio); the long ones are marked slow
 SLOW = {"lp_d13_man_glasses_vertical.mp4", "rt_face4_woman_blue.mp4", "lp_d12_man_glasses.mp4"}
 EVERY_N = 10
 INPUT_PX = OUTPUT_PX = 64
-
-
-def _clip(name: str) -> Path:
-    path = REALVIDEO / name
-    if not path.is_file():
-        pytest.skip(f"real clip {name} not found under {REALVIDEO} (needs the shared/ folder "
-                    "beside the repository)")
-    return path
 
 
 def _timing(path: Path) -> dict:
@@ -65,7 +57,7 @@ def _frames(path: Path):
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
                                   for n in CLIPS])
 def test_real_clip_converts_whole_to_mp4(tmp_path, name):
-    clip = _clip(name)
+    clip = clip_path(name)
     frame_count, fps, has_audio = CLIPS[name]
     extract_faces(clip, tmp_path / "extract", ExtractConfig(write_faces=False, every_n=EVERY_N))
     alignments = tmp_path / "extract" / "alignments.json"

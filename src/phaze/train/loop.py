@@ -5,7 +5,6 @@ then `run()`), for callers that want to look at the model or optimiser before tr
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import time
@@ -43,7 +42,7 @@ from phaze.train.speed import resolve_speed
 from phaze.sides import SIDES
 from phaze.train.step import StepParts, TrainStep
 from phaze.train.stop import stop_requests
-from phaze.train.threads import default_threads
+from phaze.train.threads import default_threads, torch_threads
 from phaze.train.transfer import TransferReport
 
 __all__ = ["Progress", "TrainResult", "Trainer", "TrainerConfig", "train"]
@@ -225,7 +224,7 @@ class Trainer:
         run = _RunState(self, on_progress)
         started = time.perf_counter()
         try:
-            with logging_redirect_tqdm(), _torch_threads(self._threads()), \
+            with logging_redirect_tqdm(), torch_threads(self._threads()), \
                     stop_requests() as signals:
                 run.signals = signals
                 try:
@@ -251,18 +250,6 @@ class Trainer:
         if self.config.threads is None and self.device.type == "cpu":
             return max(1, default_threads() // self.world.local_world_size)
         return self.config.threads
-
-
-@contextlib.contextmanager
-def _torch_threads(count: int | None) -> Iterator[None]:
-    """Use `count` CPU threads while training, then restore (the setting is process-wide)."""
-    previous = torch.get_num_threads()
-    if count:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 class _RunState:

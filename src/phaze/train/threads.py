@@ -5,8 +5,10 @@ the OS has given to other programs; measured in docs/performance.md.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+from collections.abc import Iterator
 
 
 def usable_cores() -> int:
@@ -26,3 +28,18 @@ def default_threads(cores: int | None = None, load: float | None = None) -> int:
         except (AttributeError, OSError):
             load = 0.0
     return max(1, min(cores, cores - math.floor(load)))
+
+
+@contextlib.contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Use `count` CPU threads (None: leave torch's setting) for the block, then restore: the
+    setting is process-wide."""
+    import torch
+
+    previous = torch.get_num_threads()
+    if count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -8,14 +8,13 @@ beginning, so every recipe's figures come from one uninterrupted run.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from phaze.checkpoint import has_checkpoint, load_checkpoint, read_options
 from phaze.errors import ConfigError, ModelDirError
@@ -31,6 +30,7 @@ from phaze.train.reuse.measure import (CachingRecognizer, ScoringFaces, final_lo
 from phaze.train.reuse.recipes import SCRATCH, Recipe, SkippedRecipe, derive_recipes
 from phaze.train.reuse.report import ranked, write_report
 from phaze.train.reuse.settings import ReuseConfig
+from phaze.train.threads import torch_threads
 from phaze.train.reuse.sheet import compose_sheet, original_row, recipe_row
 
 log = logging.getLogger(__name__)
@@ -121,21 +121,6 @@ def _claim_folder(config: ReuseConfig) -> None:
         return
     config.model_dir.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(path, json.dumps(wanted, indent=2).encode())
-
-
-@contextlib.contextmanager
-def torch_threads(count: int | None) -> Iterator[None]:
-    """Score with the threads the recipes train with: on a busy CPU, torch's default count
-    spins waiting for cores and is several times slower than one thread."""
-    import torch
-
-    previous = torch.get_num_threads()
-    if count:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 # --- one recipe ---------------------------------------------------------------------------------
