@@ -11,7 +11,7 @@ import torch
 from phaze.cli.main import main
 from phaze.errors import DataError, ModelDirError
 from phaze.io.images import read_image, write_image
-from phaze.masks import labels
+from phaze.data.sources import labels
 from phaze.masks.dataset import MaskFace, load_mask_faces, make_batch
 from phaze.masks.network import Segmenter, SegmenterConfig, parameter_count
 from phaze.masks.occluders import HELD_OUT_KINDS, TRAIN_KINDS, OccluderConfig, occlude

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from phaze.checkpoint import load_checkpoint, read_options
+from phaze.storage.checkpoint import load_checkpoint, read_options
 from phaze.cli.main import build_parser, main
 from phaze.cli.train import trainer_from_args
 from phaze.config.parse import options_from_mapping

@@ -6,8 +6,8 @@ import os
 import pytest
 import torch
 
-from phaze import checkpoint as checkpoint_module
-from phaze.checkpoint import load_checkpoint, read_options
+from phaze.storage import checkpoint as checkpoint_module
+from phaze.storage.checkpoint import load_checkpoint, read_options
 from phaze.config.parse import options_from_mapping
 from phaze.errors import ConfigError
 from phaze.train.config import saved_trainer_config

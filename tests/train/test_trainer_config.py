@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from phaze.checkpoint import LATEST, STATE
+from phaze.storage.checkpoint import LATEST, STATE
 from phaze.errors import ConfigError
 from phaze.train.config import (
     TrainerConfig, apply_changes, resolve_trainer_config, trainer_from_toml)

@@ -90,7 +90,7 @@ def _memory_estimate(options: PhazeAOptions, batch_size: int) -> dict:
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     try:
-        from phaze.model.memory import estimate_training_memory
+        from phaze.train.memory import estimate_training_memory
     except ModuleNotFoundError:
         raise ConfigError("the memory estimate is not available in this build") from None
     return estimate_training_memory(options, batch_size)

@@ -45,7 +45,7 @@ def _framing_arguments(parser: argparse.ArgumentParser) -> None:
 def _framing(args: argparse.Namespace):
     """The framing asked for, on top of the saved one (the trainer refuses a change on resume);
     None when nothing was asked."""
-    from phaze.model_framing import read_model_framing
+    from phaze.storage.framing_file import read_model_framing
 
     asked = {"centering": args.centering, "coverage": args.coverage,
              "vertical_offset": args.vertical_offset}
@@ -177,7 +177,7 @@ def _face_sources(args: argparse.Namespace):
 
 def _requested_options(args: argparse.Namespace) -> PhazeAOptions | None:
     """The options the user asked for; None means "whatever the model folder holds"."""
-    from phaze.checkpoint import is_model_dir, read_options  # imports torch
+    from phaze.storage.checkpoint import is_model_dir, read_options  # imports torch
     from phaze.config.presets import read_config_file
 
     if args.config and not read_config_file(args.config):

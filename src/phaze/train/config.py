@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from phaze.checkpoint import BACKUP, LATEST, STATE
+from phaze.storage.checkpoint import BACKUP, LATEST, STATE
 from phaze.data.augment import AugmentConfig
 from phaze.data.loss_weights import MaskWeighting
 from phaze.errors import ConfigError

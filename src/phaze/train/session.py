@@ -15,7 +15,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from phaze.checkpoint import (Checkpoint, is_model_dir, load_checkpoint, read_options,
+from phaze.storage.checkpoint import (Checkpoint, is_model_dir, load_checkpoint, read_options,
                               write_marker)
 from phaze.config.options import UPDATABLE_OPTIONS, PhazeAOptions
 from phaze.config.parse import coerce_option

@@ -14,7 +14,7 @@ from typing import Iterable
 import torch
 from torch import nn
 
-from phaze.checkpoint import load_checkpoint, read_options
+from phaze.storage.checkpoint import load_checkpoint, read_options
 from phaze.errors import ModelDirError, WeightsError
 
 log = logging.getLogger(__name__)

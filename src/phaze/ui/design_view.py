@@ -86,7 +86,7 @@ def evaluate(values: Mapping[str, Any], batch_size: int | None = None) -> dict[s
 
 
 def memory_estimate(options: PhazeAOptions, batch_size: int, model=None) -> dict[str, Any]:
-    from phaze.model.memory import estimate_training_memory
+    from phaze.train.memory import estimate_training_memory
 
     if not 1 <= batch_size <= MAX_MEMORY_BATCH:
         return {"error": f"batch size = {batch_size} is invalid: expected an integer from 1 "

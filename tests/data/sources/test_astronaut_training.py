@@ -139,7 +139,7 @@ def test_the_astronaut_set_trains_a_tiny_model(tmp_path, astronaut_faces, astron
 def test_swap_frames_a_face_exactly_as_training_cropped_it(astronaut_faces, train_tiny):
     from phaze.inference.swapper import Swapper
     from phaze.model.phaze_a import build_model
-    from phaze.swap import framed_image
+    from phaze.inference.folder_swap import framed_image
 
     folder, _ = astronaut_faces
     framing = Framing("face", 87.5)
