@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from phaze.errors import ConfigError
-from phaze.train.bf16_adam import (
+from phaze.train.optim.bf16_adam import (
     BFloat16MomentAdam, _add_noise_truncate, _hash_noise, noise_seed, round_stochastic_,
 )
 from phaze.train.optim import OptimizerConfig, build_optimizer

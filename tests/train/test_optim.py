@@ -7,10 +7,9 @@ import torch
 from torch import nn
 
 from phaze.errors import ConfigError
-from phaze.train.optim import (
-    OPTIMIZER_NAMES, AdaBelief, GradientClipper, Lion, OptimizerConfig, build_optimizer,
-    warmup_scheduler,
-)
+from phaze.train.optim import (OPTIMIZER_NAMES, GradientClipper, OptimizerConfig,
+                               build_optimizer, warmup_scheduler)
+from phaze.train.optim.groupwise import AdaBelief, Lion
 
 
 def _config(name: str, **overrides) -> OptimizerConfig:

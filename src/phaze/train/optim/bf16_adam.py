@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from phaze.train.optim import _dense_grad, _GroupwiseOptimizer
+from phaze.train.optim.groupwise import GroupwiseOptimizer, dense_grad
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def _add_noise_truncate(value: Tensor, noise: Tensor) -> Tensor:
     return noisy.view(torch.float32).to(MOMENT_DTYPE)
 
 
-class BFloat16MomentAdam(_GroupwiseOptimizer):
+class BFloat16MomentAdam(GroupwiseOptimizer):
     """Adam (or, with `decoupled_weight_decay=True`, AdamW) with bfloat16 moments.
 
     Float moments found in the state (a checkpoint of torch's Adam, which load_state_dict casts
@@ -167,7 +167,7 @@ class BFloat16MomentAdam(_GroupwiseOptimizer):
         for param in group["params"]:
             if param.grad is None:
                 continue
-            _dense_grad(param, "BFloat16MomentAdam")
+            dense_grad(param, "BFloat16MomentAdam")
             state = self._state_for(param, group["amsgrad"])
             state["step"] += 1.0
             self._update(param, state, group)
