@@ -4,7 +4,7 @@ from __future__ import annotations
 from phaze.errors import ConfigError
 
 SIDES = ("a", "b")
-# A→B shows side A's faces as B: they go through B's FC / G-Block / decoder (spec §1, §9.6).
+# A→B shows side A's faces as B: they go through B's FC / G-Block / decoder.
 DIRECTIONS = {"a-to-b": "b", "b-to-a": "a"}
 
 

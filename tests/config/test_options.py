@@ -44,7 +44,7 @@ def test_set_strings_are_coerced_to_types():
 
 
 def test_off_step_values_are_accepted():
-    # presets rely on values off the GUI step (spec §12 #20)
+    # presets rely on values off the GUI step (faceswap defect 20, docs/faceswap-differences.md)
     assert coerce_option("dec_max_filters", 504) == 504
 
 

@@ -1,4 +1,4 @@
-"""Loss weights: face mask × 1, eyes × 3, mouth × 2 (PIPELINE.md §3); masked-out pixels: 0."""
+"""Loss weights: face mask × 1, eyes × 3, mouth × 2; masked-out pixels: 0."""
 from __future__ import annotations
 
 import numpy as np

@@ -56,7 +56,7 @@ def model(model_dir):
 
 
 def direct_call(model, faces, side):
-    """The target side's sub-models called by hand (spec §7): no use of PhazeA's routing."""
+    """The target side's sub-models called by hand: no use of PhazeA's routing."""
     with torch.inference_mode():
         z = model.encoder(faces)
         own_fc = model.fc_b if side == "b" else model.fc_a

@@ -13,7 +13,7 @@ from phaze.train.optim.groupwise import AdaBelief, Lion
 
 
 def _config(name: str, **overrides) -> OptimizerConfig:
-    # AdaBelief's usual epsilon is ~1e-16 (spec §11); Lion's paper uses beta_2 = 0.99.
+    # AdaBelief's usual epsilon is ~1e-16; Lion's paper uses beta_2 = 0.99.
     settings = {"adabelief": {"epsilon_exponent": -16}, "lion": {"beta_2": 0.99}}.get(name, {})
     return OptimizerConfig(name=name, learning_rate=1e-2, **{**settings, **overrides})
 

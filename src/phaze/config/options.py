@@ -43,26 +43,26 @@ def _names(default: tuple[str, ...], choices: tuple[str, ...], group: str) -> An
 
 @dataclass(frozen=True)
 class PhazeAOptions:
-    """All options that shape a Phaze-A network, with faceswap's names and defaults (spec §3)."""
+    """All options that shape a Phaze-A network, with faceswap's names and defaults."""
 
-    # --- general (§3.1) ---
+    # --- general ---
     output_size: int = _int(128, 64, 2048, "general")
     shared_fc: str = _choice("none", ("none", "full", "half"), "general")
     enable_gblock: bool = _bool(True, "general")
     split_fc: bool = _bool(True, "general")
     split_gblock: bool = _bool(False, "general")
     split_decoders: bool = _bool(False, "general")
-    # --- encoder (§3.2) ---
+    # --- encoder ---
     enc_architecture: str = _choice("fs_original", None, "encoder")
     enc_scaling: int = _int(7, 0, 200, "encoder")
     enc_load_weights: bool = _bool(True, "encoder")
-    # --- bottleneck (§3.3) ---
+    # --- bottleneck ---
     bottleneck_type: str = _choice(
         "dense", ("average_pooling", "dense", "max_pooling", "flatten"), "bottleneck")
     bottleneck_norm: str = _choice("none", ("none", "instance", "layer", "rms"), "bottleneck")
     bottleneck_size: int = _int(1024, 128, 4096, "bottleneck")
     bottleneck_in_encoder: bool = _bool(True, "bottleneck")
-    # --- hidden layers (§3.4) ---
+    # --- hidden layers ---
     fc_depth: int = _int(1, 0, 16, "hidden")
     fc_min_filters: int = _int(1024, 16, 5120, "hidden")
     fc_max_filters: int = _int(1024, 128, 5120, "hidden")
@@ -72,13 +72,13 @@ class PhazeAOptions:
     fc_upsampler: str = _choice("upsample2d", FC_UPSAMPLERS, "hidden")
     fc_upsamples: int = _int(1, 0, 4, "hidden")
     fc_upsample_filters: int = _int(512, 128, 5120, "hidden")
-    # --- g-block hidden layers (§3.5) ---
+    # --- g-block hidden layers ---
     fc_gblock_depth: int = _int(3, 1, 16, "gblock")
     fc_gblock_min_nodes: int = _int(512, 128, 5120, "gblock")
     fc_gblock_max_nodes: int = _int(512, 128, 5120, "gblock")
     fc_gblock_filter_slope: float = _float(-0.5, -0.99, 0.99, "gblock")
     fc_gblock_dropout: float = _float(0.0, 0.0, 0.99, "gblock", updatable=True)
-    # --- decoder (§3.6) ---
+    # --- decoder ---
     dec_upscale_method: str = _choice("subpixel", UPSCALERS, "decoder")
     dec_upscales_in_fc: int = _int(0, 0, 6, "decoder")
     dec_norm: str = _choice(
@@ -91,20 +91,20 @@ class PhazeAOptions:
     dec_output_kernel: int = _int(5, 1, 9, "decoder")
     dec_gaussian: bool = _bool(True, "decoder")
     dec_skip_last_residual: bool = _bool(True, "decoder")
-    # --- weights (§3.7) ---
+    # --- weights ---
     freeze_layers: tuple[str, ...] = _names(("keras_encoder",), FREEZABLE_NAMES, "weights")
     load_layers: tuple[str, ...] = _names(("encoder",), SUBMODEL_NAMES, "weights")
-    # --- fs_original encoder (§3.8) ---
+    # --- fs_original encoder ---
     fs_original_depth: int = _int(4, 2, 10, "fs_original")
     fs_original_min_filters: int = _int(128, 16, 2048, "fs_original")
     fs_original_max_filters: int = _int(1024, 256, 8192, "fs_original")
     fs_original_use_alt: bool = _bool(False, "fs_original")
-    # --- mobilenet encoders (§3.9) ---
+    # --- mobilenet encoders ---
     mobilenet_width: float = _float(1.0, 0.1, 2.0, "mobilenet")
     mobilenet_depth: int = _int(1, 1, 10, "mobilenet")
     mobilenet_dropout: float = _float(0.001, 0.001, 2.0, "mobilenet")
     mobilenet_minimalistic: bool = _bool(False, "mobilenet")
-    # --- global options that change the network (§3.10) ---
+    # --- global options that change the network ---
     icnr_init: bool = _bool(False, "global")
     conv_aware_init: bool = _bool(False, "global")
     reflect_padding: bool = _bool(False, "global")

@@ -1,4 +1,4 @@
-"""Colour adjustment of a swapped face toward the original face under the mask (spec §4.3).
+"""Colour adjustment of a swapped face toward the original face under the mask.
 
 Every method takes float32 RGB faces in [0, 1] of shape (S, S, 3) and a float32 mask (S, S) in
 [0, 1], and returns the adjusted swap with the same shape, clipped to [0, 1].

@@ -1,4 +1,4 @@
-"""Training augmentation of one face (PIPELINE.md §3): colour, affine, flip, then warp of the
+"""Training augmentation of one face: colour, affine, flip, then warp of the
 input. Masks and landmarks follow every geometric step."""
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Per-pixel loss weights of one training face: its face mask plus the eye and mouth areas.
 
 faceswap's default training loss is `mean(loss × face_mask + loss × eye_mask × 3 + loss ×
-mouth_mask × 2)` (PIPELINE.md §3). This module builds the weight map of that sum for one face, in
+mouth_mask × 2)`. This module builds the weight map of that sum for one face, in
 numpy, so the data pipeline can ship it with the batch; the trainer only multiplies and averages
 (`phaze.train.weighted_loss.weighted_mean`).
 """

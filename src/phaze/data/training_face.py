@@ -27,7 +27,7 @@ class TrainingFace:
 
 
 def build_training_face(framed: FramedFace, mask_type: str) -> TrainingFace:
-    """The face with the mask `mask_type` asks for (PIPELINE.md §3); see MASK_TYPES."""
+    """The face with the mask `mask_type` asks for; see MASK_TYPES."""
     size = framed.image.shape[0]
     mask, source = choose_face_mask(framed, mask_type)
     areas = None

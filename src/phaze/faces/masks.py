@@ -1,4 +1,4 @@
-"""Landmark masks (components, extended) and the eye and mouth loss areas (PIPELINE §3).
+"""Landmark masks (components, extended) and the eye and mouth loss areas.
 
 Every function takes 68 landmarks already in the face's own px and returns a float32
 (size, size) mask in [0, 1].

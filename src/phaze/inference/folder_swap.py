@@ -1,4 +1,4 @@
-"""Swap a folder of aligned faces with a trained model, one direction (spec §9.6).
+"""Swap a folder of aligned faces with a trained model, one direction.
 
 The model side of this lives in `phaze.inference` (the Swapper); this module only reads the
 folder, batches it through a Swapper and writes the results.

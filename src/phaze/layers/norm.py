@@ -1,4 +1,4 @@
-"""Normalisation layers of spec §4.6, channels-first, for feature maps (N,C,H,W) or vectors (N,C)."""
+"""Normalisation layers, channels-first, for feature maps (N,C,H,W) or vectors (N,C)."""
 from __future__ import annotations
 
 import torch

@@ -1,6 +1,6 @@
 """Plan a Phaze-A design before building it: every derived size, and every up-front check.
 
-Each combination that faceswap crashes on or silently mis-builds (spec §12) is rejected here
+Each combination that faceswap crashes on or silently mis-builds is rejected here
 with a ConfigError naming the options involved, before any real tensor is made.
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@ Every loss takes `(prediction, target)` as (N, C, H, W) float tensors in [0, 1] 
 float32 with autocast switched off, whatever precision the model runs in: SSIM's variances and the
 final means lose too much in float16.
 
-Two kinds of loss exist (spec §11):
+Two kinds of loss exist:
 - *map* losses return a per-pixel map, (N, C, H, W); with a face mask the map is weighted by it.
 - *image* losses return one value per image, (N,); with a face mask they see masked images.
 """
@@ -334,7 +334,7 @@ class FaceLoss(nn.Module):
     Learned mask (`learn_mask` with both `predicted_mask` and `mask`): the mask loss between them
     (over the rows whose `mask_present` is 1) is added to the total with weight 1 and reported as
     `parts["mask"]`. faceswap never passes the
-    mask target, so its learned mask is never trained (spec §12 #14); this fixes that.
+    mask target, so its learned mask is never trained (faceswap defect 14, docs/faceswap-differences.md); this fixes that.
     """
 
     def __init__(self, config: LossConfig | None = None) -> None:
