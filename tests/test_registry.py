@@ -29,10 +29,10 @@ def test_an_unknown_name_suggests_the_closest_and_lists_all():
     registry: Registry = Registry("widget")
     for name in ("round", "square", "triangle"):
         registry.add(name, name)
-    with pytest.raises(ConfigError, match=r"widget 'sqare' is unknown \(did you mean 'square'"
-                                          r"\?\); allowed: round, square, triangle"):
+    with pytest.raises(ConfigError, match=r"widget 'sqare' is invalid: expected one of: round, square, "
+                                          r"triangle \(did you mean 'square'\?\)"):
         registry.get_entry("sqare")
-    with pytest.raises(ConfigError, match=r"widget 'zzz' is unknown; allowed: round, square"):
+    with pytest.raises(ConfigError, match=r"widget 'zzz' is invalid: expected one of: round, square"):
         registry.check("zzz")
 
 

@@ -151,7 +151,7 @@ def test_registry_holds_the_47_names_of_the_spec():
 @pytest.mark.parametrize("name", sorted(SPEC_TABLE))
 def test_spec_metadata_matches_table(name):
     default, minimum, at_100, input_range, colour = SPEC_TABLE[name][:5]
-    spec = ENCODERS.get(name)
+    spec = ENCODERS.get_entry(name)
     assert (spec.default_size, spec.min_size, spec.input_range, spec.colour_order) == (
         default, minimum, input_range, colour)
     assert encoder_input_size(default, minimum, 100) == at_100
@@ -182,7 +182,7 @@ def test_backbone_matches_spec_shapes_and_counts(name):
     assert half.input_size == encoder_input_size(default, minimum, 50)
     assert half.feature_shape == out_50
     with torch.device("meta"):
-        backbone = ENCODERS.get(name).build(small_options(name, enc_scaling=100), at_100)
+        backbone = ENCODERS.get_entry(name).build(small_options(name, enc_scaling=100), at_100)
         features = backbone.eval()(torch.empty(1, 3, at_100, at_100))
     assert tuple(features.shape[1:]) == out_100
     if keras_counts is not None:
@@ -193,7 +193,7 @@ def test_backbone_matches_spec_shapes_and_counts(name):
 @pytest.mark.parametrize("name, size", [(n, s) for n, by_size in CLIP_COUNTS.items()
                                         for s in by_size])
 def test_clip_parameter_count_follows_input_size(name, size):
-    spec = ENCODERS.get(name)
+    spec = ENCODERS.get_entry(name)
     with torch.device("meta"):
         visual = spec.build(PhazeAOptions(), size)
     assert counts(visual) == (CLIP_COUNTS[name][size], 0)
@@ -307,7 +307,7 @@ def test_unknown_timm_model_is_a_config_error():
 
 def test_unknown_name_lists_the_choices_and_the_timm_prefix():
     with pytest.raises(ConfigError, match=r"fs_original.*timm:<name>"):
-        ENCODERS.get("resnet_nope")
+        ENCODERS.get_entry("resnet_nope")
 
 
 # --- without timm --------------------------------------------------------------------------

@@ -304,7 +304,7 @@ def test_parse_loss_list():
 
 
 def test_unknown_loss_name_is_a_config_error_listing_allowed_names():
-    with pytest.raises(ConfigError, match="'ssmi'.*allowed: .*ssim"):
+    with pytest.raises(ConfigError, match="'ssmi'.*expected one of: .*ssim"):
         LossSpec("ssmi", 1.0)
     with pytest.raises(ConfigError, match="'lpips_vgg16'"):
         parse_loss_list("ssim:1,lpips_vgg16:1")
@@ -327,7 +327,7 @@ def test_bad_loss_lists_are_config_errors(text, message):
 
 
 def test_bad_mask_loss_function_is_a_config_error():
-    with pytest.raises(ConfigError, match="mask_loss_function 'ssim'.*allowed: mse, mae"):
+    with pytest.raises(ConfigError, match="mask_loss_function 'ssim'.*expected one of: mse, mae"):
         LossConfig(mask_loss_function="ssim")
 
 

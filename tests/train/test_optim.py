@@ -181,12 +181,12 @@ def test_lion_moves_each_element_by_the_learning_rate():
 # --- configuration errors -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"name": "rmsprop"}, "optimizer 'rmsprop' is unknown; allowed: adam, adamw, adabelief, lion, sgd"),
+    ({"name": "rmsprop"}, "optimizer 'rmsprop' is invalid: expected one of: adam, adamw, adabelief, lion, sgd"),
     ({"learning_rate": 0.5}, "'learning_rate' is 0.5; allowed: 1e-06 to 0.1"),
     ({"epsilon_exponent": 3}, "'epsilon_exponent' is 3"),
     ({"beta_1": 1.0}, "'beta_1' is 1.0; allowed: 0 <= value < 1"),
     ({"weight_decay": -0.1}, "'weight_decay' is -0.1"),
-    ({"clipping": "clip"}, "clipping method 'clip' is unknown.*allowed: none, global_norm"),
+    ({"clipping": "clip"}, "clipping method 'clip' is invalid: expected one of: none, global_norm"),
     ({"clipping": "autoclip", "clipping_value": 11.0}, "'clipping_value' is 11.0"),
     ({"clipping_value": 0.0}, "'clipping_value' is 0"),
     ({"autoclip_history": 0}, "'autoclip_history' is 0"),

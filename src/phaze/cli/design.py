@@ -127,7 +127,7 @@ def run_encoders(args: argparse.Namespace) -> None:
     from phaze.model.encoders import ENCODERS
 
     for name in ENCODERS.names():
-        spec = ENCODERS.get(name)
+        spec = ENCODERS.get_entry(name)
         print(f"{name:<24}{spec.default_size:>5}px  {spec.input_range:<7}{spec.colour_order:<4}"
               f"{spec.description}")
     print("timm:<model name>       any timm model as a feature encoder (needs timm)")

@@ -1,7 +1,6 @@
 """Built-in presets (TOML files shipped in the package) and user preset files."""
 from __future__ import annotations
 
-import difflib
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -11,6 +10,7 @@ from typing import Any
 from phaze.config.options import OPTION_FIELDS, PhazeAOptions
 from phaze.config.parse import options_from_mapping
 from phaze.errors import ConfigError
+from phaze.registry import Registry
 
 PRESET_PACKAGE = "phaze.config.builtin_presets"
 
@@ -51,13 +51,10 @@ def list_presets() -> list[Preset]:
 
 
 def get_preset(name: str) -> Preset:
-    presets = {preset.name: preset for preset in list_presets()}
-    if name not in presets:
-        close = difflib.get_close_matches(name, list(presets), n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
-        raise ConfigError(f"unknown preset '{name}': {hint}expected one of: "
-                          + ", ".join(presets))
-    return presets[name]
+    presets: Registry[Preset] = Registry("preset")
+    for preset in list_presets():
+        presets.add(preset.name, preset)
+    return presets.get_entry(name)
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from phaze.errors import ConfigError
+from phaze.registry import Registry
 
 BLUR_BASIS_PX = 128  # faceswap gives the mask blur kernel for a 128 px face; it scales with size
 # Where each training face's mask comes from. extended/components are drawn from the landmarks
@@ -20,7 +21,8 @@ BLUR_BASIS_PX = 128  # faceswap gives the mask blur kernel for a 128 px face; it
 # file's own mask (DFL XSeg, faceswap's first stored mask); folder is masks/<stem>.png;
 # occlusion is masks/<stem>.png as the occlusion segmenter (`mask_model`, phaze.masks) wrote it,
 # or a drawn one, falling back to the extended mask where a face has none.
-MASK_TYPES = ("extended", "components", "stored", "folder", "none", "occlusion")
+MASK_TYPES = Registry.of("mask type", ("extended", "components", "stored", "folder", "none",
+                                      "occlusion"))
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,7 @@ class MaskWeighting:
     mask_model: str = ""  # occlusion: a `phaze mask train` folder, applied to the faces at load
 
     def __post_init__(self) -> None:
-        if self.mask_type not in MASK_TYPES:
-            raise ConfigError(f"trainer option 'masks.mask_type' = {self.mask_type!r} is "
-                              f"invalid: expected one of: {', '.join(MASK_TYPES)}")
+        MASK_TYPES.check(self.mask_type, "trainer option 'masks.mask_type' =")
         if self.blur_kernel < 0:
             raise ConfigError(f"mask blur_kernel must be >= 0 px, got {self.blur_kernel}.")
         if not 0.0 <= self.threshold < 50.0:

@@ -2,7 +2,9 @@
 
 The choices below live here, free of torch, so `phaze export --help` can list them cheaply.
 """
-FORMATS = ("onnx", "dfm")   # dfm: DeepFaceLive
-EXPORTERS = ("auto", "dynamo", "torchscript")
+from phaze.registry import Registry
+
+FORMATS = Registry.of("format", ("onnx", "dfm"))   # dfm: DeepFaceLive
+EXPORTERS = Registry.of("exporter", ("auto", "dynamo", "torchscript"))
 # Opset 18 is the oldest both torch exporters emit natively; ONNX Runtime >= 1.14 runs it.
 DEFAULT_OPSET = 18

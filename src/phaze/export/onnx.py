@@ -49,9 +49,7 @@ def output_names(model: PhazeA) -> tuple[str, ...]:
 
 def resolve_exporter(exporter: str) -> str:
     """'auto' → the torch.export-based exporter when onnxscript is installed, else TorchScript."""
-    if exporter not in EXPORTERS:
-        raise ConfigError(f"exporter {exporter!r} is invalid: expected one of: "
-                          + ", ".join(EXPORTERS))
+    EXPORTERS.check(exporter)
     has_onnxscript = importlib.util.find_spec("onnxscript") is not None
     if exporter == "dynamo" and not has_onnxscript:
         raise ConfigError("exporter 'dynamo' needs the onnxscript package (pip install "

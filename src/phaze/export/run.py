@@ -21,9 +21,7 @@ def export_model_dir(model_dir: str | Path, output: str | Path, direction: str =
                      file_format: str = "onnx", exporter: str = "auto",
                      opset: int = DEFAULT_OPSET, verify: bool = True) -> ExportReport:
     """Load a saved model on the CPU, export one direction and (by default) verify it."""
-    if file_format not in FORMATS:
-        raise ConfigError(f"format {file_format!r} is invalid: expected one of: "
-                          + ", ".join(FORMATS))
+    FORMATS.check(file_format)
     target_side(direction)
     check_opset(opset, resolve_exporter(exporter))
     check_output_outside_model(model_dir, output)

@@ -30,10 +30,7 @@ def check_landmarks(landmarks: np.ndarray) -> np.ndarray:
 
 def check_centering(centering: str) -> str:
     """`centering` itself when it is legacy, face or head, else a ConfigError naming it."""
-    if centering not in CENTERINGS:
-        raise ConfigError(f"centering {centering!r} is invalid: expected one of: "
-                          + ", ".join(CENTERINGS))
-    return centering
+    return CENTERINGS.check(centering)
 
 
 def umeyama(source: np.ndarray, target: np.ndarray, estimate_scale: bool = True) -> np.ndarray:

@@ -16,6 +16,7 @@ from phaze.storage.checkpoint import BACKUP, LATEST, STATE
 from phaze.data.augment import AugmentConfig
 from phaze.data.loss_weights import MaskWeighting
 from phaze.errors import ConfigError
+from phaze.registry import Registry
 from phaze.train.losses import LossConfig, LossSpec, parse_loss_list
 from phaze.train.optim import OptimizerConfig
 from phaze.train.speed import SpeedConfig
@@ -107,9 +108,7 @@ def _check_range(name: str, value: Any, low: int, high: int | None) -> None:
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"trainer option '{name}' = {value!r} is invalid: expected one of: "
-                          + ", ".join(choices))
+    Registry.of(name, choices).check(value, f"trainer option '{name}' =")
 
 
 def _jsonable(value: Any) -> Any:

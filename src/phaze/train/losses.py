@@ -34,7 +34,7 @@ DATA_RANGE = 1.0
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 # GMSD's constant 170 was chosen for [0, 255] images; rescaled for [0, 1].
 GMSD_C = 170.0 / 255.0**2
-MASK_LOSS_FUNCTIONS = ("mse", "mae")
+MASK_LOSS_FUNCTIONS = Registry.of("mask_loss_function", ("mse", "mae"))
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 
@@ -269,9 +269,7 @@ class LossConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "functions", tuple(self.functions))
         _check_functions(self.functions)
-        if self.mask_loss_function not in MASK_LOSS_FUNCTIONS:
-            raise ConfigError(f"mask_loss_function {self.mask_loss_function!r} is unknown; "
-                              f"allowed: {', '.join(MASK_LOSS_FUNCTIONS)}")
+        MASK_LOSS_FUNCTIONS.check(self.mask_loss_function)
 
 
 def _check_functions(functions: tuple[LossSpec, ...]) -> None:

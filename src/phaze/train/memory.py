@@ -25,9 +25,16 @@ from phaze.model.design import (ENCODER_GROUPS, OptionKey, backbone_output_shape
 from phaze.model.encoder import Encoder
 from phaze.model.encoders import ENCODERS
 from phaze.model.phaze_a import SIDES, PhazeA, build_model
+from phaze.registry import Registry
 
 # Optimiser state tensors kept per parameter (Adam/AdamW/AdaBelief: two moments; Lion: one).
-OPTIMIZER_STATES = {"adam": 2, "adamw": 2, "adabelief": 2, "lion": 1, "sgd": 0}
+# optimiser → tensors of state it keeps per parameter
+OPTIMIZER_STATES: Registry[int] = Registry("optimizer")
+OPTIMIZER_STATES.add("adam", 2)
+OPTIMIZER_STATES.add("adamw", 2)
+OPTIMIZER_STATES.add("adabelief", 2)
+OPTIMIZER_STATES.add("lion", 1)
+OPTIMIZER_STATES.add("sgd", 0)
 FLOAT32_BYTES = 4
 
 
@@ -54,9 +61,7 @@ def estimate_training_memory(options: PhazeAOptions, batch_size: int, optimizer:
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    if optimizer not in OPTIMIZER_STATES:
-        raise ValueError(f"optimizer {optimizer!r} is unknown; allowed: "
-                         + ", ".join(OPTIMIZER_STATES))
+    OPTIMIZER_STATES.check(optimizer)
     if dtype_bytes not in (2, 4):
         raise ValueError(f"dtype_bytes must be 2 or 4, got {dtype_bytes}")
     model = model or build_model(options, "meta")
@@ -147,7 +152,7 @@ def _fake_pass(dtype_bytes: int):
 def _encoder_saved_bytes(key: OptionKey, input_size: int, batch_size: int,
                          dtype_bytes: int) -> _EncoderSaved:
     options = options_from_key(key)
-    spec = ENCODERS.get(options.enc_architecture)
+    spec = ENCODERS.get_entry(options.enc_architecture)
     mode, autocast = _fake_pass(dtype_bytes)
     with torch.device("meta"):
         encoder = Encoder(spec, options, input_size, backbone_output_shape(options, input_size))

@@ -248,5 +248,5 @@ def _other_specs() -> list[EncoderSpec]:
 def register_backbones(registry: EncoderRegistry) -> None:
     """Add the 46 ImageNet/CLIP backbones (every encoder but fs_original) and the `timm:` prefix."""
     for spec in _cnn_specs() + _other_specs():
-        registry.register(spec)
+        registry.add(spec.name, spec)
     registry.add_resolver(TIMM_PREFIX, resolve_timm_encoder)
