@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from phaze.config.options import OPTION_FIELDS, PhazeAOptions
+from phaze.config.options import PhazeAOptions
 from phaze.config.parse import parse_set_pairs
 from phaze.config.presets import list_presets, resolve_options, save_preset
 from phaze.errors import ConfigError
@@ -49,6 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     options = subparsers.add_parser("options", help="list every option with its default "
                                     "and allowed values")
+    options.add_argument("--markdown", action="store_true",
+                         help="print the reference as Markdown (docs/options.md)")
     options.set_defaults(func=run_options)
 
     encoders = subparsers.add_parser("encoders", help="list the encoder architectures")
@@ -115,12 +117,12 @@ def run_save_preset(args: argparse.Namespace) -> None:
 
 
 def run_options(args: argparse.Namespace) -> None:
-    from phaze.config.parse import describe_allowed
+    from phaze.config.reference import options_markdown, options_text
 
-    defaults = PhazeAOptions().to_dict()
-    for name, field in OPTION_FIELDS.items():
-        tag = " (changeable on resume)" if field.metadata["updatable"] else ""
-        print(f"{name:<26}default {defaults[name]!r:<18}{describe_allowed(field.metadata)}{tag}")
+    if args.markdown:
+        print(options_markdown(), end="")
+    else:
+        print(options_text())
 
 
 def run_encoders(args: argparse.Namespace) -> None:
