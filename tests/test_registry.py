@@ -37,8 +37,8 @@ def test_an_unknown_name_suggests_the_closest_and_lists_all():
 
 
 def test_trainer_registries_report_typos_with_suggestions():
-    from phaze.train.losses import LossSpec
-    from phaze.train.optim import OptimizerConfig
+    from phaze.train.loss_config import LossSpec
+    from phaze.train.optim.config import OptimizerConfig
 
     with pytest.raises(ConfigError, match="loss function 'msse'.*did you mean 'mse'"):
         LossSpec("msse")

@@ -172,7 +172,7 @@ def test_the_trainer_predicts_masks_for_its_face_folders_before_loading(astronau
                                                                         tiny_model):
     from types import SimpleNamespace
 
-    from phaze.data.loss_weights import MaskWeighting
+    from phaze.data.settings import MaskWeighting
     from phaze.train.loop import Trainer
 
     masks = MaskWeighting(mask_type="occlusion", mask_model=str(tiny_model))

@@ -5,10 +5,9 @@ import pytest
 import torch
 
 from phaze.errors import ConfigError
-from phaze.train.losses import (
-    LOSS_FUNCTIONS, FaceLoss, LossConfig, LossSpec, gmsd_loss, logcosh_map, mae_map,
-    ms_ssim_loss, ms_ssim_scales, mse_map, parse_loss_list, ssim_map,
-)
+from phaze.train.loss_config import LossConfig, LossSpec, parse_loss_list
+from phaze.train.losses import (LOSS_FUNCTIONS, FaceLoss, gmsd_loss, logcosh_map, mae_map,
+                                ms_ssim_loss, ms_ssim_scales, mse_map, ssim_map)
 
 
 def _images(size: int = 64, batch: int = 2, seed: int = 0) -> torch.Tensor:

@@ -90,7 +90,8 @@ def _saved_bytes_of_whole_sides(options, batch_size):
     counted once (the estimate's definition, written out directly)."""
     from torch._subclasses.fake_tensor import FakeTensorMode
 
-    from phaze.train.losses import FaceLoss, LossConfig
+    from phaze.train.losses import FaceLoss
+    from phaze.train.loss_config import LossConfig
 
     model = build_model(options, "meta")
     mode = FakeTensorMode(allow_non_fake_inputs=True)

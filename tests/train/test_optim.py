@@ -7,8 +7,10 @@ import torch
 from torch import nn
 
 from phaze.errors import ConfigError
-from phaze.train.optim import (OPTIMIZER_NAMES, GradientClipper, OptimizerConfig,
-                               build_optimizer, warmup_scheduler)
+from phaze.train.optim.clipping import GradientClipper
+from phaze.train.optim.config import OptimizerConfig
+from phaze.train.optim.factory import OPTIMIZER_NAMES, build_optimizer
+from phaze.train.optim.warmup import warmup_scheduler
 from phaze.train.optim.groupwise import AdaBelief, Lion
 
 

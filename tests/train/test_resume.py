@@ -12,7 +12,7 @@ from phaze.config.parse import options_from_mapping
 from phaze.errors import ConfigError
 from phaze.train.config import saved_trainer_config
 from phaze.train.loop import Trainer, train
-from phaze.train.optim import OptimizerConfig
+from phaze.train.optim.config import OptimizerConfig
 
 
 @pytest.fixture

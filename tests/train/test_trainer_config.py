@@ -7,7 +7,7 @@ from phaze.storage.checkpoint import LATEST, STATE
 from phaze.errors import ConfigError
 from phaze.train.config import (
     TrainerConfig, apply_changes, resolve_trainer_config, trainer_from_toml)
-from phaze.train.losses import LossSpec
+from phaze.train.loss_config import LossSpec
 
 
 def _toml(tmp_path, text: str):

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from phaze.config.options import PhazeAOptions
-from phaze.config.parse import parse_set_pairs
-from phaze.config.presets import list_presets, resolve_options, save_preset
+from phaze.config.presets import list_presets, options_from_design_flags, save_preset
 from phaze.errors import ConfigError
 
 
@@ -20,13 +18,7 @@ def add_design_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> PhazeAOptions:
-    preset, config = args.preset, args.config
-    if preset and (preset.endswith(".toml") or Path(preset).is_file()):
-        preset, config = None, preset if not config else config
-        if args.config:
-            raise ConfigError("give a preset file either with --preset or with --config, "
-                              "not both")
-    return resolve_options(preset, config, parse_set_pairs(args.sets))
+    return options_from_design_flags(args.preset, args.config, args.sets)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

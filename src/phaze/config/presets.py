@@ -65,6 +65,20 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return _read_toml(path.read_text(encoding="utf-8"), f"config file '{path}'")
 
 
+def options_from_design_flags(preset: str | None, config: str | Path | None,
+                              sets: list[str]) -> PhazeAOptions:
+    """--preset / --config / --set as the command line gives them: a --preset that names a
+    file is read as a config file."""
+    from phaze.config.parse import parse_set_pairs
+
+    if preset and (preset.endswith(".toml") or Path(preset).is_file()):
+        if config:
+            raise ConfigError("give a preset file either with --preset or with --config, "
+                              "not both")
+        preset, config = None, preset
+    return resolve_options(preset, config, parse_set_pairs(sets))
+
+
 def resolve_options(preset: str | None = None, config: str | Path | None = None,
                     overrides: dict[str, Any] | None = None) -> PhazeAOptions:
     """Defaults ← preset ← config file ← `--set` overrides, validated option by option."""

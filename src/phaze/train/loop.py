@@ -32,7 +32,9 @@ from phaze.train.config import TrainerConfig, resolve_trainer_config
 from phaze.train.distributed import Replicas, World
 from phaze.train.run_log import Progress, ProgressBar, TensorBoardLog
 from phaze.train.losses import FaceLoss
-from phaze.train.optim import GradientClipper, build_optimizer, warmup_scheduler
+from phaze.train.optim.clipping import GradientClipper
+from phaze.train.optim.factory import build_optimizer
+from phaze.train.optim.warmup import warmup_scheduler
 from phaze.train.precision import resolve_precision
 from phaze.train.preview import render_preview, write_preview
 from phaze.train.preview_score import PreviewScorer, score_scalars

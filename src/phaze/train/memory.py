@@ -168,7 +168,8 @@ def _encoder_saved_bytes(key: OptionKey, input_size: int, batch_size: int,
 
 def _pathway_saved_bytes(model: PhazeA, batch_size: int,
                          dtype_bytes: int) -> dict[str, _PathwaySaved]:
-    from phaze.train.losses import FaceLoss, LossConfig  # train imports model; not at import
+    from phaze.train.losses import FaceLoss  # train imports model; not at import
+    from phaze.train.loss_config import LossConfig
 
     mode, autocast = _fake_pass(dtype_bytes)
     with mode:

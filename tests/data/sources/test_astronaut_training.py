@@ -12,16 +12,18 @@ import skimage.data
 import torch
 
 from phaze.config.presets import resolve_options
-from phaze.data.augment import AugmentConfig
+from phaze.data.settings import AugmentConfig
 from phaze.data.faceset import load_faceset
 from phaze.data.loader import Weighting, make_training_batches, preview_batch
-from phaze.data.loss_weights import MaskWeighting, loss_weight_map, prepare_face_mask
+from phaze.data.settings import MaskWeighting
+from phaze.data.loss_weights import loss_weight_map, prepare_face_mask
 from phaze.faces.aligned import AlignedFace
 from phaze.faces.framing import Framing
 from phaze.faces.geometry import subcrop_face
 from phaze.faces.masks import extended_mask, eye_mask, mouth_mask
 from phaze.formats.faceswap_png import face_metadata, write_face_png
-from phaze.train.losses import FaceLoss, LossConfig, LossSpec
+from phaze.train.losses import FaceLoss
+from phaze.train.loss_config import LossConfig, LossSpec
 
 HEAD_PX = 128
 SIZE = 64

@@ -5,11 +5,13 @@ import math
 from dataclasses import dataclass
 
 from phaze.errors import ConfigError
+from phaze.config.flags import flag
 from phaze.train.optim.checks import check_beta, check_integer, check_number
-from phaze.train.optim.clipping import CLIPPING_METHODS
-from phaze.train.optim.factory import BFLOAT16_MOMENT_OPTIMIZERS, MOMENT_DTYPES, OPTIMIZERS
 
 LEARNING_RATE_RANGE = (1e-6, 1e-1)
+# How Adam's two moments are stored between steps; bfloat16 halves their memory (bf16_adam.py).
+MOMENT_DTYPES = ("float32", "bfloat16")
+BFLOAT16_MOMENT_OPTIMIZERS = ("adam", "adamw")
 EPSILON_EXPONENT_RANGE = (-20, 0)
 
 
@@ -23,21 +25,26 @@ class OptimizerConfig:
     optimiser; Lion's paper prefers 0.99 to the default 0.999, with which Lion converges slowly.
     """
 
-    name: str = "adam"
-    learning_rate: float = 5e-5
+    name: str = flag("adam", name="optimizer", help="adam (default), adamw, adabelief, lion or sgd")
+    learning_rate: float = flag(5e-5, help="default 5e-5")
     epsilon_exponent: int = -7
     beta_1: float = 0.9
     beta_2: float = 0.999
     amsgrad: bool = False
     weight_decay: float = 0.0
-    clipping: str = "none"
+    clipping: str = flag("none", help="none (default), autoclip, global_norm, norm or value")
     clipping_value: float = 1.0
     autoclip_history: int = 10000
-    warmup_steps: int = 0
+    warmup_steps: int = flag(0, name="warmup", help="learning-rate warm-up steps (default 0)")
     fused: bool | None = None  # adam/adamw kernels: None = fused where torch has them
-    moments: str = "float32"   # adam/adamw: "bfloat16" stores both moments in half the memory
+    moments: str = flag("float32", help="how adam/adamw store their two moments: float32 "
+                        "(default) or bfloat16 (half the memory, stochastic rounding)")
 
     def __post_init__(self) -> None:
+        # The registries hold torch code; imported here so the settings themselves stay light.
+        from phaze.train.optim.clipping import CLIPPING_METHODS
+        from phaze.train.optim.factory import OPTIMIZERS
+
         OPTIMIZERS.check(self.name)
         CLIPPING_METHODS.check(self.clipping)
         check_number("learning_rate", self.learning_rate, *LEARNING_RATE_RANGE)

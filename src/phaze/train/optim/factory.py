@@ -19,9 +19,6 @@ if TYPE_CHECKING:
 # name → factory(param_groups, config) → Optimizer
 OPTIMIZERS: Registry[Callable[[list[dict[str, Any]], OptimizerConfig], Optimizer]] = \
     Registry("optimizer")
-# How Adam's two moments are stored between steps; bfloat16 halves their memory (bf16_adam.py).
-MOMENT_DTYPES = ("float32", "bfloat16")
-BFLOAT16_MOMENT_OPTIMIZERS = ("adam", "adamw")
 
 
 def build_optimizer(params_or_model: nn.Module | Iterable[Tensor],
