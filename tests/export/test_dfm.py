@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from phaze.export.run import export_model_dir
+from phaze.model.side_output import SideOutput
 from phaze.export.dfm import DFM_INPUT, DFM_OUTPUTS, DFMGraph
 from phaze.importers.faceswap import import_faceswap
 from faceswap_fixtures import case_dir
@@ -68,7 +69,7 @@ def test_dfm_graph_takes_bgr_nhwc():
         options = type("O", (), {"learn_mask": False})()
 
         def side_forward(self, x, side):
-            return [x]
+            return SideOutput(x)
 
     graph = DFMGraph(Echo(), "a-to-b")
     bgr = torch.rand(1, 8, 8, 3)

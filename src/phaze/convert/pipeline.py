@@ -28,11 +28,13 @@ from phaze.convert.steady import SteadyLandmarks, check_smoothing
 from phaze.convert.writers import FrameWriter
 from phaze.errors import ConfigError, DataError
 from phaze.faces.smoothing import OneEuroConfig
+from phaze.model.side_output import SideOutput
 
 logger = logging.getLogger(__name__)
 
-# (N, 3, S, S) float [0, 1] → [faces (N, 3, R, R)(, masks (N, 1, R, R))], as Swapper.swap_tensor
-Predict = Callable[[torch.Tensor], list[torch.Tensor]]
+# (N, 3, S, S) float [0, 1] → faces (N, 3, R, R) and masks (N, 1, R, R) or None, as
+# Swapper.swap_tensor
+Predict = Callable[[torch.Tensor], SideOutput]
 # Mask type occlusion: the mask segmenter's prediction (phaze.masks), alone or combined with the
 # model's mask (learned if it has one, else extended) by intersection or union.
 
@@ -126,8 +128,8 @@ class FaceConverter:
                           for (item, _), m in zip(jobs, matrices)])
         batch = torch.from_numpy(crops).permute(0, 3, 1, 2).float().div_(255.0)  # (N, 3, S, S)
         outputs = self.predict(batch)
-        faces = outputs[0].permute(0, 2, 3, 1).clamp(0, 1).cpu().numpy()       # (N, R, R, 3)
-        learned = outputs[1][:, 0].clamp(0, 1).cpu().numpy() if len(outputs) > 1 else None
+        faces = outputs.face.permute(0, 2, 3, 1).clamp(0, 1).cpu().numpy()     # (N, R, R, 3)
+        learned = None if outputs.mask is None else outputs.mask[:, 0].clamp(0, 1).cpu().numpy()
         out_matrices = [scale_matrix(m, self.input_px, self.output_px) for m in matrices]
         occluded = self._occlusion_masks(jobs, out_matrices)
         for index, ((item, landmarks), out_matrix) in enumerate(zip(jobs, out_matrices)):

@@ -46,10 +46,10 @@ class DFMGraph(nn.Module):
         size = in_face.shape[1]
         rgb = in_face.permute(0, 3, 1, 2).flip(1)        # NHWC BGR → NCHW RGB, Phaze's input
         swapped = self.model.side_forward(rgb, self.side)
-        face = self._fit(swapped[0], size)
-        if self.model.options.learn_mask:
-            celeb_mask = self._fit(swapped[1], size)
-            dst_mask = self._fit(self.model.side_forward(rgb, self.own_side)[1], size)
+        face = self._fit(swapped.face, size)
+        if swapped.mask is not None:
+            celeb_mask = self._fit(swapped.mask, size)
+            dst_mask = self._fit(self.model.side_forward(rgb, self.own_side).mask, size)
         else:
             celeb_mask = dst_mask = torch.ones_like(face[:, :1])
         nhwc = lambda x: x.permute(0, 2, 3, 1)           # noqa: E731

@@ -40,7 +40,7 @@ class SwapGraph(nn.Module):
 
     def forward(self, face: torch.Tensor) -> tuple[torch.Tensor, ...]:
         # (N, 3, S, S) [0, 1] RGB → (N, 3, R, R) face (, (N, 1, R, R) mask), both [0, 1]
-        return tuple(self.model.side_forward(face, self.side))
+        return self.model.side_forward(face, self.side).tensors()
 
 
 def output_names(model: PhazeA) -> tuple[str, ...]:

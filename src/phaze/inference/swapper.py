@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from phaze.errors import ConfigError, DataError
 from phaze.io.tensors import arrays_to_tensor, tensor_to_uint8
 from phaze.model.phaze_a import PhazeA
+from phaze.model.side_output import SideOutput
 from phaze.sides import target_side
 
 
@@ -61,8 +62,8 @@ class Swapper:
     def learns_mask(self) -> bool:
         return self.model.options.learn_mask
 
-    def swap_tensor(self, faces: torch.Tensor) -> list[torch.Tensor]:
-        """(N, 3, H, W) float [0, 1] RGB → [face (N, 3, R, R)(, mask (N, 1, R, R))].
+    def swap_tensor(self, faces: torch.Tensor) -> SideOutput:
+        """(N, 3, H, W) float [0, 1] RGB → face (N, 3, R, R) and mask (N, 1, R, R) or None.
 
         Inputs of another size are area-resized to the encoder size. Results are float32 on
         the input's device.
@@ -78,8 +79,8 @@ class Swapper:
             for batch in faces.split(self.batch_size):
                 batch = batch.to(self.device, self.dtype, non_blocking=True)
                 chunks.append([out.float().to(faces.device)
-                               for out in self.model.side_forward(batch, self.side)])
-        return [torch.cat(parts) for parts in zip(*chunks)]
+                               for out in self.model.side_forward(batch, self.side).tensors()])
+        return SideOutput(*(torch.cat(parts) for parts in zip(*chunks)))
 
     def model_inputs(self, images: Sequence[np.ndarray] | np.ndarray) -> torch.Tensor:
         """The (N, 3, S, S) tensor the model sees, cropped and resized exactly as training's
@@ -105,8 +106,8 @@ class Swapper:
     def swap_arrays(self, images: Sequence[np.ndarray] | np.ndarray) -> SwapResult:
         """(H, W, 3) uint8 RGB images (any size) → swapped faces and masks as uint8 arrays."""
         outputs = self.swap_tensor(self.model_inputs(images))
-        masks = tensor_to_uint8(outputs[1]) if len(outputs) > 1 else None
-        return SwapResult(tensor_to_uint8(outputs[0]), masks)
+        masks = tensor_to_uint8(outputs.mask) if outputs.mask is not None else None
+        return SwapResult(tensor_to_uint8(outputs.face), masks)
 
 
 def swap_arrays(model: PhazeA, images: Sequence[np.ndarray] | np.ndarray,

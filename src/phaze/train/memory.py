@@ -186,9 +186,8 @@ def _pathway_saved_bytes(model: PhazeA, batch_size: int,
             encoded = torch.empty(batch_size, *model.design.encoder_out)
             targets = torch.empty(batch_size, 3, size_out, size_out)
             masks = torch.empty(batch_size, 1, size_out, size_out)
-            outputs = model.pathway(encoded, side)
-            predicted_mask = outputs[1] if len(outputs) > 1 else None
-            counter.keep(loss(outputs[0], targets, masks, predicted_mask).total)
+            output = model.pathway(encoded, side)
+            counter.keep(loss(output.face, targets, masks, output.mask).total)
             per_side[side] = _PathwaySaved(counter.total() - before, counter.saved(encoded))
     return per_side
 

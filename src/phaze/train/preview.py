@@ -51,7 +51,7 @@ def _row(model: torch.nn.Module, samples: dict[str, SideBatch], precision: Preci
         faces = batch.targets
     else:
         with precision.autocast():
-            faces = model.side_forward(batch.inputs, pathway)[0]
+            faces = model.side_forward(batch.inputs, pathway).face
     return np.concatenate(list(tensor_to_uint8(faces)), axis=1)  # (R, N·R, 3)
 
 
