@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from phaze.convert.mask import MaskOptions, erode
-from phaze.data.loss_weights import MaskWeighting, prepare_face_mask
+from phaze.data.loss_weights import prepare_face_mask
+from phaze.data.settings import MaskWeighting
 from phaze.faces.mask_shaping import (basis_px, box_blur, gaussian_blur, grow, grow_side,
                                       threshold)
 
