@@ -33,7 +33,7 @@ def clip(tmp_path):
 
 @pytest.fixture
 def box_geometry(monkeypatch):
-    monkeypatch.setattr("phaze.convert.run.default_geometry", BoxGeometry)
+    monkeypatch.setattr("phaze.convert.run.CoreGeometry", BoxGeometry)
 
 
 @pytest.mark.parametrize("mask_type", ["learned", "extended"])

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from phaze.convert.alignments import load_alignments
-from phaze.convert.composite import crop, paste, scale_matrix
+from phaze.faces.crop import CONVERT, crop, paste, scale_matrix
 from phaze.faces.framing import Framing
 from phaze.convert.frames import video_frame_name
 from phaze.convert.mask import process_mask
@@ -42,7 +42,7 @@ def _expected(frame, index):
     matrix = geometry.crop_matrix(landmarks, INPUT_PX, Framing())
     out_matrix = scale_matrix(matrix, INPUT_PX, OUTPUT_PX)
     face = invert_predict(OUTPUT_PX)(
-        __import__("torch").from_numpy(crop(frame, matrix, INPUT_PX)).permute(2, 0, 1)[None]
+        __import__("torch").from_numpy(crop(frame, matrix, INPUT_PX, CONVERT)).permute(2, 0, 1)[None]
         .float() / 255)[0][0].permute(1, 2, 0).numpy()
     mask = process_mask(geometry.landmark_mask(landmarks, out_matrix, OUTPUT_PX, "extended"),
                         OPTIONS.mask)

@@ -11,7 +11,8 @@ from phaze.data.loader import preview_batch
 from phaze.faces.framing import Framing
 from phaze.io.images import write_image
 from phaze.model.phaze_a import build_model
-from phaze.inference.folder_swap import Swapper, framed_image
+from phaze.formats.face_files import framed_face_image
+from phaze.inference.folder_swap import Swapper
 
 
 def test_swap_input_equals_the_training_crop_at_coverage_87_5(tmp_path, train_tiny,
@@ -24,8 +25,8 @@ def test_swap_input_equals_the_training_crop_at_coverage_87_5(tmp_path, train_ti
 
     faceset = load_faceset(tmp_path, "a", 1, working, framing)
     training_input = preview_batch(faceset, 1, model.input_size, model.output_size).inputs[0]
-    swap_input = Swapper(model).model_inputs([framed_image(path, framing, working)])[0]
+    swap_input = Swapper(model).model_inputs([framed_face_image(path, framing, working)])[0]
 
     np.testing.assert_allclose(swap_input.numpy(), training_input.numpy(), atol=1e-6)
-    uncropped = Swapper(model).model_inputs([framed_image(path, Framing(), working)])[0]
+    uncropped = Swapper(model).model_inputs([framed_face_image(path, Framing(), working)])[0]
     assert not np.allclose(uncropped.numpy(), training_input.numpy(), atol=1e-3)

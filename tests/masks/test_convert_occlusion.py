@@ -12,7 +12,7 @@ import skimage.data
 import torch
 from torch import nn
 
-from phaze.convert.geometry import CoreGeometry
+from phaze.faces.aligned import CoreGeometry
 from phaze.convert.pipeline import ConvertOptions, FaceConverter, _Pending
 from phaze.convert.mask import MaskOptions
 from phaze.faces.framing import Framing

@@ -19,14 +19,14 @@ import torch
 from phaze.convert.alignments import Alignments
 from phaze.convert import DEFAULT_COLOUR, MASK_SOURCES, OCCLUSION_COMBINE
 from phaze.convert.colour import get_colour_method
-from phaze.convert.composite import crop, paste, scale_matrix
-from phaze.faces.framing import Framing
-from phaze.convert.geometry import FaceGeometry
 from phaze.convert.mask import MaskOptions, process_mask
 from phaze.convert.sharpen import sharpen
 from phaze.convert.steady import SteadyLandmarks, check_smoothing
 from phaze.convert.writers import FrameWriter
 from phaze.errors import ConfigError, DataError
+from phaze.faces.aligned import FaceGeometry
+from phaze.faces.crop import CONVERT, crop, paste, scale_matrix
+from phaze.faces.framing import Framing
 from phaze.faces.smoothing import OneEuroConfig
 from phaze.model.side_output import SideOutput
 
@@ -124,7 +124,7 @@ class FaceConverter:
     def _convert_jobs(self, jobs: list[tuple[_Pending, int, np.ndarray]]) -> None:
         matrices = [self._crop_matrix(*job) for job in jobs]
         jobs = [(item, landmarks) for item, _, landmarks in jobs]
-        crops = np.stack([crop(item.frame, m, self.input_px)
+        crops = np.stack([crop(item.frame, m, self.input_px, CONVERT)
                           for (item, _), m in zip(jobs, matrices)])
         batch = torch.from_numpy(crops).permute(0, 3, 1, 2).float().div_(255.0)  # (N, 3, S, S)
         outputs = self.predict(batch)
@@ -142,10 +142,11 @@ class FaceConverter:
                 raw_mask = self.geometry.landmark_mask(landmarks, out_matrix, self.output_px,
                                                        self.mask_type)
             mask = process_mask(raw_mask, self.options.mask)
-            original = crop(item.frame, out_matrix, self.output_px).astype(np.float32) / 255.0
+            original = crop(item.frame, out_matrix, self.output_px, CONVERT)
+            original = original.astype(np.float32) / 255.0
             face = self.colour(faces[index].astype(np.float32), original, mask)
             face = sharpen(face, self.options.sharpen, self.options.sharpen_amount)
-            paste(item.frame, face, mask, out_matrix)
+            paste(item.frame, face, mask, out_matrix, CONVERT)
 
     def _occlusion_masks(self, jobs: list[tuple[_Pending, np.ndarray]],
                          out_matrices: list[np.ndarray]) -> list[np.ndarray]:

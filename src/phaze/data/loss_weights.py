@@ -7,23 +7,20 @@ numpy, so the data pipeline can ship it with the batch; the trainer only multipl
 """
 from __future__ import annotations
 
-
-import cv2
 import numpy as np
 
 from phaze.data.settings import MaskWeighting
+from phaze.faces.mask_shaping import basis_px, gaussian_blur, grow, threshold
 
-BLUR_BASIS_PX = 128  # faceswap gives the mask blur kernel for a 128 px face; it scales with size
+
 def prepare_face_mask(mask: np.ndarray, config: MaskWeighting) -> np.ndarray:
     """A (H, W) mask (uint8 0..255 or float 0..1) → float32 in [0, 1]: dilate, threshold, blur."""
     soft = _as_unit_float(mask)
     size = soft.shape[0]
-    soft = _dilate(soft, round(size * config.dilation / 100.0))
-    if config.threshold > 0:
-        low = config.threshold / 100.0
-        soft = np.where(soft < low, 0.0, np.where(soft > 1.0 - low, 1.0, soft)).astype(np.float32)
+    soft = grow(soft, round(size * config.dilation / 100.0))
+    soft = threshold(soft, config.threshold)
     if config.blur_kernel > 0:
-        soft = _gaussian(soft, round(config.blur_kernel * size / BLUR_BASIS_PX))
+        soft = gaussian_blur(soft, basis_px(config.blur_kernel, size))
     return soft
 
 
@@ -59,18 +56,3 @@ def _as_unit_float(mask: np.ndarray) -> np.ndarray:
     if mask.dtype == np.uint8:
         return mask.astype(np.float32) / np.float32(255.0)
     return np.clip(mask.astype(np.float32), 0.0, 1.0)
-
-
-def _dilate(mask: np.ndarray, pixels: int) -> np.ndarray:
-    """Grow (pixels > 0) or shrink (< 0) a mask with an elliptical kernel."""
-    if pixels == 0:
-        return mask
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (abs(pixels) * 2 + 1,) * 2)
-    return (cv2.dilate if pixels > 0 else cv2.erode)(mask, kernel)
-
-
-def _gaussian(mask: np.ndarray, kernel_px: int) -> np.ndarray:
-    if kernel_px <= 1:
-        return mask
-    kernel_px += 1 - kernel_px % 2  # cv2 needs an odd kernel
-    return cv2.GaussianBlur(mask, (kernel_px, kernel_px), 0)

@@ -1,8 +1,8 @@
 """What one training face holds at the working size: image, face mask, eye/mouth areas, landmarks.
 
-Built once per face from its framed form (`phaze.data.sources.framing`), so augmentation only
-moves ready-made planes: the masks go through the same geometry as the image, and the
-landmarks through the same matrices.
+Built once per face from its framed form (`phaze.data.sources.scan.frame_record`), so
+augmentation only moves ready-made planes: the masks go through the same geometry as the image,
+and the landmarks through the same matrices.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from phaze.data.sources.framing import FramedFace
+from phaze.data.sources.scan import FramedFace
 from phaze.faces.masks import LANDMARK_MASKS, eye_mask, mouth_mask
 from phaze.registry import Registry
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from phaze.faces.constants import alignment_constants
 from phaze.faces.geometry import check_landmarks
+from phaze.faces.mask_shaping import gaussian_blur, grow
 from phaze.registry import Registry
 
 AREA_DILATION = 0.025   # eye/mouth areas grow by 2.5 % of the face side
@@ -57,14 +58,8 @@ def _area_mask(landmarks: np.ndarray, size_px: int, parts: tuple[slice, ...]) ->
     mask = np.zeros((size_px, size_px), np.float32)
     for part in parts:
         _fill_hull(mask, points[part])
-    dilation = int(round(size_px * AREA_DILATION))
-    if dilation > 0:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilation + 1,) * 2)
-        mask = cv2.dilate(mask, kernel)
-    blur = size_px // AREA_BLUR_DIVISOR
-    if blur > 1:
-        blur += 1 - blur % 2  # Gaussian kernels must be odd
-        mask = cv2.GaussianBlur(mask, (blur, blur), 0)
+    mask = grow(mask, int(round(size_px * AREA_DILATION)))
+    mask = gaussian_blur(mask, size_px // AREA_BLUR_DIVISOR)
     return np.clip(mask, 0.0, 1.0)
 
 

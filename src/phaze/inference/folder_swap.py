@@ -12,16 +12,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
 from phaze.storage.checkpoint import load_model_dir, read_options
 from phaze.errors import DataError
 from phaze.faces.framing import Framing
+from phaze.formats.face_files import framed_face_image, list_images
 from phaze.inference.swapper import SwapResult, Swapper, check_batch_size, swap_arrays
 from phaze.io.devices import DEVICES_DOC, resolve_device
-from phaze.io.images import IMAGE_SUFFIXES, is_image_path, write_image
+from phaze.io.images import write_image
 from phaze.sides import DIRECTIONS, target_side
 
 # Public names that callers imported from here before the split.
@@ -44,18 +44,6 @@ class SwapReport:
     faces_per_sec: float = 0.0
     seconds: float = 0.0
 
-
-
-def list_images(input_dir: str | Path) -> list[Path]:
-    """Face images in `input_dir` (not recursive), sorted by name."""
-    folder = Path(input_dir)
-    if not folder.is_dir():
-        raise DataError(f"input folder '{folder}' does not exist or is not a folder")
-    paths = sorted(p for p in folder.iterdir() if p.is_file() and is_image_path(p))
-    if not paths:
-        raise DataError(f"input folder '{folder}' holds no images (expected "
-                        + ", ".join(IMAGE_SUFFIXES) + " files)")
-    return paths
 
 
 def _check_output(paths: list[Path], input_dir: Path, output_dir: Path) -> None:
@@ -84,7 +72,7 @@ def swap_folder(model_dir: str | Path, input_dir: str | Path, output_dir: str | 
     model, _ = load_model_dir(model_dir, resolve_device(device))
     from phaze.storage.framing_file import read_model_framing
 
-    # Faces are framed as in training (phaze.data.sources.framing) before the swapper sees them.
+    # Faces are framed as in training (phaze.formats.face_files) before the swapper sees them.
     swapper = Swapper(model, direction, batch_size)
     return swap_paths(swapper, paths, output_dir, progress, read_model_framing(model_dir))
 
@@ -95,7 +83,7 @@ def _batches(paths: list[Path], size: int) -> Iterator[list[Path]]:
 
 
 def swap_paths(swapper: Swapper, paths: list[Path], output_dir: Path,
-               progress: bool = True, framing: Framing | None = None) -> SwapReport:
+               progress: bool = True, framing: Framing = Framing()) -> SwapReport:
     """Read, swap and write `paths` batch by batch; unreadable files are skipped, then named."""
     mask_dir = output_dir / MASK_FOLDER
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -107,7 +95,8 @@ def swap_paths(swapper: Swapper, paths: list[Path], output_dir: Path,
     with ThreadPoolExecutor(IO_THREADS) as pool, \
             tqdm(total=len(paths), unit="face", desc="swap", disable=not progress) as bar:
         for batch in _batches(paths, swapper.batch_size):
-            images = list(pool.map(lambda path: framed_image(path, framing, working), batch))
+            images = list(pool.map(lambda path: framed_face_image(path, framing, working),
+                                   batch))
             readable = [(p, im) for p, im in zip(batch, images) if im is not None]
             report.skipped += [p for p, im in zip(batch, images) if im is None]
             if readable:
@@ -123,16 +112,6 @@ def swap_paths(swapper: Swapper, paths: list[Path], output_dir: Path,
     report.seconds = time.perf_counter() - start
     _finish(report, len(paths))
     return report
-
-
-def framed_image(path: Path, framing: Framing | None, size_px: int) -> np.ndarray | None:
-    """The face at `path` framed as the model was trained (a faceswap PNG is sub-cropped at the
-    model's centering), at `size_px`; None when it cannot be decoded."""
-    from phaze.data.sources.framing import frame_record
-    from phaze.data.sources.scan import read_record
-
-    framed = frame_record(read_record(path), framing or Framing(), size_px)
-    return None if framed is None else framed.image
 
 
 def _finish(report: SwapReport, total: int) -> None:

@@ -9,10 +9,16 @@ import torch
 import torch.nn.functional as F
 
 from phaze.errors import ConfigError, DataError
+from phaze.faces.crop import central_crop
+from phaze.faces.framing import Framing
 from phaze.io.tensors import arrays_to_tensor, tensor_to_uint8
 from phaze.model.phaze_a import PhazeA
 from phaze.model.side_output import SideOutput
 from phaze.sides import target_side
+
+
+# Full coverage: a face that is not square loses only the sides beyond its centred square.
+WHOLE_SQUARE = Framing()
 
 
 @dataclass
@@ -38,11 +44,7 @@ class Swapper:
     Puts `model` in eval mode: Gaussian noise and dropout are training-only.
     """
 
-    def __init__(self, model: PhazeA, direction: str = "a-to-b", batch_size: int = 16,
-                 coverage: float = 100.0) -> None:
-        # `coverage` < 100 crops aligned faces as training did (`phaze.storage.framing_file`); callers
-        # that frame faces themselves (convert) leave it at 100.
-        self.coverage = coverage
+    def __init__(self, model: PhazeA, direction: str = "a-to-b", batch_size: int = 16) -> None:
         self.side = target_side(direction)
         self.direction = direction
         self.batch_size = check_batch_size(batch_size)
@@ -83,19 +85,18 @@ class Swapper:
         return SideOutput(*(torch.cat(parts) for parts in zip(*chunks)))
 
     def model_inputs(self, images: Sequence[np.ndarray] | np.ndarray) -> torch.Tensor:
-        """The (N, 3, S, S) tensor the model sees, cropped and resized exactly as training's
-        inputs are (`phaze.data.augment.prepare_plain`): coverage crop, working size, input.
-        A face already at the input size (convert aligns at it) goes in untouched."""
+        """The (N, 3, S, S) tensor the model sees, resized exactly as training's inputs are
+        (`phaze.data.augment.prepare_plain`): centred square, working size, input size. Faces
+        come framed already (`phaze.formats.face_files.framed_face_image`, convert's crop); a
+        face at the input size (convert aligns at it) goes in untouched."""
         import cv2
-
-        from phaze.data.sources.framing import central_crop
 
         working = max(self.input_size, self.output_size)
         framed = []
         for index, image in enumerate(images):
             if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
                 break  # arrays_to_tensor names the bad image
-            image = central_crop(image, self.coverage / 100.0)
+            image = central_crop(image, WHOLE_SQUARE)
             if image.shape[:2] not in ((working, working), (self.input_size, self.input_size)):
                 image = cv2.resize(image, (working, working), interpolation=cv2.INTER_AREA)
             framed.append(image)

@@ -149,12 +149,12 @@ def _resized(faces: Faces, size: int) -> Faces:
 
 def read_faces(folder: str | Path, limit: int, framing=None, size_px: int | None = None) -> Faces:
     """Up to `limit` face images of a folder as (N, S, S, 3), all resized to the first's size;
-    with `framing` and `size_px`, framed as training frames them (`phaze.inference.folder_swap.framed_image`)."""
-    from phaze.inference.folder_swap import framed_image, list_images
+    with `framing` and `size_px`, framed as training frames them (`framed_face_image`)."""
+    from phaze.formats.face_files import framed_face_image, list_images
 
     paths = list_images(folder)[:limit]
     if framing is not None and size_px is not None:
-        decoded = (framed_image(p, framing, size_px) for p in paths)
+        decoded = (framed_face_image(p, framing, size_px) for p in paths)
     else:
         decoded = (_decoded_or_none(p) for p in paths)
     images = [img for img in decoded if img is not None]

@@ -46,10 +46,10 @@ class ScoringFaces:
 
 def read_faces(paths: Sequence[Path], framing: Framing, size_px: int, limit: int,
                what: str) -> Faces:
-    from phaze.inference.folder_swap import framed_image
+    from phaze.formats.face_files import framed_face_image
 
-    images = [image for image in (framed_image(path, framing, size_px) for path in paths[:limit])
-              if image is not None]
+    images = [image for image in (framed_face_image(path, framing, size_px)
+                                  for path in paths[:limit]) if image is not None]
     if not images:
         raise DataError(f"{what}: none of the faces could be read")
     return np.stack(images)

@@ -98,7 +98,7 @@ def _old_faces(config: ReuseConfig, framing, size_px: int):
     if config.old_faces_a is None:
         log.warning("reuse: no --old-faces-a: identity leakage toward the old A is not measured")
         return None
-    from phaze.inference.folder_swap import list_images
+    from phaze.formats.face_files import list_images
 
     return read_faces(list_images(config.old_faces_a), framing, size_px, config.score_limit,
                       f"old A faces in {config.old_faces_a}")

@@ -19,9 +19,9 @@ def _template(scale=120.0, origin=(100.0, 60.0)):
 
 
 def test_core_geometry_crops_with_the_models_framing_and_masks_the_face():
-    from phaze.convert.geometry import default_geometry
+    from phaze.faces.aligned import CoreGeometry
 
-    geometry, landmarks = default_geometry(), _template()
+    geometry, landmarks = CoreGeometry(), _template()
     face = geometry.crop_matrix(landmarks, 64, Framing("face", 100.0, 0.0))
     head = geometry.crop_matrix(landmarks, 64, Framing("head", 100.0, 0.0))
     assert face.shape == (2, 3) and not np.allclose(face, head)
