@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from phaze.errors import PhazeError
+from phaze.storage.folder import ModelFolder
 
 
 class OutsideFoldersError(PhazeError):
@@ -47,4 +48,4 @@ class AllowedFolders:
         return list(dict.fromkeys(found))
 
 
-RUN_FILE = "ui_run.json"
+RUN_FILE = ModelFolder.UI_RUN
