@@ -33,7 +33,6 @@ from phaze.faces.framing import Framing
 from phaze.io.atomic import fsync_file, fsync_folder, write_reason
 from phaze.storage.folder import ModelFolder
 
-PROGRESS_KEYS = ("iteration", "loss_history", "trainer")
 OPTIMIZER_KEYS = ("state", "param_groups")
 
 

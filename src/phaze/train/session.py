@@ -18,13 +18,13 @@ from torch import nn
 
 from phaze.config.options import UPDATABLE_OPTIONS, PhazeAOptions
 from phaze.config.parse import coerce_option
+from phaze.errors import ConfigError
 from phaze.faces.framing import Framing
 from phaze.model.design import Design
 from phaze.model.freeze import apply_freeze, find_submodel
 from phaze.model.phaze_a import PhazeA, build_model
 from phaze.storage.checkpoint import (Checkpoint, build_from_checkpoint, create_model_folder,
                                       load_checkpoint)
-from phaze.errors import ConfigError
 from phaze.storage.folder import ModelFolder
 from phaze.train.transfer import TransferReport, load_layers_from
 

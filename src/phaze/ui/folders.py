@@ -38,13 +38,12 @@ class AllowedFolders:
 
     def model_dirs(self) -> list[Path]:
         """Model folders: each named folder and its sub-folders that hold a model."""
-        from phaze.storage.checkpoint import is_model_dir
-
         found = []
         for root in self.roots:
             candidates = [root] + sorted(p for p in root.iterdir() if p.is_dir()) \
                 if root.is_dir() else []
-            found += [p for p in candidates if is_model_dir(p) or (p / RUN_FILE).is_file()]
+            found += [p for p in candidates
+                      if ModelFolder(p).is_model() or (p / RUN_FILE).is_file()]
         return list(dict.fromkeys(found))
 
 
