@@ -70,3 +70,21 @@ def test_training_resumes_from_it_where_it_stopped(v1_folder, synthetic_faces) -
                for name in saved.weights)
     assert load_checkpoint(v1_folder).path == ModelFolder(v1_folder).latest
     assert ModelFolder(v1_folder).read_framing() == Framing("face", 87.5, 0.0)
+
+
+def test_a_training_start_reads_the_options_once_and_plans_the_design_once(
+        v1_folder, synthetic_faces, monkeypatch) -> None:
+    import phaze.model.phaze_a as phaze_a
+    import phaze.train.loop as loop
+
+    reads, plans = [], []
+    real_read, real_plan = ModelFolder.read_options, loop.plan_design
+    monkeypatch.setattr(ModelFolder, "read_options",
+                        lambda self: reads.append(self.path) or real_read(self))
+    counting_plan = lambda options: plans.append(1) or real_plan(options)   # noqa: E731
+    monkeypatch.setattr(loop, "plan_design", counting_plan)
+    monkeypatch.setattr(phaze_a, "plan_design", counting_plan)
+
+    Trainer(*synthetic_faces, v1_folder, trainer=saved_trainer_config(v1_folder))
+
+    assert reads == [v1_folder] and len(plans) == 1
