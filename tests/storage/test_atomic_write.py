@@ -115,3 +115,12 @@ def test_a_preset_is_saved_atomically(tmp_path, monkeypatch) -> None:
         save_preset(PhazeAOptions(output_size=256), path, "second")
     assert path.read_text() == before
     assert _leftovers(tmp_path) == []
+
+
+def test_a_new_file_gets_the_usual_permissions_not_a_temp_files(tmp_path) -> None:
+    umask = os.umask(0o022)
+    try:
+        path = atomic_write(tmp_path / "phaze.json", "{}")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644

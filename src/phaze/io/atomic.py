@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Callable, Union
 
 from phaze.errors import PhazeError, SaveError
 
+# O_BINARY: Windows would otherwise translate newlines in the bytes written.
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 # Bytes, text (written as UTF-8), or a function that writes the file at the path it is given
 # (safetensors' save_file, an image or ONNX writer that cannot write to an open handle).
 Content = Union[bytes, str, Callable[[Path], object]]
@@ -27,19 +29,19 @@ def atomic_write(path: str | Path, content: Content,
     choose the format by suffix; an error it raises that is not about the disk passes through.
     """
     path = Path(path)
+    if isinstance(content, str):
+        content = content.encode("utf-8")
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent,
-                                        suffix=".tmp" + (path.suffix if callable(content) else ""))
+        handle, temp = _create_temp(path, ".tmp" + (path.suffix if callable(content) else ""))
     except OSError as failure:
         raise error(write_failure(path, failure)) from None
-    temp = Path(name)
     try:
         if callable(content):
             os.close(handle)
             content(temp)
             fsync_file(temp)
         else:
-            _write_file(handle, content.encode("utf-8") if isinstance(content, str) else content)
+            _write_file(handle, content)
         os.replace(temp, path)
     except BaseException as failure:
         temp.unlink(missing_ok=True)   # Ctrl-C or a full disk mid-write: leave nothing behind
@@ -48,6 +50,19 @@ def atomic_write(path: str | Path, content: Content,
             raise error(message) from None   # safetensors' full-disk error is no OSError
         raise
     return path
+
+
+def _create_temp(path: Path, suffix: str) -> tuple[int, Path]:
+    """A new, empty temp file beside `path`, open for writing. Unlike tempfile.mkstemp (mode
+    0600) it gets the permissions any new file gets (0666 less the umask), as a plain write
+    would give the target."""
+    for _ in range(100):
+        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{suffix}")
+        try:
+            return os.open(temp, _CREATE_FLAGS, 0o666), temp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temp file name", str(path.parent))
 
 
 def _write_file(handle: int, data: bytes) -> None:
