@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from phaze.storage import checkpoint as checkpoint_module
-from phaze.storage.checkpoint import TEMP, TrainingState, load_checkpoint, save_checkpoint
+from phaze.storage.checkpoint import TrainingState, load_checkpoint, save_checkpoint
+from phaze.storage.folder import ModelFolder
 from phaze.errors import SaveError
 
 
@@ -31,7 +32,7 @@ def test_a_full_disk_mid_save_is_one_clear_error_and_the_previous_checkpoint_loa
     assert "\n" not in message
     assert str(tmp_path) in message and "No space left on device" in message
     assert "needs about 1.0 MiB" in message and "MiB free" in message
-    assert not (tmp_path / TEMP).exists()
+    assert not ModelFolder(tmp_path).temp.exists()
     restored = load_checkpoint(tmp_path)
     assert restored.state.iteration == 3
     assert float(restored.weights["layer.weight"][0, 0]) == 1.0
@@ -44,7 +45,7 @@ def test_a_read_only_folder_is_a_save_error_not_a_traceback(tmp_path, monkeypatc
     monkeypatch.setattr(checkpoint_module, "save_file", refuse)
     with pytest.raises(SaveError, match="could not save the checkpoint in .*Permission denied"):
         save_checkpoint(tmp_path, _weights(1.0), TrainingState(iteration=1))
-    assert not (tmp_path / TEMP).exists()
+    assert not ModelFolder(tmp_path).temp.exists()
     assert load_checkpoint(tmp_path) is None
 
 
@@ -71,5 +72,5 @@ def test_a_full_disk_reported_by_safetensors_itself_is_one_line_and_leaves_no_te
     message = str(caught.value)
     assert "\n" not in message and "No space left on device" in message
     assert str(tmp_path) in message
-    assert not (tmp_path / TEMP).exists()
+    assert not ModelFolder(tmp_path).temp.exists()
     assert load_checkpoint(tmp_path).state.iteration == 3

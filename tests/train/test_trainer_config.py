@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from phaze.storage.checkpoint import LATEST, STATE
+from phaze.storage.folder import ModelFolder
 from phaze.errors import ConfigError
 from phaze.train.config import (
     TrainerConfig, apply_changes, resolve_trainer_config, trainer_from_toml)
@@ -17,8 +17,8 @@ def _toml(tmp_path, text: str):
 
 
 def _save(model_dir, config: TrainerConfig) -> None:
-    (model_dir / LATEST).mkdir(parents=True)
-    (model_dir / LATEST / STATE).write_text(json.dumps({"trainer": config.to_dict()}))
+    ModelFolder(model_dir).latest.mkdir(parents=True)
+    (ModelFolder(model_dir).latest / ModelFolder.STATE).write_text(json.dumps({"trainer": config.to_dict()}))
 
 
 def test_a_trainer_table_sets_top_level_and_nested_settings(tmp_path):

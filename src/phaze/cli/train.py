@@ -86,8 +86,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"stopped ({result.stopped}) at iteration {result.iteration} after "
               f"{result.steps} steps in {result.elapsed_s:.0f} s; model: {result.model_dir}")
         if result.preview is not None:
-            print(f"latest preview: {result.model_dir / 'preview.png'} "
-                  f"(all previews in {result.model_dir / 'previews'})")
+            from phaze.storage.folder import ModelFolder
+
+            folder = ModelFolder(result.model_dir)
+            print(f"latest preview: {folder.preview} (all previews in {folder.previews})")
     return outcome.exit_code
 
 

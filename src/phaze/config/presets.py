@@ -116,7 +116,9 @@ def options_to_toml(options: PhazeAOptions, description: str = "") -> str:
 
 
 def save_preset(options: PhazeAOptions, path: str | Path, description: str = "") -> Path:
+    """Write `options` as a TOML preset; atomic, so a crash never leaves half a preset."""
+    from phaze.io.atomic import atomic_write
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(options_to_toml(options, description), encoding="utf-8")
-    return path
+    return atomic_write(path, options_to_toml(options, description))

@@ -97,13 +97,12 @@ def import_checkers():
 def check_output_outside_model(model_dir: str | Path, output: str | Path) -> None:
     """ConfigError when `output` would overwrite a file the model folder itself needs (its
     options, framing, checkpoints, snapshots); other files in the folder are the user's."""
-    from phaze.storage.checkpoint import BACKUP, LATEST, MARKER, TEMP
-    from phaze.storage.framing_file import FRAMING_FILE
+    from phaze.storage.folder import ModelFolder
 
     folder, target = Path(model_dir).resolve(), Path(output).resolve()
     if not target.is_relative_to(folder):
         return
     first = target.relative_to(folder).parts[0]
-    if first in (MARKER, FRAMING_FILE, LATEST, BACKUP, TEMP, "snapshots"):
+    if first in ModelFolder.own_names():
         raise ConfigError(f"output '{output}' would overwrite the model's own '{first}' in "
                           f"'{model_dir}': choose another file name")

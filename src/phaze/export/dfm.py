@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from phaze.export.common import eval_mode, import_checkers, import_module, quiet_torchscript_export
-from phaze.io.images import removed_on_failure
+from phaze.io.atomic import atomic_write
 from phaze.model.phaze_a import PhazeA
 from phaze.sides import target_side
 
@@ -63,17 +63,18 @@ def export_dfm(model: PhazeA, output: str | Path, direction: str = "a-to-b",
     graph = DFMGraph(model, direction)
     path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(path.name + ".tmp")
     size = model.input_size
     example = torch.rand(1, size, size, 3)
-    with eval_mode(graph), quiet_torchscript_export(), removed_on_failure(temp):
+
+    def write(temp: Path) -> None:
         # Static shapes throughout: DeepFaceLive reads the face size from the input's shape.
         torch.onnx.export(graph, (example,), str(temp), dynamo=False, input_names=[DFM_INPUT],
                           output_names=list(DFM_OUTPUTS), opset_version=opset,
                           do_constant_folding=True)
         _declare_static_outputs(temp, size)
-        temp.replace(path)
-    return path
+
+    with eval_mode(graph), quiet_torchscript_export():
+        return atomic_write(path, write)
 
 
 def _declare_static_outputs(path: Path, size: int) -> None:

@@ -6,12 +6,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from phaze.storage.checkpoint import TrainingState, save_checkpoint, write_marker
 from phaze.errors import ConfigError, ModelDirError
 from phaze.importers.faceswap_keras import read_faceswap_model
 from phaze.faces.framing import Framing
 from phaze.importers.faceswap_weights import map_weights
-from phaze.storage.framing_file import write_model_framing
+from phaze.storage.checkpoint import create_model_folder
 
 @dataclass(frozen=True)
 class ImportReport:
@@ -28,7 +27,7 @@ def import_faceswap(source: str | Path, model_dir: str | Path) -> ImportReport:
     Every weight is mapped and checked before anything is written; the folder is assembled
     under a temporary name beside `model_dir` and renamed into place, so a failed import
     leaves nothing behind. Centering and coverage go in the model's framing record
-    (`phaze.storage.framing_file`), which swap, convert and training read.
+    (`ModelFolder.write_framing`), which swap, convert and training read.
     """
     from phaze.model.phaze_a import build_model
 
@@ -48,11 +47,9 @@ def import_faceswap(source: str | Path, model_dir: str | Path) -> ImportReport:
     temp = model_dir.with_name(model_dir.name + ".importing")
     shutil.rmtree(temp, ignore_errors=True)
     try:
-        write_marker(temp, faceswap.options)
-        write_model_framing(temp, framing,
+        create_model_folder(temp, faceswap.options, framing, model.state_dict(),
                             imported_from={"tool": "faceswap",
                                            "path": str(Path(source).resolve())})
-        save_checkpoint(temp, dict(model.state_dict()), TrainingState())
         if model_dir.exists():
             model_dir.rmdir()
         os.replace(temp, model_dir)

@@ -28,6 +28,7 @@ from phaze.config.parse import options_from_mapping
 from phaze.errors import ConfigError, ModelDirError
 from phaze.importers.archive_limits import read_config_json, read_dataset, read_member
 from phaze.io.limits import current_limits
+from phaze.storage.folder import ModelFolder
 
 # faceswap global options that change nothing in the network Phaze builds
 _IGNORED_CONFIG = {"mixed_precision", "mask_type", "centering", "coverage"}
@@ -79,7 +80,7 @@ def find_model_files(folder: str | Path) -> tuple[Path, Path]:
         state = folder / f"{keras_file.stem}_state.json"
         if state.is_file():
             return keras_file, state
-    if (folder / "phaze.json").is_file():
+    if ModelFolder(folder).is_model():
         raise ModelDirError(f"'{folder}' is a Phaze model folder, not a faceswap one")
     raise ModelDirError(f"'{folder}' is not a faceswap model folder (expected <name>.keras "
                         "or <name>.h5 beside <name>_state.json)")

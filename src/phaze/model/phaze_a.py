@@ -103,13 +103,15 @@ class PhazeA(nn.Module):
 
 
 def build_model(options: PhazeAOptions, device: torch.device | str | None = None,
-                pretrained: bool = False, weights_path: str | Path | None = None) -> PhazeA:
+                pretrained: bool = False, weights_path: str | Path | None = None,
+                design: Design | None = None) -> PhazeA:
     """Plan (validating every option) and build the model, on `device` if given ('meta' ok).
 
     `pretrained` (when creating a new model): load the backbone's local weights file if
     `enc_load_weights` is on (ignored for fs_original); see encoders/weights.py.
+    `design`: the plan of `options` when the caller already made it (planning is not free).
     """
-    design = plan_design(options)
+    design = design or plan_design(options)
     if device is None:
         model = PhazeA(options, design)
     else:

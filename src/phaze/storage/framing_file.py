@@ -8,36 +8,23 @@ before framing existed reads as the training defaults.
 """
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
-from phaze.errors import ConfigError, ModelDirError
+from phaze.errors import ModelDirError
 from phaze.faces.framing import Framing
+from phaze.storage.folder import FRAMING_FIELDS, ModelFolder
 
-FRAMING_FILE = "framing.json"
-FRAMING_FIELDS = ("centering", "coverage", "vertical_offset")
+FRAMING_FILE = ModelFolder.FRAMING
 
 
 def read_model_framing(model_dir: str | Path) -> Framing:
     """The framing saved in `model_dir`, or the defaults for a folder saved without one."""
-    path = Path(model_dir) / FRAMING_FILE
-    if not path.is_file():
-        return Framing()
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return Framing.from_dict({name: raw[name] for name in FRAMING_FIELDS if name in raw})
-    except (OSError, ValueError, TypeError, ConfigError) as error:
-        raise ModelDirError(f"'{path}' is not a valid framing file: {error}") from None
+    return ModelFolder(model_dir).read_framing()
 
 
 def write_model_framing(model_dir: str | Path, framing: Framing, **extra) -> None:
-    """Save `framing` (plus JSON-ready `extra` keys) atomically: temp file, then os.replace."""
-    path = Path(model_dir) / FRAMING_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(path.name + ".tmp")
-    temp.write_text(json.dumps({**framing.to_dict(), **extra}, indent=2), encoding="utf-8")
-    os.replace(temp, path)
+    """Save `framing` (plus JSON-ready `extra` keys) atomically."""
+    ModelFolder(model_dir).write_framing(framing, **extra)
 
 
 def framing_for_training(model_dir: str | Path, requested: Framing | None,

@@ -185,10 +185,10 @@ def saved_trainer_config(model_dir: str | Path) -> TrainerConfig | None:
 
     Reads only the small state file, not the weights.
     """
-    from phaze.storage.checkpoint import BACKUP, LATEST, STATE   # torch; settings stay light
+    from phaze.storage.folder import ModelFolder   # numpy; settings stay light
 
-    for name in (LATEST, BACKUP):
-        path = Path(model_dir) / name / STATE
+    for save in ModelFolder(model_dir).saves():
+        path = save / ModelFolder.STATE
         try:
             saved = json.loads(path.read_text(encoding="utf-8")).get("trainer")
         except (OSError, ValueError):

@@ -87,7 +87,7 @@ class RunRequest:
 
 def requested_options(request: RunRequest) -> PhazeAOptions | None:
     """The network asked for; None means "whatever the model folder holds"."""
-    from phaze.storage.checkpoint import is_model_dir, read_options
+    from phaze.storage.folder import ModelFolder
     from phaze.train.demo import DEMO_PRESET
 
     config = request.config
@@ -98,11 +98,11 @@ def requested_options(request: RunRequest) -> PhazeAOptions | None:
     preset = request.preset
     if request.demo and not (preset or config):
         preset = DEMO_PRESET
-    if is_model_dir(request.model_dir) and not (preset or config):
+    folder = ModelFolder(request.model_dir)
+    if folder.is_model() and not (preset or config):
         # Resuming: --set changes only what it names (updatable options, or a clear error).
         overrides = parse_set_pairs(list(request.sets))
-        return options_from_mapping(overrides, read_options(request.model_dir)) \
-            if overrides else None
+        return options_from_mapping(overrides, folder.read_options()) if overrides else None
     return options_from_design_flags(preset, config, list(request.sets))
 
 
