@@ -104,6 +104,9 @@ class PhazeAOptions:
     mobilenet_depth: int = _int(1, 1, 10, "mobilenet")
     mobilenet_dropout: float = _float(0.001, 0.001, 2.0, "mobilenet")
     mobilenet_minimalistic: bool = _bool(False, "mobilenet")
+    # faceswap compatibility (§12 #12): Keras' own x/127.5 − 1 after the [−1, 1] mapping, which
+    # faceswap's MobileNetV3 applies; set by `phaze import-faceswap`, off for new models
+    mobilenet_v3_double_rescale: bool = _bool(False, "mobilenet")
     # --- global options that change the network (§3.10) ---
     icnr_init: bool = _bool(False, "global")
     conv_aware_init: bool = _bool(False, "global")

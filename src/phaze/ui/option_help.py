@@ -62,6 +62,8 @@ OPTION_HELP = {
     "mobilenet_depth": "MobileNet encoders: depth multiplier.",
     "mobilenet_dropout": "MobileNet encoders: dropout.",
     "mobilenet_minimalistic": "MobileNet v3 encoders: the minimalistic variant.",
+    "mobilenet_v3_double_rescale": "MobileNet v3 encoders: rescale the input a second time, "
+                                   "as faceswap did (imported models).",
     "icnr_init": "ICNR initialisation of subpixel upscalers (fewer checkerboard artefacts).",
     "conv_aware_init": "Convolution-aware initialisation of convolutions.",
     "reflect_padding": "Reflect padding instead of zeros on the decoder's convolutions.",
