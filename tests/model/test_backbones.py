@@ -270,6 +270,25 @@ def test_mobilenet_depth_multiplier_widens_every_depthwise_conv():
     assert all(m.out_channels == 3 * m.in_channels for m in depthwise)
 
 
+def test_mobilenet_v3_rescales_once_unless_an_imported_model_asks_for_keras_second_rescale():
+    # faceswap's MobileNetV3 rescales its [−1, 1] input again (x/127.5 − 1, faceswap defect 12): Phaze's
+    # own models do not (the fix); imported ones carry it as an option, with no extra tensors
+    require_backend("mobilenet_v3_small")
+    fixed = build_model(small_options("mobilenet_v3_small")).eval()
+    assert not fixed.design.options.mobilenet_v3_double_rescale
+    imported = build_model(small_options("mobilenet_v3_small",
+                                         mobilenet_v3_double_rescale=True)).eval()
+    assert fixed.state_dict().keys() == imported.state_dict().keys()
+    imported.load_state_dict(fixed.state_dict())
+    x = torch.rand(2, 3, fixed.input_size, fixed.input_size)
+    with torch.no_grad():
+        once = fixed.encoder.backbone(fixed.encoder.mapping(x))
+        twice = imported.encoder.backbone(imported.encoder.mapping(x))
+        expected = fixed.encoder.backbone((x * 2 - 1) * (1 / 127.5) - 1)
+    assert not torch.allclose(once, twice)
+    torch.testing.assert_close(twice, expected, rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("name, expected", [
     ("vgg16", [0.0, 0.0, 255.0]),            # BGR, 0–255: red moves to the last channel
     ("clipv_vit-b-32", [1.0, 0.0, 0.0]),     # RGB, [0, 1] unchanged

@@ -192,6 +192,14 @@ class PhazeAOptions:
                                            "classifier head).")
     mobilenet_minimalistic: bool = _bool(False, "mobilenet",
                                          help="Use the minimalistic MobileNetV3.")
+    # faceswap compatibility (faceswap defect 12, docs/faceswap-differences.md): Keras' own
+    # x/127.5 − 1 after the [−1, 1] mapping; set by `phaze import-faceswap`, off for new models
+    mobilenet_v3_double_rescale: bool = _bool(
+        False, "mobilenet",
+        help="MobileNetV3 only: rescale the [−1, 1] input a second time (x/127.5 − 1), as "
+             "faceswap's MobileNetV3 does (its defect 12). `phaze import-faceswap` sets it for "
+             "imported MobileNetV3 models so they compute faceswap's function; leave it off for "
+             "new models.")
     # --- global options that change the network ---
     icnr_init: bool = _bool(False, "global",
                             help="ICNR initialisation for the convolutions inside upscalers.")

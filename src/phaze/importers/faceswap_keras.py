@@ -290,10 +290,13 @@ def read_encoder_layers(keras_file: Path) -> list[KerasLayer]:
 
 
 def read_faceswap_model(folder: str | Path) -> FaceswapModel:
+    from phaze.importers.keras_apps import imported_options   # it imports this module
+
     keras_file, state_file = find_model_files(folder)
     state = read_state(state_file)
     options = options_from_faceswap(state["config"], str(state_file))
     layers = read_keras_layers(keras_file)
+    options = imported_options(options, layers.get("encoder", []))
     centering = str(state["config"].get("centering", "face"))
     coverage = float(state["config"].get("coverage", 100.0))
     return FaceswapModel(Path(folder), options, centering, coverage, layers)

@@ -12,6 +12,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from phaze.config.options import PhazeAOptions
 from phaze.errors import ModelDirError
 from phaze.importers.faceswap_keras import KerasLayer
 from phaze.importers.keras_apps.clip import ClipRule
@@ -20,7 +21,8 @@ from phaze.importers.keras_apps.convnext import convnext_rule
 from phaze.importers.keras_apps.densenet import densenet_rule
 from phaze.importers.keras_apps.efficientnet import EfficientNetRule
 from phaze.importers.keras_apps.inception import GraphOrderRule
-from phaze.importers.keras_apps.mobilenet import mobilenet_v1_rule, mobilenet_v2_rule
+from phaze.importers.keras_apps.mobilenet import (MobileNetV3Rule, mobilenet_v1_rule,
+                                                mobilenet_v2_rule, mobilenet_v3_options)
 from phaze.importers.keras_apps.nasnet import NASNetRule
 from phaze.importers.keras_apps.resnet import resnet_v1_rule, resnet_v2_rule
 from phaze.importers.keras_apps.vgg import vgg_rule
@@ -44,6 +46,7 @@ RULES: dict[str, RuleFactory] = {
     "inception_v3": lambda _layers: GraphOrderRule(),
     "mobilenet": _stateless(mobilenet_v1_rule),
     "mobilenet_v2": _stateless(mobilenet_v2_rule),
+    "mobilenet_v3_": MobileNetV3Rule,
     "nasnet_": NASNetRule,
     "resnet50": _stateless(resnet_v1_rule),
     "resnet101": _stateless(resnet_v1_rule),
@@ -56,18 +59,20 @@ RULES: dict[str, RuleFactory] = {
     "xception": lambda _layers: XceptionRule(),
 }
 
-# encoders refused on purpose, with the reason (checked before RULES)
-_WHY_NOT = {
-    "mobilenet_v3": "Keras' MobileNetV3 rescales its input a second time inside the "
-                    "application, which Phaze's MobileNetV3 does not (faceswap defect #12)",
-}
-
 
 def _rule_for(encoder: str) -> RuleFactory | None:
     for prefix in sorted(RULES, key=len, reverse=True):
-        if encoder.startswith(prefix) and not any(encoder.startswith(p) for p in _WHY_NOT):
+        if encoder.startswith(prefix):
             return RULES[prefix]
     return None
+
+
+def imported_options(options: PhazeAOptions, layers: list[KerasLayer]) -> PhazeAOptions:
+    """`options` as the encoder's Keras application was really built (faceswap ignores some)."""
+    application = [layer for layer in layers if layer.application]
+    if application and options.enc_architecture.startswith("mobilenet_v3_"):
+        return mobilenet_v3_options(options, application)
+    return options
 
 
 def map_backbone(encoder: str, submodel: str, layers: list[KerasLayer], backbone: nn.Module,
@@ -76,9 +81,8 @@ def map_backbone(encoder: str, submodel: str, layers: list[KerasLayer], backbone
     application = layers[0].application or "?"
     factory = _rule_for(encoder)
     if factory is None:
-        reason = next((why for p, why in _WHY_NOT.items() if encoder.startswith(p)),
-                      "no mapping from its Keras application is implemented yet")
         raise ModelDirError(f"sub-model '{submodel}': encoder '{encoder}' (Keras application "
-                            f"'{application}') cannot be imported: {reason}")
+                            f"'{application}') cannot be imported: no mapping from its Keras "
+                            "application is implemented")
     mapping = BackboneMapping(submodel, application, state, prefix)
     return apply_rules(mapping, layers, backbone, factory(layers))

@@ -32,6 +32,28 @@ class FixedNormalise(nn.Module):
         return f"mean={self.mean}, std={self.std}"
 
 
+class KerasRescaling(nn.Module):
+    """x · scale + offset with constants, computed as Keras' `Rescaling` layer computes it.
+
+    faceswap's MobileNetV3 keeps Keras' own Rescaling(1/127.5, −1) after faceswap's [−1, 1]
+    mapping (faceswap defect 12); imported models carry it here (`mobilenet_v3_double_rescale`).
+    Folding it into the stem convolution would not be exact at the zero-padded border.
+    """
+
+    def __init__(self, scale: float, offset: float) -> None:
+        super().__init__()
+        self.scale, self.offset = float(scale), float(offset)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale + self.offset
+
+    def extra_repr(self) -> str:
+        return f"scale={self.scale}, offset={self.offset}"
+
+
+KERAS_MOBILENET_V3_RESCALING = (1 / 127.5, -1.0)   # Keras' MobileNetV3 input layer
+
+
 class KerasEfficientNetInput(nn.Module):
     """EfficientNet-v1's own input layers in Keras: ÷255, then a Normalization layer.
 
