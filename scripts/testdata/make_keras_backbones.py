@@ -6,7 +6,7 @@ Not run by CI. Needs a separate virtualenv with Keras 3 on its PyTorch backend:
     /work/keras-venv/bin/pip install torch==2.13.0      # first: the CPU wheel
     /work/keras-venv/bin/pip install keras==3.14.1 h5py numpy
     KERAS_BACKEND=torch /work/keras-venv/bin/python scripts/testdata/make_keras_backbones.py \
-        --fixtures ../shared/fixtures/faceswap --out tests/formats/keras_backbones
+        --fixtures ../shared/fixtures/faceswap --out tests/importers/keras_backbones
 
 What it writes (float32 throughout, all small):
 

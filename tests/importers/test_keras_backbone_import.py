@@ -1,6 +1,6 @@
 """faceswap Phaze-A models with Keras-application encoders import with Keras's outputs.
 
-Ground truth: `tests/formats/keras_backbones/`, made by scripts/testdata/make_keras_backbones.py
+Ground truth: `tests/importers/keras_backbones/`, made by scripts/testdata/make_keras_backbones.py
 (Keras 3.14.1, torch backend): fixture c01's FC and decoders behind an encoder built the way
 faceswap builds it around a Keras application, saved as `.keras` or legacy `.h5`.
 """
