@@ -31,8 +31,9 @@ class TrackConfig:
     cut_difference: float = 30.0
     max_gap_frames: int = 3         # frames a track survives without its face (detector misses)
     # Embed a track's face at its start and every this many of its frames: dlib's net costs
-    # ~0.1-0.2 s a face on one CPU core, so every frame would cost more than finding the faces.
-    embed_every: int = 25
+    # ~0.08-0.2 s a face on one CPU core, so every frame would cost more than finding the
+    # faces; every 50th (2 s at 25 fps) costs ~1.6 ms a frame. --only-like embeds more often.
+    embed_every: int = 50
     max_embedding_distance: float = SAME_PERSON_DISTANCE
 
     def __post_init__(self) -> None:
