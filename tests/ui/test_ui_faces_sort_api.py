@@ -8,38 +8,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import skimage.data
 
 from phaze.cli.main import main
 from phaze.formats.faceswap_png import add_metadata, read_metadata
-from phaze.io.images import decode_image, encode_image, write_image
+from phaze.io.images import decode_image, encode_image
 
-FACE_PX = 128
+from ui_helpers import cli_sort_order, sortable_faces
 
 
 @pytest.fixture(scope="module")
 def extracted(tmp_path_factory) -> Path:
-    """Five astronaut faces with faceswap metadata: turned, mirrored, shrunk, and a blurred copy."""
-    from phaze.extract.find import FaceFinder, FindConfig
-    from phaze.extract.pipeline import ExtractConfig, extract_faces
-
-    root = tmp_path_factory.mktemp("sortable")
-    photos = root / "photos"
-    photos.mkdir()
-    image = skimage.data.astronaut()
-    turned = cv2.warpAffine(image, cv2.getRotationMatrix2D((256, 256), 12, 1.0), (512, 512))
-    for name, frame in {"a_plain": image, "b_mirrored": image[:, ::-1].copy(),
-                        "c_small": cv2.resize(image, (400, 400)), "d_turned": turned}.items():
-        write_image(photos / f"{name}.png", frame)
-    faces = root / "faces"
-    extract_faces(photos, faces, ExtractConfig(size_px=FACE_PX),
-                  finder=FaceFinder(FindConfig(refeed=1)))
-    (faces / "alignments.json").unlink()
-    source = faces / "a_plain_0.png"
-    blurred = cv2.GaussianBlur(decode_image(source), (0, 0), 3.0)
-    (faces / "e_blurred_0.png").write_bytes(add_metadata(encode_image(blurred, ".png"),
-                                                         read_metadata(source)))
-    return faces
+    return sortable_faces(tmp_path_factory.mktemp("sortable"))
 
 
 @pytest.fixture()
@@ -53,16 +32,10 @@ def _listed(client, folder: Path, sort: str) -> list[dict]:
     return answer.json()["faces"]
 
 
-def _cli_order(folder: Path, key: str, capsys) -> list[str]:
-    capsys.readouterr()
-    assert main(["faces", "sort", "--input", str(folder), "--by", key]) == 0
-    return [line.split()[-1] for line in capsys.readouterr().out.splitlines()]
-
-
 @pytest.mark.parametrize("key", ["blur", "pose", "yaw", "identity"])
 def test_the_gallery_order_is_the_cli_sort_order(client, faces, key, capsys):
     listed = _listed(client, faces, key)
-    assert [face["name"] for face in listed] == _cli_order(faces, key, capsys)
+    assert [face["name"] for face in listed] == cli_sort_order(faces, key, capsys)
     assert all(face["value"] is not None for face in listed)
 
 
