@@ -48,7 +48,7 @@ class ExtractConfig:
     # Embed faces while tracking (video) so a different person in the same place starts a new
     # track even without a visible cut; always on when `like` is set.
     track_identity: bool = True
-    write_threads: int = 2              # threads warping and PNG-encoding faces (pass 2)
+    write_threads: int = 2              # threads warping and PNG-encoding faces beside finding
 
     def __post_init__(self) -> None:
         if not SIZE_MIN <= self.size_px <= SIZE_MAX or self.size_px % SIZE_STEP:
