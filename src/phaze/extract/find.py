@@ -1,13 +1,13 @@
 """Faces and their 68 landmarks in one frame: upsampling, score and size filters, rotation retry."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from phaze.errors import ConfigError
-from phaze.extract.detectors import ALIGNERS, DETECTORS, Aligner, Box, Detector
+from phaze.extract.detectors import ALIGNERS, DETECTORS, Aligner, Box, Detection, Detector
 from phaze.extract.refeed import MAX_REFEED, refeed_landmarks
 
 # faceswap's "rotate images" idea: when nothing is found upright, try these angles (degrees,
@@ -21,6 +21,15 @@ ROLL_REFIT_DEGREES = 12   # refit landmarks on a levelled face when the eyes til
 SEED_SIDE, SEED_CENTRE = 2.2, 0.45
 # A five-point detector's points are reliable on faces rolled by up to about this much.
 QUARTER_TURN_DEGREES = 60
+# Faces seen in the previous video frame are looked for this many box sides around their last
+# box: a head moves far less than that between frames, and the detector needs some context.
+NEAR_MARGIN = 1.0
+# The search region's corners snap to this grid, so a still face keeps the same region, hence
+# the same detector grid and the same box, frame after frame (a region that followed the face
+# pixel by pixel would move the box by 1-4 px and shake the landmarks).
+NEAR_GRID_PX = 32
+# A region covering more of the frame than this saves too little: search the whole frame.
+NEAR_MAX_AREA = 0.6
 
 
 @dataclass(frozen=True)
@@ -105,8 +114,18 @@ class FaceFinder:
         return FaceFinder(config, self.detector if same_detector else None,
                           self.aligner if same_aligner else None)
 
-    def find(self, image: np.ndarray) -> list[FoundFace]:
-        """Faces in an (H, W, 3) RGB uint8 frame, upright first, then each retry rotation."""
+    def find(self, image: np.ndarray, near: list[Box] | None = None) -> list[FoundFace]:
+        """Faces in an (H, W, 3) RGB uint8 frame, upright first, then each retry rotation.
+
+        `near`: where faces were in the previous video frame. The detector then scans only the
+        region around them (a third of the work for a 100 px face in a 480 px frame), and the
+        whole frame as usual when it finds fewer faces there than were near.
+        """
+        region = search_region(near, image.shape) if near else None
+        if region is not None:
+            faces = self._find_upright(image, rotation=0, region=region)
+            if len(faces) >= len(near):
+                return faces
         faces = self._find_upright(image, rotation=0)
         for angle in self.config.rotations:
             if faces:
@@ -127,14 +146,17 @@ class FaceFinder:
                                     map_points(back, face.landmarks), face.score, angle))
         return mapped
 
-    def _find_upright(self, image: np.ndarray, rotation: int) -> list[FoundFace]:
+    def _find_upright(self, image: np.ndarray, rotation: int,
+                      region: tuple[int, int, int, int] | None = None) -> list[FoundFace]:
+        """Faces of `image` as it stands; `region` (left, top, right, bottom, px) limits the
+        detector to that part of it (the landmarks are still fitted on the whole image)."""
         doublings = (auto_upsample(image.shape) if self.config.upsample is None
                      else self.config.upsample)
         factor = 2 ** doublings
         work = image if factor == 1 else cv2.resize(
             image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
         faces = []
-        for detection in self.detector.detect(work):
+        for detection in self._detect(work, region, factor):
             box = detection.box.scaled(1 / factor)
             if detection.score < self.config.threshold:
                 continue
@@ -147,6 +169,14 @@ class FaceFinder:
                 landmarks = self._landmarks_upright(work, detection.box) / factor
             faces.append(FoundFace(box, landmarks, detection.score, rotation))
         return faces
+
+    def _detect(self, work: np.ndarray, region: tuple[int, int, int, int] | None,
+                factor: int) -> list[Detection]:
+        if region is None:
+            return self.detector.detect(work)
+        left, top, right, bottom = (value * factor for value in region)
+        found = self.detector.detect(np.ascontiguousarray(work[top:bottom, left:right]))
+        return [shifted(detection, left, top) for detection in found]
 
     def _landmarks_upright(self, image: np.ndarray, box: Box) -> np.ndarray:
         """Landmarks, refitted on a levelled copy when the face is tilted.
@@ -221,6 +251,33 @@ class FaceFinder:
 
     def _fit(self, image: np.ndarray, box: Box) -> np.ndarray:
         return refeed_landmarks(self.aligner, image, box, self.config.refeed)
+
+
+def search_region(boxes: list[Box], shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) px around `boxes`, NEAR_MARGIN box sides wide and snapped to
+    NEAR_GRID_PX, inside the frame; None when it would cover most of the frame anyway."""
+    height, width = shape[:2]
+    left, top, right, bottom = width, height, 0, 0
+    for box in boxes:
+        margin = NEAR_MARGIN * max(box.width, box.height)
+        left, top = min(left, box.left - margin), min(top, box.top - margin)
+        right, bottom = max(right, box.right + margin), max(bottom, box.bottom + margin)
+    left = max(0, int(left // NEAR_GRID_PX) * NEAR_GRID_PX)
+    top = max(0, int(top // NEAR_GRID_PX) * NEAR_GRID_PX)
+    right = min(width, -int(-right // NEAR_GRID_PX) * NEAR_GRID_PX)
+    bottom = min(height, -int(-bottom // NEAR_GRID_PX) * NEAR_GRID_PX)
+    if right <= left or bottom <= top or (
+            (right - left) * (bottom - top) > NEAR_MAX_AREA * width * height):
+        return None
+    return left, top, right, bottom
+
+
+def shifted(detection: Detection, dx: float, dy: float) -> Detection:
+    """`detection` moved by (dx, dy) px: from a crop's coordinates to the frame's."""
+    box = detection.box
+    points5 = None if detection.points5 is None else detection.points5 + np.array([dx, dy])
+    return replace(detection, box=Box(box.left + dx, box.top + dy, box.right + dx,
+                                      box.bottom + dy), points5=points5)
 
 
 def eye_roll_degrees(landmarks: np.ndarray) -> float:

@@ -35,10 +35,16 @@ class TrackConfig:
     # faces; every 50th (2 s at 25 fps) costs ~1.6 ms a frame. --only-like embeds more often.
     embed_every: int = 50
     max_embedding_distance: float = SAME_PERSON_DISTANCE
+    # While faces are tracked, the detector looks only around them, and scans the whole frame
+    # (for faces that newly appear) on every this-many-th frame and at cuts; 1 = every frame.
+    search_every: int = 5
 
     def __post_init__(self) -> None:
         if not 0 < self.min_iou <= 1:
             raise ConfigError(f"track min iou {self.min_iou} is invalid: expected 0 < iou <= 1")
+        if self.search_every < 1:
+            raise ConfigError(f"full-scan-every {self.search_every} is invalid: expected >= 1 "
+                              "frames (1 = scan every whole frame)")
         if self.embed_every < 1 or self.max_gap_frames < 0:
             raise ConfigError("track embed_every must be >= 1 and max_gap_frames >= 0")
 
@@ -111,6 +117,20 @@ class Tracker:
             links[position] = self._continue(track, sequence, faces[position], embed)
         return [link or self._start(sequence, faces[position], embed)
                 for position, link in enumerate(links)]
+
+    def boxes_to_search(self, sequence: int, image: np.ndarray) -> list[Box]:
+        """Where frame `sequence`'s faces should be: the last boxes of the faces of the frame
+        before. None (scan the whole frame) on every `search_every`-th frame and at a cut, for
+        faces that newly appear and a new shot, and for photos."""
+        if not self.link_frames or sequence % self.config.search_every == 0:
+            return []
+        if self._previous_thumb is not None and self._difference(image) > \
+                self.config.cut_difference:
+            return []
+        return [track.last_box for track in self._active if track.last_seen == sequence - 1]
+
+    def _difference(self, image: np.ndarray) -> float:
+        return float(np.abs(thumbnail(image) - self._previous_thumb).mean())
 
     def _note_cut(self, sequence: int, image: np.ndarray) -> None:
         thumb = thumbnail(image)
