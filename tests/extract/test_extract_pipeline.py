@@ -123,7 +123,7 @@ def test_rerun_overwrites_alignments_cleanly(video_extract, synthetic_video, fin
 def test_interrupted_run_leaves_no_partial_files(synthetic_video, finder, tmp_path, monkeypatch):
     calls = []
 
-    def find_then_interrupt(image, near=None):
+    def find_then_interrupt(image, near=None, scan_whole=True):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt

@@ -9,6 +9,7 @@ import numpy as np
 from phaze.errors import ConfigError
 from phaze.extract.detectors import ALIGNERS, DETECTORS, Aligner, Box, Detection, Detector
 from phaze.extract.refeed import MAX_REFEED, refeed_landmarks
+from phaze.extract.tracks import box_iou
 
 # faceswap's "rotate images" idea: when nothing is found upright, try these angles (degrees,
 # counter-clockwise) in order and keep the first that finds a face.
@@ -30,6 +31,7 @@ NEAR_MARGIN = 1.0
 NEAR_GRID_PX = 32
 # A region covering more of the frame than this saves too little: search the whole frame.
 NEAR_MAX_AREA = 0.6
+SAME_FACE_IOU = 0.3   # a whole-frame detection overlapping a region's face this much is that face
 
 
 @dataclass(frozen=True)
@@ -114,17 +116,22 @@ class FaceFinder:
         return FaceFinder(config, self.detector if same_detector else None,
                           self.aligner if same_aligner else None)
 
-    def find(self, image: np.ndarray, near: list[Box] | None = None) -> list[FoundFace]:
+    def find(self, image: np.ndarray, near: list[Box] | None = None,
+             scan_whole: bool = True) -> list[FoundFace]:
         """Faces in an (H, W, 3) RGB uint8 frame, upright first, then each retry rotation.
 
-        `near`: where faces were in the previous video frame. The detector then scans only the
-        region around them (a third of the work for a 100 px face in a 480 px frame), and the
-        whole frame as usual when it finds fewer faces there than were near.
+        `near`: where faces were in the previous video frame. Those faces are then detected in
+        the region around them (a third of the work for a 100 px face in a 480 px frame), and
+        the whole frame is scanned only if `scan_whole` (for faces that newly appear; the
+        region's faces keep their region boxes, so their box does not change with the scan) or
+        if the region shows fewer faces than were near.
         """
         region = search_region(near, image.shape) if near else None
         if region is not None:
             faces = self._find_upright(image, rotation=0, region=region)
             if len(faces) >= len(near):
+                if scan_whole:
+                    faces += self._find_upright(image, rotation=0, skip=faces)
                 return faces
         faces = self._find_upright(image, rotation=0)
         for angle in self.config.rotations:
@@ -147,9 +154,11 @@ class FaceFinder:
         return mapped
 
     def _find_upright(self, image: np.ndarray, rotation: int,
-                      region: tuple[int, int, int, int] | None = None) -> list[FoundFace]:
+                      region: tuple[int, int, int, int] | None = None,
+                      skip: list[FoundFace] = ()) -> list[FoundFace]:
         """Faces of `image` as it stands; `region` (left, top, right, bottom, px) limits the
-        detector to that part of it (the landmarks are still fitted on the whole image)."""
+        detector to that part of it (the landmarks are still fitted on the whole image);
+        detections overlapping a face of `skip` (found already) are not fitted again."""
         doublings = (auto_upsample(image.shape) if self.config.upsample is None
                      else self.config.upsample)
         factor = 2 ** doublings
@@ -161,6 +170,8 @@ class FaceFinder:
             if detection.score < self.config.threshold:
                 continue
             if min(box.width, box.height) < self.config.min_size_px:
+                continue
+            if any(box_iou(box, face.box) >= SAME_FACE_IOU for face in skip):
                 continue
             # Landmarks on the upsampled image too: small faces get sub-pixel precision back.
             if detection.points5 is not None:

@@ -254,7 +254,8 @@ def _find_and_write(frames, source: FrameSource, steps: _Steps,
 
 def _find_frame(frame, sequence: int, tracker: Tracker, steps: _Steps) -> _FrameFaces:
     """One frame's faces with their track links; counts them in the report."""
-    faces = steps.finder.find(frame.image, tracker.boxes_to_search(sequence, frame.image))
+    faces = steps.finder.find(frame.image, tracker.boxes_to_search(sequence, frame.image),
+                              tracker.scan_whole(sequence))
     embed = None
     if steps.embedder is not None:
         def embed(landmarks, image=frame.image, embedder=steps.embedder):

@@ -120,14 +120,17 @@ class Tracker:
 
     def boxes_to_search(self, sequence: int, image: np.ndarray) -> list[Box]:
         """Where frame `sequence`'s faces should be: the last boxes of the faces of the frame
-        before. None (scan the whole frame) on every `search_every`-th frame and at a cut, for
-        faces that newly appear and a new shot, and for photos."""
-        if not self.link_frames or sequence % self.config.search_every == 0:
+        before. None (scan the whole frame) at a cut and for photos."""
+        if not self.link_frames:
             return []
         if self._previous_thumb is not None and self._difference(image) > \
                 self.config.cut_difference:
             return []
         return [track.last_box for track in self._active if track.last_seen == sequence - 1]
+
+    def scan_whole(self, sequence: int) -> bool:
+        """Whether frame `sequence` must also be scanned whole, for faces that newly appear."""
+        return sequence % self.config.search_every == 0
 
     def _difference(self, image: np.ndarray) -> float:
         return float(np.abs(thumbnail(image) - self._previous_thumb).mean())
