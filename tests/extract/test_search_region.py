@@ -1,4 +1,4 @@
-"""Tracked faces are looked for around their last box; new faces on the periodic whole-frame scan."""
+"""Tracked faces are looked for around their last box; new faces on the periodic whole scans."""
 import cv2
 import numpy as np
 
