@@ -23,9 +23,9 @@ import cv2
 import numpy as np
 import torch
 
-from phaze.checkpoint import TrainingState, save_checkpoint, write_marker
+from phaze.storage.checkpoint import TrainingState, save_checkpoint, write_marker
 from phaze.config.presets import resolve_options
-from phaze.convert.geometry import default_geometry
+from phaze.faces.aligned import CoreGeometry
 from phaze.convert.pipeline import ConvertOptions, FaceConverter
 from phaze.faces.aligned import AlignedFace
 from phaze.faces.framing import Framing
@@ -77,9 +77,9 @@ def main() -> None:
         video, alignments = make_clip(folder, args.frames)
         job = ConvertJob(folder / "model", video, alignments, folder / "out.mp4", device="cpu")
         settings = ConvertOptions(batch_size=args.batch_size)
-        converter = build_converter(job, settings, default_geometry())
+        converter = build_converter(job, settings, CoreGeometry())
         identity = FaceConverter(lambda batch: [batch], converter.input_px, converter.input_px,
-                                 Framing(), default_geometry(), settings, learns_mask=False)
+                                 Framing(), CoreGeometry(), settings, learns_mask=False)
         for name, chosen in (("model", converter), ("identity", identity)):
             start = time.perf_counter()
             report = convert(job, settings, converter=chosen)

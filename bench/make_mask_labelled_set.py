@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import skimage.data
 
-from phaze.data.sources.framing import frame_record
+from phaze.data.sources.scan import frame_record
 from phaze.data.sources.scan import scan_folder
 from phaze.faces.masks import extended_mask
 from phaze.io.images import write_image

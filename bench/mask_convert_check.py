@@ -25,7 +25,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from make_mask_labelled_set import cutout  # noqa: E402
 
-from phaze.convert.geometry import CoreGeometry  # noqa: E402
+from phaze.faces.aligned import CoreGeometry  # noqa: E402
 from phaze.convert.mask import MaskOptions  # noqa: E402
 from phaze.convert.pipeline import ConvertOptions, FaceConverter, _Pending  # noqa: E402
 from phaze.faces.framing import Framing  # noqa: E402

@@ -160,9 +160,9 @@ def full_disk_from_write(monkeypatch, count: int = 2) -> list[str]:
     list the failed writes' data lengths are appended to."""
     import errno
 
-    import phaze.io.images as images
+    import phaze.io.atomic as atomic
 
-    real, calls, failed = images._write_file, [], []
+    real, calls, failed = atomic._write_file, [], []
 
     def write(handle: int, data: bytes) -> None:
         calls.append(1)
@@ -173,5 +173,5 @@ def full_disk_from_write(monkeypatch, count: int = 2) -> list[str]:
         failed.append(len(data))
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(images, "_write_file", write)
+    monkeypatch.setattr(atomic, "_write_file", write)
     return failed

@@ -156,6 +156,13 @@ WHOLE = {
     "mobilenet_a025": ("mobilenet", lambda s: APPS.MobileNet(
         input_shape=(s, s, 3), alpha=0.25, include_top=False, weights=None), "signed",
         {"mobilenet_width": 0.25}),
+    # faceswap passes MobileNetV3 none of its options (defect 12): Keras' defaults apply, so
+    # the application keeps its own Rescaling(1/127.5, −1) after faceswap's ×2−1, and the
+    # state file's mobilenet_width / mobilenet_minimalistic are ignored. faceswap's V3 is
+    # α 1; α 0.25 here keeps the file small (the importer reads the width from the file).
+    "mobilenet_v3_small_a025": ("mobilenet_v3_small", lambda s: APPS.MobileNetV3Small(
+        input_shape=(s, s, 3), alpha=0.25, include_top=False, weights=None), "signed",
+        {"mobilenet_width": 1.0, "mobilenet_minimalistic": True}),
 }
 
 
@@ -406,7 +413,8 @@ def main() -> None:
     args = parser.parse_args()
     # EfficientNet-B0 cannot be narrowed (4 M parameters, 17 MB): one copy, as .keras
     jobs = [("efficientnet_b0", "keras"), ("mobilenet_v2_a035", "keras"),
-            ("mobilenet_v2_a035", "h5"), ("mobilenet_a025", "h5")]
+            ("mobilenet_v2_a035", "h5"), ("mobilenet_a025", "h5"),
+            ("mobilenet_v3_small_a025", "keras")]
     for case, fmt in jobs:
         if args.only and case not in args.only:
             continue
@@ -467,6 +475,17 @@ def main() -> None:
                             include_top=False, weights=None, default_size=64,
                             name="nasnet_large")
         make_backbone("nasnet_large_small", app, 64, "signed", args.out)
+    # MobileNetV3 as faceswap builds it (its Rescaling kept), 48 px so a 3 px map is strided
+    mobilenet_v3 = {
+        "mobilenet_v3_large_a015": lambda: APPS.MobileNetV3Large(
+            input_shape=(48, 48, 3), alpha=0.15, include_top=False, weights=None),
+        "mobilenet_v3_small_minimal_a025": lambda: APPS.MobileNetV3Small(
+            input_shape=(48, 48, 3), alpha=0.25, minimalistic=True, include_top=False,
+            weights=None),
+    }
+    for case, build in mobilenet_v3.items():
+        if not args.only or case in args.only:
+            make_backbone(case, build(), 48, "signed", args.out)
     if not args.only or "xception_small" in args.only:
         make_backbone("xception_small", xception_replica(80), 80, "signed", args.out)
     if not args.only or "clip_small" in args.only:   # faceswap feeds CLIP [0, 1]

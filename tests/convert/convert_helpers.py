@@ -11,6 +11,7 @@ import torch
 from phaze.faces.aligned import AlignedFace
 from phaze.formats.alignments_json import Alignments, VideoInfo
 from phaze.formats.alignments_json import write_alignments as write_alignments_file
+from phaze.model.side_output import SideOutput
 
 FACE_PX = 40     # side of the face drawn into each frame
 FRAME_HW = (72, 96)
@@ -107,7 +108,7 @@ def write_alignments(path: Path, faces: dict[str, list[np.ndarray]],
 
 def invert_predict(output_px: int):
     """A 'model' whose decoder is a known function: the inverted face, resized."""
-    def predict(batch: torch.Tensor) -> list[torch.Tensor]:
+    def predict(batch: torch.Tensor) -> SideOutput:
         out = torch.nn.functional.interpolate(1.0 - batch, size=(output_px,) * 2, mode="area")
-        return [out]
+        return SideOutput(out)
     return predict

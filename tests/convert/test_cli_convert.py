@@ -3,7 +3,7 @@ import av
 import pytest
 import torch
 
-from phaze.checkpoint import TrainingState, save_checkpoint, write_marker
+from phaze.storage.checkpoint import TrainingState, save_checkpoint, write_marker
 from phaze.cli.main import main
 from phaze.config.presets import resolve_options
 from phaze.convert.frames import video_frame_name
@@ -33,7 +33,7 @@ def clip(tmp_path):
 
 @pytest.fixture
 def box_geometry(monkeypatch):
-    monkeypatch.setattr("phaze.convert.run.default_geometry", BoxGeometry)
+    monkeypatch.setattr("phaze.convert.run.CoreGeometry", BoxGeometry)
 
 
 @pytest.mark.parametrize("mask_type", ["learned", "extended"])

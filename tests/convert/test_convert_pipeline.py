@@ -3,12 +3,13 @@ import numpy as np
 import pytest
 
 from phaze.convert.alignments import load_alignments
-from phaze.convert.composite import crop, paste, scale_matrix
+from phaze.faces.crop import CONVERT, crop, paste, scale_matrix
 from phaze.faces.framing import Framing
 from phaze.convert.frames import video_frame_name
 from phaze.convert.mask import process_mask
 from phaze.convert.pipeline import ConvertOptions, FaceConverter
 from phaze.convert.run import ConvertJob, convert, preview
+from phaze.model.side_output import SideOutput
 from phaze.errors import DataError
 from convert_helpers import (BoxGeometry, face_position, invert_predict, landmarks_at,
                              make_frames, write_alignments, write_video)
@@ -41,7 +42,7 @@ def _expected(frame, index):
     matrix = geometry.crop_matrix(landmarks, INPUT_PX, Framing())
     out_matrix = scale_matrix(matrix, INPUT_PX, OUTPUT_PX)
     face = invert_predict(OUTPUT_PX)(
-        __import__("torch").from_numpy(crop(frame, matrix, INPUT_PX)).permute(2, 0, 1)[None]
+        __import__("torch").from_numpy(crop(frame, matrix, INPUT_PX, CONVERT)).permute(2, 0, 1)[None]
         .float() / 255)[0][0].permute(1, 2, 0).numpy()
     mask = process_mask(geometry.landmark_mask(landmarks, out_matrix, OUTPUT_PX, "extended"),
                         OPTIONS.mask)
@@ -171,8 +172,8 @@ def test_auto_mask_uses_the_learned_mask_when_the_model_has_one(tmp_path, clip):
     predict = invert_predict(OUTPUT_PX)
 
     def with_empty_mask(batch):  # a learned mask of zeros: nothing may change
-        faces = predict(batch)[0]
-        return [faces, faces[:, :1] * 0]
+        faces = predict(batch).face
+        return SideOutput(faces, faces[:, :1] * 0)
 
     converter = FaceConverter(with_empty_mask, INPUT_PX, OUTPUT_PX, Framing(),
                               BoxGeometry(), ConvertOptions(colour="none"), learns_mask=True)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from phaze.convert.alignments import load_alignments
-from phaze.convert.composite import paste, scale_matrix
+from phaze.faces.crop import paste, scale_matrix
 from phaze.faces.framing import Framing
 from phaze.convert.mask import process_mask
 from phaze.convert.pipeline import ConvertOptions, FaceConverter

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from phaze.convert.alignments import load_alignments
-from phaze.convert.geometry import default_geometry
+from phaze.faces.aligned import CoreGeometry
 from phaze.convert.pipeline import ConvertOptions, FaceConverter
 from phaze.convert.run import ConvertJob, convert
 from phaze.extract.pipeline import ExtractConfig, extract_faces
@@ -63,7 +63,7 @@ def test_real_clip_converts_whole_to_mp4(tmp_path, name):
     alignments = tmp_path / "extract" / "alignments.json"
     options = ConvertOptions(batch_size=8, colour="none")   # the inverted face, as it comes
     converter = FaceConverter(invert_predict(OUTPUT_PX), INPUT_PX, OUTPUT_PX, Framing(),
-                              default_geometry(), options, learns_mask=False)
+                              CoreGeometry(), options, learns_mask=False)
     out = tmp_path / "out" / "swapped.mp4"
     report = convert(ConvertJob(tmp_path, clip, alignments, out), options, converter=converter)
 

@@ -181,10 +181,11 @@ def test_extracted_faces_train_with_their_landmarks(tmp_path, astronaut, finder,
     (record,) = scan_folder(tmp_path / "faces", "a").records
     assert record.kind == "faceswap"
     face = AlignedFace("astronaut.png", 0, 0, 0, 1, 1, reference_landmarks)
-    np.testing.assert_allclose(record.landmarks, face.aligned_landmarks(128, "head"), atol=0.1)
+    np.testing.assert_allclose(record.landmarks, face.aligned_landmarks(128), atol=0.1)
     faceset = load_faceset(tmp_path / "faces", "a", 1, 64, Framing("face"))
     training = faceset.face(0)
-    np.testing.assert_allclose(training.landmarks, face.aligned_landmarks(64, "face"), atol=1.0)
+    direct = face.aligned_landmarks(64, Framing("face"))
+    np.testing.assert_allclose(training.landmarks, direct, atol=1.0)
     assert training.mask_source == "extended" and training.areas is not None
 
 

@@ -1,4 +1,4 @@
-"""Face geometry against PIPELINE.md's numbers, known transforms and round trips."""
+"""Face geometry (taking one Framing) against faceswap's published numbers and known transforms."""
 from __future__ import annotations
 
 import cv2
@@ -8,6 +8,13 @@ import pytest
 from phaze.errors import ConfigError, DataError
 from phaze.faces import geometry
 from phaze.faces.aligned import AlignedFace
+from phaze.faces.crop import subcrop_face
+from phaze.faces.framing import HEAD_FRAMING, Framing
+
+
+def smooth_frame(height: int = 700, width: int = 800) -> np.ndarray:
+    noise = np.random.default_rng(1).integers(0, 256, (height // 16, width // 16, 3), np.uint8)
+    return cv2.resize(noise, (width, height), interpolation=cv2.INTER_CUBIC)
 
 
 def similarity(angle_deg: float, scale: float, shift: tuple[float, float]) -> np.ndarray:
@@ -16,18 +23,37 @@ def similarity(angle_deg: float, scale: float, shift: tuple[float, float]) -> np
     return np.hstack([rotation, np.array(shift)[:, None]])
 
 
-@pytest.mark.parametrize("coverage, expected", [(1.0, 32), (0.875, 27)])
+@pytest.mark.parametrize("coverage, expected", [(100.0, 32), (87.5, 27)])
 def test_padding_matches_pipeline_numbers(coverage, expected):
-    assert geometry.padding_px(128, "face", coverage) == expected
+    assert geometry.padding_px(128, Framing("face", coverage)) == expected
 
 
-@pytest.mark.parametrize("coverage, expected", [(1.0, 384), (0.875, 336)])
+@pytest.mark.parametrize("coverage, expected", [(100.0, 384), (87.5, 336)])
 def test_face_subcrop_side_from_a_512_head_face(coverage, expected):
-    assert geometry.subcrop_side_px(512, "face", coverage) == expected
+    assert geometry.subcrop_side_px(512, Framing("face", coverage)) == expected
 
 
 def test_head_subcrop_of_a_head_face_is_the_whole_face():
-    assert geometry.subcrop_side_px(512, "head", 1.0) == 512
+    assert geometry.subcrop_side_px(512, HEAD_FRAMING) == 512
+
+
+def test_vertical_offset_moves_the_crop_down_the_face_by_its_fraction_of_the_unit_face(
+        landmarks):
+    face = AlignedFace("f.png", 0, 0, 0, 10, 10, landmarks)
+    level, lowered = Framing("face", 100.0, 0.0), Framing("face", 100.0, 10.0)
+    inner_px = 128 - 2 * geometry.padding_px(128, level)   # the unit face's side in face px
+    shift = face.aligned_landmarks(128, lowered) - face.aligned_landmarks(128, level)
+    np.testing.assert_allclose(shift, np.tile([0.0, 0.1 * inner_px], (68, 1)), atol=1e-6)
+
+
+def test_the_geometry_default_is_the_stored_head_framing(landmarks):
+    face = AlignedFace("f.png", 0, 0, 0, 10, 10, landmarks)
+    np.testing.assert_array_equal(face.matrix(96), face.matrix(96, Framing("head", 100.0, 0.0)))
+
+
+def test_central_box_holds_the_coverage_of_the_shorter_side():
+    assert geometry.central_box(100, 60, Framing(coverage=100.0)) == (20, 0, 60)
+    assert geometry.central_box(64, 64, Framing(coverage=87.5)) == (4, 4, 56)
 
 
 def test_umeyama_recovers_a_known_similarity():
@@ -59,7 +85,7 @@ def test_pose_offsets_do_not_depend_on_in_plane_rotation_or_scale(landmarks):
 
 def test_crop_matrix_scale_grows_with_padding(landmarks):
     face = AlignedFace("f.png", 0, 0, 0, 10, 10, landmarks)
-    head, legacy = face.matrix(256, "head"), face.matrix(256, "legacy")
+    head, legacy = face.matrix(256, HEAD_FRAMING), face.matrix(256, Framing("legacy"))
     # the unit square spans S − 2·padding px: 256·(1 − 0.625) for head, 256·(1 − 0.375) legacy
     legacy_scale = geometry.matrix_scale(face.legacy_matrix)
     assert geometry.matrix_scale(head) == pytest.approx(96 * legacy_scale)
@@ -70,56 +96,39 @@ def test_aligned_landmarks_follow_the_face_under_any_frame_similarity(landmarks)
     known = similarity(30.0, 1.3, (80.0, -20.0))
     face = AlignedFace("f.png", 0, 0, 0, 10, 10, landmarks)
     moved = AlignedFace("f.png", 0, 0, 0, 10, 10, geometry.transform_points(landmarks, known))
-    np.testing.assert_allclose(moved.aligned_landmarks(128, "face", 0.875),
-                               face.aligned_landmarks(128, "face", 0.875), atol=1e-3)
-
-
-def _smooth_frame(height: int = 700, width: int = 800) -> np.ndarray:
-    noise = np.random.default_rng(1).integers(0, 256, (height // 16, width // 16, 3), np.uint8)
-    return cv2.resize(noise, (width, height), interpolation=cv2.INTER_CUBIC)
-
-
-def test_warp_out_then_paste_back_is_identity_inside_the_face(landmarks):
-    frame = _smooth_frame()
-    face = AlignedFace("f.png", 0, 0, 0, 10, 10, landmarks)
-    matrix = face.matrix(256, "face")
-    crop = geometry.warp_face(frame, matrix, 256)
-    pasted = geometry.paste_face(np.zeros_like(frame), crop, matrix)
-    inside = np.zeros(frame.shape[:2], np.uint8)
-    cv2.fillConvexPoly(inside, cv2.convexHull(landmarks.astype(np.int32)), 1)
-    error = np.abs(pasted.astype(int) - frame.astype(int))[inside.astype(bool)]
-    assert error.mean() < 3.0
-    untouched = geometry.paste_face(frame, crop, matrix, np.zeros((256, 256), np.float32))
-    np.testing.assert_array_equal(untouched, frame)
+    framing = Framing("face", 87.5)
+    np.testing.assert_allclose(moved.aligned_landmarks(128, framing),
+                               face.aligned_landmarks(128, framing), atol=1e-3)
 
 
 def test_face_subcrop_of_a_head_face_matches_a_direct_face_crop(landmarks):
-    frame = _smooth_frame()
+    frame = smooth_frame()
     face = AlignedFace("f.png", 0, 0, 0, 10, 10, landmarks)
-    head = face.warp(frame, 512, "head")
-    for coverage in (1.0, 0.875):
-        side = geometry.subcrop_side_px(512, "face", coverage)
-        sub = geometry.subcrop_face(head, face.pose_offsets, side, "face", coverage)
-        direct = face.warp(frame, side, "face", coverage)
+    head = face.warp(frame, 512)
+    for coverage in (100.0, 87.5):
+        framing = Framing("face", coverage)
+        side = geometry.subcrop_side_px(512, framing)
+        sub = subcrop_face(head, face.pose_offsets, side, framing)
+        direct = face.warp(frame, side, framing)
         margin = side // 8  # the head face's own border is zero-padded; compare the middle
         difference = np.abs(sub.astype(int) - direct.astype(int))[margin:-margin, margin:-margin]
         assert difference.mean() < 4.0
-        sub_matrix = geometry.subcrop_matrix(face.matrix(512, "head"), 512, face.pose_offsets,
-                                             side, "face", coverage)
-        np.testing.assert_allclose(sub_matrix, face.matrix(side, "face", coverage), atol=1.0)
+        sub_matrix = geometry.subcrop_matrix(face.matrix(512), 512, face.pose_offsets, side,
+                                             framing)
+        np.testing.assert_allclose(sub_matrix, face.matrix(side, framing), atol=1.0)
 
 
 def test_subcrop_outside_the_head_face_is_zero():
     head = np.full((64, 64, 3), 200, np.uint8)
     offsets = {"legacy": np.zeros(2), "face": np.array([0.0, 2.0]), "head": np.zeros(2)}
-    crop = geometry.subcrop_face(head, offsets, 48, "face")  # moved far down: mostly outside
-    assert crop[-1].max() == 0 and crop.shape == (48, 48, 3)
+    cut = subcrop_face(head, offsets, 48, Framing("face"))  # moved far down: mostly outside
+    assert cut[-1].max() == 0 and cut.shape == (48, 48, 3)
 
 
 def test_bad_inputs_are_named():
     with pytest.raises(ConfigError, match="'whole'"):
-        geometry.padding_px(128, "whole")
+        Framing("whole")
     with pytest.raises(ConfigError, match="coverage"):
-        geometry.padding_px(128, "face", 0.0)
+        Framing("face", 0.0)
     with pytest.raises(DataError, match="68"):
         geometry.legacy_matrix(np.zeros((5, 2)))

@@ -12,7 +12,8 @@ from phaze.faces.framing import Framing
 
 @pytest.fixture
 def face_points(landmarks):
-    return AlignedFace("f.png", 0, 0, 0, 10, 10, landmarks).aligned_landmarks(128, "face")
+    face = AlignedFace("f.png", 0, 0, 0, 10, 10, landmarks)
+    return face.aligned_landmarks(128, Framing("face"))
 
 
 def test_extended_mask_contains_components_and_reaches_higher(face_points):

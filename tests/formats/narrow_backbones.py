@@ -168,6 +168,16 @@ def nasnet_large():
     return TimmFeatures(keras_nasnet_layout(net))
 
 
+def mobilenet_v3(size: str, width: float, minimalistic: bool = False):
+    from phaze.config.options import PhazeAOptions
+    from phaze.model.encoders.mobilenet import build_mobilenet_v3
+
+    # what an imported faceswap MobileNetV3 builds: Keras' own input rescale kept
+    opts = PhazeAOptions(enc_architecture=f"mobilenet_v3_{size}", mobilenet_width=width,
+                         mobilenet_minimalistic=minimalistic, mobilenet_v3_double_rescale=True)
+    return build_mobilenet_v3(size, opts, 48)
+
+
 def byte(x):
     return x * 255.0
 
@@ -190,4 +200,8 @@ BACKBONES = {
     "inception_v3_small": ("inception_v3", inception_v3, signed),
     "inception_resnet_v2_small": ("inception_resnet_v2", inception_resnet_v2, signed),
     "nasnet_large_small": ("nasnet_large", nasnet_large, signed),
+    "mobilenet_v3_large_a015": ("mobilenet_v3_large", lambda: mobilenet_v3("large", 0.15),
+                                signed),
+    "mobilenet_v3_small_minimal_a025": ("mobilenet_v3_small",
+                                        lambda: mobilenet_v3("small", 0.25, True), signed),
 }

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from phaze.formats.faceswap_keras import read_faceswap_model
-from phaze.formats.faceswap_weights import map_weights
+from phaze.importers.faceswap_keras import read_faceswap_model
+from phaze.importers.faceswap_weights import map_weights
 from phaze.model.phaze_a import build_model
 from faceswap_fixtures import CASES, case_dir
 
@@ -74,6 +74,7 @@ def test_outputs_and_intermediates_match_faceswap(case, one_thread):
         # faceswap fed fs_original BGR; Phaze takes RGB and flips it for this encoder itself
         face = _nchw(inputs[f"face_in_{side}"]).flip(1)
         outputs, found = _record_submodels(model, side, face)
+        outputs = outputs.tensors()
         assert len(outputs) == len(names)
         for name, output in zip(names, outputs):
             np.testing.assert_allclose(_nhwc(output), expected[f"{name}_{side}"], rtol=0,

@@ -16,18 +16,18 @@ import pytest
 import torch
 from torch import nn
 
-from phaze.checkpoint import load_model_dir
+from phaze.storage.checkpoint import load_model_dir
 from phaze.errors import ModelDirError
-from phaze.formats.faceswap_import import import_faceswap
-from phaze.formats.faceswap_keras import read_faceswap_model
-from phaze.formats.faceswap_weights import map_weights
+from phaze.importers.faceswap import import_faceswap
+from phaze.importers.faceswap_keras import read_faceswap_model
+from phaze.importers.faceswap_weights import map_weights
 from phaze.model.encoders.timm_compat import timm_available
 from phaze.model.phaze_a import build_model
-from narrow_backbones import BACKBONES, convnext as _convnext
+from narrow_backbones import BACKBONES, convnext as _convnext, mobilenet_v3
 
 DATA = Path(__file__).parent / "keras_backbones"
 CASES = ("efficientnet_b0_keras", "mobilenet_v2_a035_keras", "mobilenet_v2_a035_h5",
-         "mobilenet_a025_h5")
+         "mobilenet_a025_h5", "mobilenet_v3_small_a025_keras")
 
 pytestmark = pytest.mark.skipif(not timm_available(), reason="backbone encoders need timm")
 
@@ -123,7 +123,7 @@ def test_a_changed_batch_norm_epsilon_is_refused(tmp_path):
 
 # --- backbone level: narrow replicas of applications too large to store --------------------
 def _backbone_case(case: str):
-    from phaze.formats.faceswap_keras import read_encoder_layers
+    from phaze.importers.faceswap_keras import read_encoder_layers
 
     layers = read_encoder_layers(DATA / "backbones" / f"{case}.keras")
     data = np.load(DATA / "backbones" / f"{case}.npz")
@@ -131,7 +131,7 @@ def _backbone_case(case: str):
 
 
 def _map_backbone(encoder: str, layers, backbone) -> None:
-    from phaze.formats.keras_apps import map_backbone
+    from phaze.importers.keras_apps import map_backbone
 
     state = backbone.state_dict()
     backbone.load_state_dict(map_backbone(encoder, "encoder", layers, backbone, state, ""))
@@ -155,9 +155,9 @@ def test_backbone_matches_keras(case, one_thread):
 
 def test_efficientnet_imagenet_rescale_is_folded_into_the_variance():
     # Keras adds Rescaling(1/√std) after Normalization when ImageNet weights were loaded
-    from phaze.formats.faceswap_keras import KerasLayer
-    from phaze.formats.keras_apps.common import BackboneMapping
-    from phaze.formats.keras_apps.efficientnet import EfficientNetRule
+    from phaze.importers.faceswap_keras import KerasLayer
+    from phaze.importers.keras_apps.common import BackboneMapping
+    from phaze.importers.keras_apps.efficientnet import EfficientNetRule
     from phaze.model.encoders.timm_features import KerasEfficientNetInput
 
     backbone = nn.Module()
@@ -175,16 +175,66 @@ def test_efficientnet_imagenet_rescale_is_folded_into_the_variance():
                                variance / np.float32(scale) ** 2, rtol=1e-6)
 
 
-def test_a_mobilenet_v3_model_is_refused_with_the_reason(tmp_path):
-    source = tmp_path / "fs"
-    shutil.copytree(DATA / "mobilenet_v2_a035_keras", source)
-    state = json.loads((source / "phaze_a_state.json").read_text())
-    state["config"]["enc_architecture"] = "mobilenet_v3_small"
-    (source / "phaze_a_state.json").write_text(json.dumps(state))
-    with pytest.raises(ModelDirError, match="mobilenet_v3_small.*rescales its input a second "
-                                            "time"):
-        import_faceswap(source, tmp_path / "model")
-    assert not (tmp_path / "model").exists()
+def test_mobilenet_v3_options_come_from_the_file_not_the_state_file(tmp_path, one_thread):
+    # faceswap passes MobileNetV3 neither width nor minimalistic and keeps Keras' own input
+    # rescale (defect 12): this state file says width 1.0, minimalistic, the file is neither
+    folder = DATA / "mobilenet_v3_small_a025_keras"
+    state = json.loads((folder / "phaze_a_state.json").read_text())["config"]
+    assert state["mobilenet_width"] == 1.0 and state["mobilenet_minimalistic"] is True
+    options = read_faceswap_model(folder).options
+    assert options.mobilenet_width == 0.25 and options.mobilenet_minimalistic is False
+    assert options.mobilenet_v3_double_rescale is True
+    import_faceswap(folder, tmp_path / "model")
+    model, _ = load_model_dir(tmp_path / "model")     # the flag is saved with the options
+    face = _nchw(np.load(folder / "inputs.npz")["face_in_b"])
+    with torch.no_grad():
+        encoded = model.encoder(face)
+    np.testing.assert_allclose(encoded.numpy(), np.load(folder / "outputs.npz")["encoder_b"],
+                               rtol=0, atol=1e-4)
+
+
+def _mobilenet_v3_layers():
+    layers, _ = _backbone_case("mobilenet_v3_small_minimal_a025")
+    return layers
+
+
+def test_a_mobilenet_v3_rescale_other_than_keras_is_one_line_naming_it():
+    layers = _mobilenet_v3_layers()
+    rescaling = next(layer for layer in layers if layer.class_name == "Rescaling")
+    rescaling.config["scale"] = 1 / 255
+    with pytest.raises(ModelDirError) as error:
+        _map_backbone("mobilenet_v3_small", layers, mobilenet_v3("small", 0.25, True))
+    message = str(error.value)
+    assert "\n" not in message and f"'{rescaling.name}' is a Rescaling" in message
+    assert "MobileNetV3 input rescale" in message
+
+
+def test_a_mobilenet_v3_backbone_must_rescale_exactly_when_keras_does():
+    from phaze.config.options import PhazeAOptions
+    from phaze.model.encoders.mobilenet import build_mobilenet_v3
+
+    layers = _mobilenet_v3_layers()
+    single = build_mobilenet_v3("small", PhazeAOptions(
+        enc_architecture="mobilenet_v3_small", mobilenet_width=0.25,
+        mobilenet_minimalistic=True), 48)        # a new Phaze model: the fixed single mapping
+    with pytest.raises(ModelDirError, match="Rescaling.*mobilenet_v3_double_rescale is off"):
+        _map_backbone("mobilenet_v3_small", layers, single)
+    without = [layer for layer in layers if layer.class_name != "Rescaling"]
+    with pytest.raises(ModelDirError, match="has no input Rescaling"):
+        _map_backbone("mobilenet_v3_small", without, mobilenet_v3("small", 0.25, True))
+
+
+def test_mobilenet_v3_without_squeeze_excite_is_read_as_minimalistic():
+    from phaze.config.options import PhazeAOptions
+    from phaze.importers.keras_apps import imported_options
+
+    layers = _mobilenet_v3_layers()
+    options = imported_options(PhazeAOptions(enc_architecture="mobilenet_v3_small",
+                                             mobilenet_width=0.6), layers)
+    assert options.mobilenet_minimalistic and options.mobilenet_v3_double_rescale
+    assert options.mobilenet_width == 0.25      # 0.6 does not fit the file, 1.0 neither
+    assert imported_options(PhazeAOptions(enc_architecture="mobilenet_v2"), layers) \
+        == PhazeAOptions(enc_architecture="mobilenet_v2")
 
 
 def test_convnext_input_statistics_other_than_phazes_are_refused(tmp_path):
@@ -197,7 +247,7 @@ def test_convnext_input_statistics_other_than_phazes_are_refused(tmp_path):
         layer["config"]["mean"] = [0.0, 0.0, 0.0]
 
     _rewrite_config(keras_file, other_mean)
-    from phaze.formats.faceswap_keras import read_encoder_layers
+    from phaze.importers.faceswap_keras import read_encoder_layers
 
     layers = [layer for layer in read_encoder_layers(keras_file) if layer.application]
     with pytest.raises(ModelDirError, match="prestem_normalization.*ImageNet"):

@@ -34,5 +34,5 @@ def write_astronaut_faces(folder: Path, landmarks: np.ndarray, angles=(0, -6, 6)
         rotated = cv2.warpAffine(frame, matrix, frame.shape[1::-1])
         points = landmarks @ matrix[:, :2].T + matrix[:, 2]
         face = AlignedFace(f"astronaut_{index}.png", 0, 175, 76, 90, 90, points)
-        write_face_png(folder / f"astronaut_{index}_0.png", face.warp(rotated, HEAD_PX, "head"),
+        write_face_png(folder / f"astronaut_{index}_0.png", face.warp(rotated, HEAD_PX),
                        face_metadata(face, face.frame, rotated.shape[:2]))

@@ -12,12 +12,13 @@ import skimage.data
 import torch
 from torch import nn
 
-from phaze.convert.geometry import CoreGeometry
+from phaze.faces.aligned import CoreGeometry
 from phaze.convert.pipeline import ConvertOptions, FaceConverter, _Pending
 from phaze.convert.mask import MaskOptions
 from phaze.faces.framing import Framing
 from phaze.masks.network import SegmenterConfig
 from phaze.masks.predict import MaskPredictor
+from phaze.model.side_output import SideOutput
 
 from mask_helpers import astronaut_landmarks
 
@@ -38,8 +39,8 @@ class GreenIsNotFace(nn.Module):
         return torch.where(green, -20.0, 20.0)[:, None]
 
 
-def _grey_swap(batch: torch.Tensor) -> list[torch.Tensor]:
-    return [torch.full((batch.shape[0], 3, OUTPUT_PX, OUTPUT_PX), 0.5)]
+def _grey_swap(batch: torch.Tensor) -> SideOutput:
+    return SideOutput(torch.full((batch.shape[0], 3, OUTPUT_PX, OUTPUT_PX), 0.5))
 
 
 def _frame_with_occluder() -> tuple[np.ndarray, np.ndarray]:

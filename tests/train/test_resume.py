@@ -6,13 +6,14 @@ import os
 import pytest
 import torch
 
-from phaze import checkpoint as checkpoint_module
-from phaze.checkpoint import load_checkpoint, read_options
+from phaze.storage import checkpoint as checkpoint_module
+from phaze.storage.checkpoint import load_checkpoint, read_options
+from phaze.storage.folder import ModelFolder
 from phaze.config.parse import options_from_mapping
 from phaze.errors import ConfigError
 from phaze.train.config import saved_trainer_config
 from phaze.train.loop import Trainer, train
-from phaze.train.optim import OptimizerConfig
+from phaze.train.optim.config import OptimizerConfig
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ def test_a_crash_between_temp_write_and_rename_keeps_the_previous_checkpoint(
 
     def crashing_replace(source, target):
         # latest → backup has happened; the temp → latest rename "crashes".
-        if os.path.basename(source) == checkpoint_module.TEMP:
+        if os.path.basename(source) == ModelFolder.TEMP:
             raise OSError("simulated crash")
         return real_replace(source, target)
 

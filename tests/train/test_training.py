@@ -9,11 +9,11 @@ import cv2
 import pytest
 import torch
 
-from phaze.checkpoint import load_checkpoint
+from phaze.storage.checkpoint import load_checkpoint
 from phaze.config.parse import options_from_mapping
 from phaze.errors import DataError
 from phaze.train import losses as losses_module
-from phaze.train.checkpointing import nonfinite_tensors
+from phaze.train.components import nonfinite_tensors
 from phaze.train.loop import Trainer, train
 from phaze.train.preview import MIN_FACE_PX, ROWS
 

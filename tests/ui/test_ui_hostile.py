@@ -22,7 +22,8 @@ def test_a_preset_that_is_not_a_builtin_name_is_refused(client, no_trainer, pres
     response = client.post("/api/train/start",
                            json={"model_dir": "m", "demo": True, "preset": preset})
     assert response.status_code == 400
-    assert "is not a built-in preset" in response.json()["error"]
+    assert "built-in preset" in response.json()["error"] and "is invalid: expected one of" in \
+        response.json()["error"]
     assert no_trainer == []
 
 

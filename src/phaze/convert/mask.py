@@ -1,7 +1,9 @@
-"""Convert-time mask processing: blur, threshold, per-side erosion and the box blend (spec §4.2).
+"""Convert-time mask processing: blur, threshold, per-side erosion and the box blend.
 
 Masks are float32 (S, S) in [0, 1] in the aligned face's space. Kernel sizes are given on a
-128 px basis and scaled to the face size, so a mask looks the same at every model size.
+128 px basis and scaled to the face size, so a mask looks the same at every model size. The
+shaping itself is `phaze.faces.mask_shaping`'s (positive grows); the erosion options here count
+shrinking as positive, as users know them, and turn the sign where they are read.
 """
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ import cv2
 import numpy as np
 
 from phaze.errors import ConfigError
+from phaze.faces.mask_shaping import (BASIS_PX, SIDES, basis_px, box_blur, grow_side,
+                                      odd_kernel, threshold)
 
-BASIS_PX = 128
-SIDES = ("top", "bottom", "left", "right")
+__all__ = ["BASIS_PX", "SIDES", "MaskOptions", "blur", "box_blend", "erode", "erode_side",
+           "process_mask", "scaled_kernel", "threshold"]
 
 
 @dataclass(frozen=True)
@@ -51,56 +55,21 @@ class MaskOptions:
 
 def scaled_kernel(kernel: int, size_px: int) -> int:
     """A kernel given on the 128 px basis at `size_px`, odd and at least 1."""
-    scaled = max(1, int(round(kernel * size_px / BASIS_PX)))
-    return scaled if scaled % 2 else scaled + 1
+    return odd_kernel(max(1, basis_px(kernel, size_px)))
 
 
 def blur(mask: np.ndarray, kernel: int, passes: int) -> np.ndarray:
     """Normalised box blur applied `passes` times (kernel on the 128 px basis)."""
-    size = scaled_kernel(kernel, mask.shape[0])
-    if kernel == 0 or passes == 0 or size == 1:
-        return mask
-    out = mask
-    for _ in range(passes):
-        out = cv2.blur(out, (size, size), borderType=cv2.BORDER_CONSTANT)
-    return out
-
-
-def threshold(mask: np.ndarray, threshold_pct: float) -> np.ndarray:
-    """Weights below threshold_pct % become 0 and above 100 − threshold_pct % become 1."""
-    if threshold_pct <= 0:
-        return mask
-    cut = threshold_pct / 100.0
-    out = mask.copy()
-    out[out < cut] = 0.0
-    out[out > 1.0 - cut] = 1.0
-    return out
-
-
-def _shift(mask: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """The mask moved by (dy, dx) pixels, zero where nothing moved in."""
-    out = np.zeros_like(mask)
-    height, width = mask.shape
-    out[max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = \
-        mask[max(-dy, 0):height + min(-dy, 0), max(-dx, 0):width + min(-dx, 0)]
-    return out
+    return box_blur(mask, basis_px(kernel, mask.shape[0]), passes)
 
 
 def erode_side(mask: np.ndarray, side: str, pixels: int) -> np.ndarray:
     """Move one side's edge inward (pixels > 0) or outward (< 0) by |pixels|.
 
-    Eroding the top edge keeps a pixel only where the pixel `pixels` rows above it is also in
-    the mask, so every vertical run of the mask loses its top rows and nothing else.
+    The erosion options count shrinking as positive; `grow_side` (one sign convention for all
+    mask shaping) counts growing as positive, so the sign turns here.
     """
-    if pixels == 0:
-        return mask
-    step = abs(pixels)
-    # Direction from which the edge is pushed, as (dy, dx) of the shifted copy.
-    towards = {"top": (step, 0), "bottom": (-step, 0), "left": (0, step), "right": (0, -step)}
-    dy, dx = towards[side]
-    if pixels > 0:
-        return np.minimum(mask, _shift(mask, dy, dx))
-    return np.maximum(mask, _shift(mask, -dy, -dx))
+    return grow_side(mask, side, -pixels)
 
 
 def erode(mask: np.ndarray, options: MaskOptions) -> np.ndarray:

@@ -17,25 +17,26 @@ import numpy as np
 import torch
 
 from phaze.convert.alignments import Alignments
-from phaze.convert.colour import DEFAULT_COLOUR, get_colour_method
-from phaze.convert.composite import crop, paste, scale_matrix
-from phaze.faces.framing import Framing
-from phaze.convert.geometry import LANDMARK_MASKS, FaceGeometry
+from phaze.convert import DEFAULT_COLOUR, MASK_SOURCES, OCCLUSION_COMBINE
+from phaze.convert.colour import get_colour_method
 from phaze.convert.mask import MaskOptions, process_mask
 from phaze.convert.sharpen import sharpen
 from phaze.convert.steady import SteadyLandmarks, check_smoothing
 from phaze.convert.writers import FrameWriter
 from phaze.errors import ConfigError, DataError
+from phaze.faces.aligned import FaceGeometry
+from phaze.faces.crop import CONVERT, crop, paste, scale_matrix
+from phaze.faces.framing import Framing
 from phaze.faces.smoothing import OneEuroConfig
+from phaze.model.side_output import SideOutput
 
 logger = logging.getLogger(__name__)
 
-# (N, 3, S, S) float [0, 1] → [faces (N, 3, R, R)(, masks (N, 1, R, R))], as Swapper.swap_tensor
-Predict = Callable[[torch.Tensor], list[torch.Tensor]]
-MASK_SOURCES = ("auto", "learned") + LANDMARK_MASKS + ("occlusion",)  # auto: learned if any
-# occlusion: the mask segmenter's prediction (phaze.masks), alone or combined with the model's
-# mask (learned if it has one, else extended) by intersection or union.
-OCCLUSION_COMBINE = ("none", "intersect", "union")
+# (N, 3, S, S) float [0, 1] → faces (N, 3, R, R) and masks (N, 1, R, R) or None, as
+# Swapper.swap_tensor
+Predict = Callable[[torch.Tensor], SideOutput]
+# Mask type occlusion: the mask segmenter's prediction (phaze.masks), alone or combined with the
+# model's mask (learned if it has one, else extended) by intersection or union.
 
 
 class OcclusionMasks(Protocol):
@@ -58,12 +59,8 @@ class ConvertOptions:
 
     def __post_init__(self) -> None:
         check_smoothing(self.smoothing)
-        if self.occlusion_combine not in OCCLUSION_COMBINE:
-            raise ConfigError(f"occlusion combine {self.occlusion_combine!r} is invalid: "
-                              "expected one of: " + ", ".join(OCCLUSION_COMBINE))
-        if self.mask_type not in MASK_SOURCES:
-            raise ConfigError(f"mask type {self.mask_type!r} is invalid: expected one of: "
-                              + ", ".join(MASK_SOURCES))
+        OCCLUSION_COMBINE.check(self.occlusion_combine)
+        MASK_SOURCES.check(self.mask_type)
         get_colour_method(self.colour)
         sharpen(np.zeros((1, 1, 3), np.float32), self.sharpen, 0.0)
         if self.batch_size < 1:
@@ -127,12 +124,12 @@ class FaceConverter:
     def _convert_jobs(self, jobs: list[tuple[_Pending, int, np.ndarray]]) -> None:
         matrices = [self._crop_matrix(*job) for job in jobs]
         jobs = [(item, landmarks) for item, _, landmarks in jobs]
-        crops = np.stack([crop(item.frame, m, self.input_px)
+        crops = np.stack([crop(item.frame, m, self.input_px, CONVERT)
                           for (item, _), m in zip(jobs, matrices)])
         batch = torch.from_numpy(crops).permute(0, 3, 1, 2).float().div_(255.0)  # (N, 3, S, S)
         outputs = self.predict(batch)
-        faces = outputs[0].permute(0, 2, 3, 1).clamp(0, 1).cpu().numpy()       # (N, R, R, 3)
-        learned = outputs[1][:, 0].clamp(0, 1).cpu().numpy() if len(outputs) > 1 else None
+        faces = outputs.face.permute(0, 2, 3, 1).clamp(0, 1).cpu().numpy()     # (N, R, R, 3)
+        learned = None if outputs.mask is None else outputs.mask[:, 0].clamp(0, 1).cpu().numpy()
         out_matrices = [scale_matrix(m, self.input_px, self.output_px) for m in matrices]
         occluded = self._occlusion_masks(jobs, out_matrices)
         for index, ((item, landmarks), out_matrix) in enumerate(zip(jobs, out_matrices)):
@@ -145,10 +142,11 @@ class FaceConverter:
                 raw_mask = self.geometry.landmark_mask(landmarks, out_matrix, self.output_px,
                                                        self.mask_type)
             mask = process_mask(raw_mask, self.options.mask)
-            original = crop(item.frame, out_matrix, self.output_px).astype(np.float32) / 255.0
+            original = crop(item.frame, out_matrix, self.output_px, CONVERT)
+            original = original.astype(np.float32) / 255.0
             face = self.colour(faces[index].astype(np.float32), original, mask)
             face = sharpen(face, self.options.sharpen, self.options.sharpen_amount)
-            paste(item.frame, face, mask, out_matrix)
+            paste(item.frame, face, mask, out_matrix, CONVERT)
 
     def _occlusion_masks(self, jobs: list[tuple[_Pending, np.ndarray]],
                          out_matrices: list[np.ndarray]) -> list[np.ndarray]:

@@ -10,16 +10,17 @@ import numpy as np
 
 from phaze.convert.alignments import load_alignments
 from phaze.convert.frames import open_frames
-from phaze.convert.framing import check_input_size
-from phaze.model_framing import read_model_framing
-from phaze.convert.geometry import FaceGeometry, default_geometry
+from phaze.storage.framing_file import read_model_framing
 from phaze.convert.pipeline import (ConvertOptions, ConvertReport, FaceConverter, check_matching,
                                     run_convert)
 from phaze.convert.steady import SteadyLandmarks
 from phaze.convert.writers import VIDEO_SUFFIXES, create_writer, write_preview
-from phaze.errors import DataError
+from phaze.errors import DataError, ModelDirError
+from phaze.faces.aligned import CoreGeometry, FaceGeometry
 
 logger = logging.getLogger(__name__)
+
+MIN_INPUT_PX = 16  # smaller faces leave the landmark masks and colour statistics no room
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def _writer_name(job: ConvertJob) -> str:
 
 def build_converter(job: ConvertJob, options: ConvertOptions,
                     geometry: FaceGeometry | None = None) -> FaceConverter:
-    from phaze.checkpoint import load_model_dir
+    from phaze.storage.checkpoint import load_model_dir
     from phaze.inference import Swapper
     from phaze.io.devices import resolve_device
     from phaze.sides import target_side
@@ -61,8 +62,16 @@ def build_converter(job: ConvertJob, options: ConvertOptions,
 
         occlusion = MaskPredictor.load(job.mask_model, resolve_device(job.device))
     return FaceConverter(swapper.swap_tensor, swapper.input_size, swapper.output_size, framing,
-                         geometry or default_geometry(), options, swapper.learns_mask,
+                         geometry or CoreGeometry(), options, swapper.learns_mask,
                          occlusion)
+
+
+def check_input_size(size_px: int, where: str) -> int:
+    """`size_px` itself when convert can work at that model input size, else one clear line."""
+    if size_px < MIN_INPUT_PX:
+        raise ModelDirError(f"model '{where}' takes {size_px} px faces: convert needs at least "
+                            f"{MIN_INPUT_PX} px")
+    return size_px
 
 
 def convert(job: ConvertJob, options: ConvertOptions = ConvertOptions(),

@@ -2,7 +2,7 @@
 
 A source is a folder (faceswap/Phaze face PNGs, DFL JPGs and plain crops, mixed as they come;
 masks optional in `masks/`) or faces in memory (`phaze.data.sources.synthetic_source`). Every
-face is framed at the model's centering and coverage (`phaze.data.sources.framing`) and given its
+face is framed at the model's `Framing` (`phaze.data.sources.scan.frame_record`) and given its
 face mask and eye/mouth areas (`phaze.data.training_face`) once, at load; the result is kept in
 memory when it fits, else rebuilt on access.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from phaze.data.loss_weights import MaskWeighting
-from phaze.data.sources.framing import frame_record
+from phaze.data.settings import MaskWeighting
+from phaze.data.sources.scan import frame_record
 from phaze.data.sources.scan import FaceRecord, SourceScan, log_scan, scan_folder
 from phaze.data.training_face import TrainingFace, build_training_face
 from phaze.errors import DataError

@@ -1,65 +1,26 @@
 """Per-pixel loss weights of one training face: its face mask plus the eye and mouth areas.
 
 faceswap's default training loss is `mean(loss × face_mask + loss × eye_mask × 3 + loss ×
-mouth_mask × 2)` (PIPELINE.md §3). This module builds the weight map of that sum for one face, in
+mouth_mask × 2)`. This module builds the weight map of that sum for one face, in
 numpy, so the data pipeline can ship it with the batch; the trainer only multiplies and averages
 (`phaze.train.weighted_loss.weighted_mean`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import cv2
 import numpy as np
 
-from phaze.errors import ConfigError
-
-BLUR_BASIS_PX = 128  # faceswap gives the mask blur kernel for a 128 px face; it scales with size
-# Where each training face's mask comes from. extended/components are drawn from the landmarks
-# (faces without landmarks fall back to a stored mask, then the masks/ folder); stored is the
-# file's own mask (DFL XSeg, faceswap's first stored mask); folder is masks/<stem>.png;
-# occlusion is masks/<stem>.png as the occlusion segmenter (`mask_model`, phaze.masks) wrote it,
-# or a drawn one, falling back to the extended mask where a face has none.
-MASK_TYPES = ("extended", "components", "stored", "folder", "none", "occlusion")
-
-
-@dataclass(frozen=True)
-class MaskWeighting:
-    """faceswap's training mask options and defaults (penalized_mask_loss is a loss option)."""
-
-    mask_type: str = "extended"
-    blur_kernel: int = 3  # px on a 128 px basis; 0 = no blur
-    threshold: float = 4.0  # %: values below it become 0, above 100 − it become 1
-    dilation: float = 0.0  # % of the side; negative erodes
-    eye_multiplier: float = 3.0  # the eye term exists only above 1, as in faceswap
-    mouth_multiplier: float = 2.0
-    mask_model: str = ""  # occlusion: a `phaze mask train` folder, applied to the faces at load
-
-    def __post_init__(self) -> None:
-        if self.mask_type not in MASK_TYPES:
-            raise ConfigError(f"trainer option 'masks.mask_type' = {self.mask_type!r} is "
-                              f"invalid: expected one of: {', '.join(MASK_TYPES)}")
-        if self.blur_kernel < 0:
-            raise ConfigError(f"mask blur_kernel must be >= 0 px, got {self.blur_kernel}.")
-        if not 0.0 <= self.threshold < 50.0:
-            raise ConfigError(f"mask threshold must be in [0, 50) %, got {self.threshold}.")
-        if not -50.0 <= self.dilation <= 50.0:
-            raise ConfigError(f"mask dilation must be in [-50, 50] %, got {self.dilation}.")
-        for name in ("eye_multiplier", "mouth_multiplier"):
-            if getattr(self, name) < 1.0:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}.")
+from phaze.data.settings import MaskWeighting
+from phaze.faces.mask_shaping import basis_px, gaussian_blur, grow, threshold
 
 
 def prepare_face_mask(mask: np.ndarray, config: MaskWeighting) -> np.ndarray:
     """A (H, W) mask (uint8 0..255 or float 0..1) → float32 in [0, 1]: dilate, threshold, blur."""
     soft = _as_unit_float(mask)
     size = soft.shape[0]
-    soft = _dilate(soft, round(size * config.dilation / 100.0))
-    if config.threshold > 0:
-        low = config.threshold / 100.0
-        soft = np.where(soft < low, 0.0, np.where(soft > 1.0 - low, 1.0, soft)).astype(np.float32)
+    soft = grow(soft, round(size * config.dilation / 100.0))
+    soft = threshold(soft, config.threshold)
     if config.blur_kernel > 0:
-        soft = _gaussian(soft, round(config.blur_kernel * size / BLUR_BASIS_PX))
+        soft = gaussian_blur(soft, basis_px(config.blur_kernel, size))
     return soft
 
 
@@ -95,18 +56,3 @@ def _as_unit_float(mask: np.ndarray) -> np.ndarray:
     if mask.dtype == np.uint8:
         return mask.astype(np.float32) / np.float32(255.0)
     return np.clip(mask.astype(np.float32), 0.0, 1.0)
-
-
-def _dilate(mask: np.ndarray, pixels: int) -> np.ndarray:
-    """Grow (pixels > 0) or shrink (< 0) a mask with an elliptical kernel."""
-    if pixels == 0:
-        return mask
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (abs(pixels) * 2 + 1,) * 2)
-    return (cv2.dilate if pixels > 0 else cv2.erode)(mask, kernel)
-
-
-def _gaussian(mask: np.ndarray, kernel_px: int) -> np.ndarray:
-    if kernel_px <= 1:
-        return mask
-    kernel_px += 1 - kernel_px % 2  # cv2 needs an odd kernel
-    return cv2.GaussianBlur(mask, (kernel_px, kernel_px), 0)

@@ -5,10 +5,12 @@ import numpy as np
 
 from phaze.extract.find import FoundFace
 from phaze.faces.aligned import AlignedFace
+from phaze.faces.framing import HEAD_FRAMING
 from phaze.formats.faceswap_png import add_metadata, face_metadata
 from phaze.io.images import encode_image
 
-CENTERING = "head"   # faceswap stores head-centred faces: every other centering is a sub-crop
+# faceswap stores head-centred faces: every other centering is a sub-crop of them.
+STORED_FRAMING = HEAD_FRAMING
 
 
 def to_aligned_face(frame_name: str, face_index: int, face: FoundFace,
@@ -24,6 +26,6 @@ def to_aligned_face(frame_name: str, face_index: int, face: FoundFace,
 
 def aligned_face_png(frame: np.ndarray, face: AlignedFace, size_px: int, is_video: bool) -> bytes:
     """PNG bytes of the head-centred face at `size_px`, with faceswap's iTXt metadata."""
-    image = face.warp(frame, size_px, CENTERING)
+    image = face.warp(frame, size_px, STORED_FRAMING)
     metadata = face_metadata(face, face.frame, tuple(frame.shape[:2]), is_video)
     return add_metadata(encode_image(image, ".png"), metadata)

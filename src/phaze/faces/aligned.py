@@ -1,12 +1,17 @@
-"""One detected face: where it is in its frame and how to align it at any size and framing."""
+"""One detected face: where it is in its frame and how to align it at any size and framing.
+
+`CoreGeometry` is the same alignment behind the small `FaceGeometry` interface convert takes.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
-from phaze.faces import geometry
-from phaze.faces.framing import Framing
+from phaze.faces import geometry, masks
+from phaze.faces.crop import ALIGNED, crop
+from phaze.faces.framing import HEAD_FRAMING, Framing
 
 
 @dataclass
@@ -43,30 +48,46 @@ class AlignedFace:
             self._offsets = geometry.pose_offsets(self.landmarks, self.legacy_matrix)
         return self._offsets
 
-    def matrix(self, size_px: int, centering: str = "head", coverage: float = 1.0,
-               vertical_offset: float = 0.0) -> np.ndarray:
-        """(2, 3) frame px → face px; coverage and vertical offset as fractions."""
-        return geometry.crop_matrix(self.legacy_matrix, self.pose_offsets, size_px, centering,
-                                    coverage, vertical_offset)
+    def matrix(self, size_px: int, framing: Framing = HEAD_FRAMING) -> np.ndarray:
+        """(2, 3) frame px → px of this face cut at `size_px` with `framing`."""
+        return geometry.crop_matrix(self.legacy_matrix, self.pose_offsets, size_px, framing)
 
-    def framed_matrix(self, size_px: int, framing: Framing) -> np.ndarray:
-        """`matrix` for a model's `Framing` (percentages)."""
-        return self.matrix(size_px, framing.centering, framing.coverage_ratio,
-                           framing.vertical_ratio)
-
-    def aligned_landmarks(self, size_px: int, centering: str = "head", coverage: float = 1.0,
-                          vertical_offset: float = 0.0) -> np.ndarray:
+    def aligned_landmarks(self, size_px: int, framing: Framing = HEAD_FRAMING) -> np.ndarray:
         """(68, 2) landmarks in the px of that aligned face."""
-        matrix = self.matrix(size_px, centering, coverage, vertical_offset)
-        return geometry.transform_points(self.landmarks, matrix)
+        return geometry.transform_points(self.landmarks, self.matrix(size_px, framing))
 
-    def warp(self, frame: np.ndarray, size_px: int, centering: str = "head",
-             coverage: float = 1.0, vertical_offset: float = 0.0) -> np.ndarray:
+    def warp(self, frame: np.ndarray, size_px: int,
+             framing: Framing = HEAD_FRAMING) -> np.ndarray:
         """The aligned face cut out of `frame` (the image this face was detected in)."""
-        matrix = self.matrix(size_px, centering, coverage, vertical_offset)
-        return geometry.warp_face(frame, matrix, size_px)
+        return crop(frame, self.matrix(size_px, framing), size_px, ALIGNED)
 
     @property
     def inter_ocular_px(self) -> float:
         """Distance between the eye centres in frame px (the unit for landmark errors)."""
         return float(np.linalg.norm(self.landmarks[36:42].mean(0) - self.landmarks[42:48].mean(0)))
+
+
+class FaceGeometry(Protocol):
+    """What convert (and the mask model at convert) asks of face geometry; tests may fake it."""
+
+    def crop_matrix(self, landmarks: np.ndarray, size_px: int,
+                    framing: Framing) -> np.ndarray:
+        """(68, 2) frame landmarks → (2, 3) float matrix from frame to an aligned S×S face."""
+
+    def landmark_mask(self, landmarks: np.ndarray, matrix: np.ndarray, size_px: int,
+                      kind: str) -> np.ndarray:
+        """(S, S) float32 mask in [0, 1] of the face in the aligned crop given by `matrix`."""
+
+
+class CoreGeometry:
+    """`FaceGeometry` on this package: the same matrices and masks extract and training use."""
+
+    def crop_matrix(self, landmarks: np.ndarray, size_px: int,
+                    framing: Framing) -> np.ndarray:
+        return AlignedFace("", 0, 0, 0, 0, 0, landmarks).matrix(size_px, framing)
+
+    def landmark_mask(self, landmarks: np.ndarray, matrix: np.ndarray, size_px: int,
+                      kind: str) -> np.ndarray:
+        aligned = geometry.transform_points(np.asarray(landmarks, np.float64), matrix)
+        mask = np.asarray(masks.landmark_mask(kind, aligned, size_px), np.float32)
+        return mask / 255.0 if mask.max(initial=0.0) > 1.0 else mask

@@ -1,4 +1,8 @@
-"""How a model frames its faces (centering, coverage, vertical offset); saved with the model."""
+"""How a model frames its faces (centering, coverage, vertical offset); saved with the model.
+
+`Framing` is the one type for it: the geometry (`phaze.faces.geometry`) and the crops
+(`phaze.faces.crop`) take it whole, so the three numbers never travel as loose arguments.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -20,9 +24,7 @@ class Framing:
     vertical_offset: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.centering not in CENTERINGS:
-            raise ConfigError(f"framing option 'centering' = {self.centering!r} is invalid: "
-                              "expected one of: " + ", ".join(CENTERINGS))
+        CENTERINGS.check(self.centering, "framing option 'centering' =")
         _check_range("coverage", self.coverage, COVERAGE_RANGE)
         _check_range("vertical_offset", self.vertical_offset, VERTICAL_OFFSET_RANGE)
 
@@ -57,3 +59,7 @@ def _check_range(name: str, value: float, allowed: tuple[float, float]) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise ConfigError(f"framing option {name!r} = {value!r} is invalid: expected a number "
                           f"from {low:g} to {high:g}")
+
+
+# Faces as extract stores them: head-centred, full coverage (the default of the geometry).
+HEAD_FRAMING = Framing(centering="head")

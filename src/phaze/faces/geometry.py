@@ -1,15 +1,17 @@
-"""Aligning matrices (legacy, pose, centred, padded), crops out of frames and back (PIPELINE §1, §3).
+"""Aligning matrices (legacy, pose, centred, padded) and the boxes of sub-crops, per `Framing`.
 
-Matrices are 2×3 affine maps from frame pixels to face pixels. Coverage and vertical offset are
-fractions here (1.0, 0.0); `Framing` holds the user-facing percentages.
+Matrices are 2×3 affine maps from frame pixels to face pixels. Every function that depends on
+how a model frames its faces takes one `Framing` (centering, coverage, vertical offset); the
+pixels themselves are cut and pasted by `phaze.faces.crop`.
 """
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from phaze.errors import ConfigError, DataError
-from phaze.faces.constants import CENTERINGS, alignment_constants
+from phaze.errors import DataError
+from phaze.faces.constants import alignment_constants
+from phaze.faces.framing import HEAD_FRAMING, Framing
 
 LANDMARK_COUNT = 68
 LEGACY_POINTS = slice(17, 68)  # brows, nose, eyes, mouth: the jaw is too pose-dependent
@@ -26,14 +28,6 @@ def check_landmarks(landmarks: np.ndarray) -> np.ndarray:
         raise DataError(f"landmarks reach {np.abs(points).max():.3g} px: expected coordinates "
                         f"within +-{MAX_COORDINATE_PX:.0f} px")
     return points
-
-
-def check_centering(centering: str) -> str:
-    """`centering` itself when it is legacy, face or head, else a ConfigError naming it."""
-    if centering not in CENTERINGS:
-        raise ConfigError(f"centering {centering!r} is invalid: expected one of: "
-                          + ", ".join(CENTERINGS))
-    return centering
 
 
 def umeyama(source: np.ndarray, target: np.ndarray, estimate_scale: bool = True) -> np.ndarray:
@@ -110,33 +104,27 @@ def pose_offsets(landmarks: np.ndarray, legacy: np.ndarray | None = None) -> dic
     return offsets
 
 
-def centred_matrix(legacy: np.ndarray, offsets: dict[str, np.ndarray], centering: str,
-                   vertical_offset: float = 0.0) -> np.ndarray:
-    """(2, 3) unit-square matrix centred on `centering`; `vertical_offset` (fraction) moves it."""
-    shift = offsets[check_centering(centering)] - np.array([0.0, vertical_offset])
+def centred_matrix(legacy: np.ndarray, offsets: dict[str, np.ndarray],
+                   framing: Framing) -> np.ndarray:
+    """(2, 3) unit-square matrix centred on the framing's centering, moved by its offset."""
+    shift = offsets[framing.centering] - np.array([0.0, framing.vertical_ratio])
     matrix = np.array(legacy, np.float64, copy=True)
     matrix[:, 2] -= shift
     return matrix
 
 
-def padding_px(size_px: int, centering: str, coverage: float = 1.0) -> int:
+def padding_px(size_px: int, framing: Framing) -> int:
     """Padding per side of a face of `size_px`: round(S · (ratio + k − 1) / (2k))."""
-    _check_coverage(coverage)
-    ratio = alignment_constants().padding_ratio[check_centering(centering)]
+    coverage = framing.coverage_ratio
+    ratio = alignment_constants().padding_ratio[framing.centering]
     return int(round(size_px * (ratio + coverage - 1.0) / (2.0 * coverage)))
 
 
-def _check_coverage(coverage: float) -> None:
-    if not 0.0 < coverage <= 1.0:
-        raise ConfigError(f"coverage {coverage!r} is invalid: expected a fraction in (0, 1]")
-
-
 def crop_matrix(legacy: np.ndarray, offsets: dict[str, np.ndarray], size_px: int,
-                centering: str = "head", coverage: float = 1.0,
-                vertical_offset: float = 0.0) -> np.ndarray:
+                framing: Framing = HEAD_FRAMING) -> np.ndarray:
     """(2, 3) frame px → face px for a face of side `size_px` with this framing."""
-    padding = padding_px(size_px, centering, coverage)
-    matrix = centred_matrix(legacy, offsets, centering, vertical_offset) * (size_px - 2 * padding)
+    padding = padding_px(size_px, framing)
+    matrix = centred_matrix(legacy, offsets, framing) * (size_px - 2 * padding)
     matrix[:, 2] += padding
     return matrix
 
@@ -146,100 +134,44 @@ def matrix_scale(matrix: np.ndarray) -> float:
     return float(np.sqrt(abs(np.linalg.det(np.asarray(matrix)[:, :2]))))
 
 
-def _interpolation(scale: float) -> int:
-    # Enlarging: cubic keeps edges; shrinking: area averages away aliasing (faceswap does both).
-    return cv2.INTER_CUBIC if scale > 1.0 else cv2.INTER_AREA
-
-
-def warp_face(frame: np.ndarray, matrix: np.ndarray, size_px: int) -> np.ndarray:
-    """The (size, size[, C]) face cut out of `frame` by `matrix`; outside the frame is zero."""
-    return cv2.warpAffine(frame, np.asarray(matrix, np.float64), (size_px, size_px),
-                          flags=_interpolation(matrix_scale(matrix)),
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-
-
-def warp_to_frame(face: np.ndarray, matrix: np.ndarray,
-                  frame_shape: tuple[int, ...]) -> np.ndarray:
-    """`face` (cut by `matrix`) warped back onto a zero canvas of the frame's height and width."""
-    height, width = frame_shape[:2]
-    scale = matrix_scale(matrix)
-    flags = _interpolation(1.0 / scale if scale else 1.0) | cv2.WARP_INVERSE_MAP
-    return cv2.warpAffine(face, np.asarray(matrix, np.float64), (width, height), flags=flags,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-
-
-def paste_face(frame: np.ndarray, face: np.ndarray, matrix: np.ndarray,
-               mask: np.ndarray | None = None) -> np.ndarray:
-    """A copy of `frame` with `face` alpha-blended back in under `mask` (float 0..1, face px).
-
-    Without a mask the whole face square is pasted. Pixels outside the mask are untouched.
-    """
-    if mask is None:
-        mask = np.ones(face.shape[:2], np.float32)
-    alpha = warp_to_frame(np.asarray(mask, np.float32), matrix, frame.shape)
-    alpha = np.clip(alpha, 0.0, 1.0)[..., None] if frame.ndim == 3 else np.clip(alpha, 0, 1)
-    warped = warp_to_frame(face, matrix, frame.shape).astype(np.float32)
-    blended = frame.astype(np.float32) * (1.0 - alpha) + warped * alpha
-    if np.issubdtype(frame.dtype, np.integer):
-        blended = np.clip(np.rint(blended), 0, np.iinfo(frame.dtype).max)
-    return blended.astype(frame.dtype)
-
-
-# --- sub-crops out of a stored head-centred face (PIPELINE §3) -----------------------------------
-def subcrop_side_px(head_size_px: int, centering: str, coverage: float = 1.0) -> int:
-    """Side of a `centering` crop in a head face: 2·round(S·(1 − r_head)/(1 − r_c)·k / 2)."""
-    _check_coverage(coverage)
+# --- sub-crops out of a stored head-centred face -----------------------------------
+def subcrop_side_px(head_size_px: int, framing: Framing) -> int:
+    """Side of the framing's crop in a head face: 2·round(S·(1 − r_head)/(1 − r_c)·k / 2)."""
     ratios = alignment_constants().padding_ratio
-    ratio = ratios[check_centering(centering)]
-    return 2 * int(round(head_size_px * (1 - ratios["head"]) / (1 - ratio) * coverage / 2))
+    ratio = ratios[framing.centering]
+    return 2 * int(round(head_size_px * (1 - ratios["head"]) / (1 - ratio)
+                         * framing.coverage_ratio / 2))
 
 
-def subcrop_centre_px(head_size_px: int, offsets: dict[str, np.ndarray], centering: str,
-                      vertical_offset: float = 0.0) -> np.ndarray:
-    """(x, y) centre of the `centering` crop inside a head face of side `head_size_px`."""
+def subcrop_centre_px(head_size_px: int, offsets: dict[str, np.ndarray],
+                      framing: Framing) -> np.ndarray:
+    """(x, y) centre of the framing's crop inside a head face of side `head_size_px`."""
     unit_px = head_size_px * (1 - alignment_constants().padding_ratio["head"])
-    shift = (offsets[check_centering(centering)] - offsets["head"]
-             - np.array([0.0, vertical_offset]))
+    shift = (offsets[framing.centering] - offsets["head"]
+             - np.array([0.0, framing.vertical_ratio]))
     return head_size_px / 2 + shift * unit_px
 
 
-def subcrop_box(head_size_px: int, offsets: dict[str, np.ndarray], centering: str,
-                coverage: float = 1.0, vertical_offset: float = 0.0) -> tuple[int, int, int]:
+def subcrop_box(head_size_px: int, offsets: dict[str, np.ndarray],
+                framing: Framing) -> tuple[int, int, int]:
     """(left, top, side) in head-face px of the sub-crop; it may reach outside the image."""
-    side = subcrop_side_px(head_size_px, centering, coverage)
-    centre = subcrop_centre_px(head_size_px, offsets, centering, vertical_offset)
+    side = subcrop_side_px(head_size_px, framing)
+    centre = subcrop_centre_px(head_size_px, offsets, framing)
     left, top = (int(round(c - side / 2)) for c in centre)
     return left, top, side
 
 
-def subcrop_face(head_face: np.ndarray, offsets: dict[str, np.ndarray], size_px: int,
-                 centering: str = "face", coverage: float = 1.0,
-                 vertical_offset: float = 0.0) -> np.ndarray:
-    """The `centering` crop of a stored head-centred face, resized to `size_px`.
-
-    Out-of-bounds areas are zero; CUBIC when enlarging, AREA when shrinking.
-    """
-    height, width = head_face.shape[:2]
-    if height != width:
-        raise DataError(f"head face is {width}×{height} px: expected a square image")
-    left, top, side = subcrop_box(height, offsets, centering, coverage, vertical_offset)
-    crop = np.zeros((side, side) + head_face.shape[2:], head_face.dtype)
-    src_x0, src_y0 = max(left, 0), max(top, 0)
-    src_x1, src_y1 = min(left + side, width), min(top + side, height)
-    if src_x1 > src_x0 and src_y1 > src_y0:
-        crop[src_y0 - top:src_y1 - top, src_x0 - left:src_x1 - left] = \
-            head_face[src_y0:src_y1, src_x0:src_x1]
-    if side == size_px:
-        return crop
-    interpolation = cv2.INTER_CUBIC if size_px > side else cv2.INTER_AREA
-    return cv2.resize(crop, (size_px, size_px), interpolation=interpolation)
-
-
 def subcrop_matrix(head_matrix: np.ndarray, head_size_px: int, offsets: dict[str, np.ndarray],
-                   size_px: int, centering: str = "face", coverage: float = 1.0,
-                   vertical_offset: float = 0.0) -> np.ndarray:
+                   size_px: int, framing: Framing) -> np.ndarray:
     """(2, 3) frame px → sub-crop px, given the head face's own frame → head px matrix."""
-    left, top, side = subcrop_box(head_size_px, offsets, centering, coverage, vertical_offset)
+    left, top, side = subcrop_box(head_size_px, offsets, framing)
     matrix = np.array(head_matrix, np.float64, copy=True)
     matrix[:, 2] -= (left, top)
     return matrix * (size_px / side)
+
+
+def central_box(height: int, width: int, framing: Framing) -> tuple[int, int, int]:
+    """(top, left, side) of the centred square holding the framing's coverage of the shorter
+    side: how faces without frame geometry (plain crops, DFL, synthetic) are framed."""
+    side = max(1, int(round(min(height, width) * framing.coverage_ratio)))
+    return (height - side) // 2, (width - side) // 2, side

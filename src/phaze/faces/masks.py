@@ -1,16 +1,19 @@
-"""Landmark masks (components, extended) and the eye and mouth loss areas (PIPELINE §3).
+"""Landmark masks (components, extended) and the eye and mouth loss areas.
 
 Every function takes 68 landmarks already in the face's own px and returns a float32
 (size, size) mask in [0, 1].
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
-from phaze.errors import ConfigError
 from phaze.faces.constants import alignment_constants
 from phaze.faces.geometry import check_landmarks
+from phaze.faces.mask_shaping import gaussian_blur, grow
+from phaze.registry import Registry
 
 AREA_DILATION = 0.025   # eye/mouth areas grow by 2.5 % of the face side
 AREA_BLUR_DIVISOR = 16  # ... and are blurred with a kernel of side/16
@@ -55,14 +58,8 @@ def _area_mask(landmarks: np.ndarray, size_px: int, parts: tuple[slice, ...]) ->
     mask = np.zeros((size_px, size_px), np.float32)
     for part in parts:
         _fill_hull(mask, points[part])
-    dilation = int(round(size_px * AREA_DILATION))
-    if dilation > 0:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilation + 1,) * 2)
-        mask = cv2.dilate(mask, kernel)
-    blur = size_px // AREA_BLUR_DIVISOR
-    if blur > 1:
-        blur += 1 - blur % 2  # Gaussian kernels must be odd
-        mask = cv2.GaussianBlur(mask, (blur, blur), 0)
+    mask = grow(mask, int(round(size_px * AREA_DILATION)))
+    mask = gaussian_blur(mask, size_px // AREA_BLUR_DIVISOR)
     return np.clip(mask, 0.0, 1.0)
 
 
@@ -76,12 +73,11 @@ def mouth_mask(landmarks: np.ndarray, size_px: int) -> np.ndarray:
     return _area_mask(landmarks, size_px, (OUTER_MOUTH,))
 
 
-LANDMARK_MASKS = {"components": components_mask, "extended": extended_mask}
+LANDMARK_MASKS: Registry[Callable[[np.ndarray, int], np.ndarray]] = Registry("mask type")
+LANDMARK_MASKS.add("components", components_mask)
+LANDMARK_MASKS.add("extended", extended_mask)
 
 
 def landmark_mask(name: str, landmarks: np.ndarray, size_px: int) -> np.ndarray:
     """The landmark mask called `name` (components or extended)."""
-    if name not in LANDMARK_MASKS:
-        raise ConfigError(f"mask type {name!r} is invalid: expected one of: "
-                          + ", ".join(LANDMARK_MASKS))
-    return LANDMARK_MASKS[name](landmarks, size_px)
+    return LANDMARK_MASKS.get_entry(name)(landmarks, size_px)

@@ -85,7 +85,7 @@ def _measure(path: Path, embedder, skipped: list) -> FaceStats | None:
         return None
     face = face_from_metadata(metadata)
     size = image.shape[0]
-    aligned = face.aligned_landmarks(size, "head")
+    aligned = face.aligned_landmarks(size)  # head-centred, as stored
     return FaceStats(path, sharpness(image, aligned), head_pose(face.landmarks),
                      expression(face.landmarks), thumbnail(image),
                      embedder.embed(image, aligned) if embedder is not None else None)

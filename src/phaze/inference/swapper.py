@@ -9,9 +9,16 @@ import torch
 import torch.nn.functional as F
 
 from phaze.errors import ConfigError, DataError
+from phaze.faces.crop import central_crop
+from phaze.faces.framing import Framing
 from phaze.io.tensors import arrays_to_tensor, tensor_to_uint8
 from phaze.model.phaze_a import PhazeA
+from phaze.model.side_output import SideOutput
 from phaze.sides import target_side
+
+
+# Full coverage: a face that is not square loses only the sides beyond its centred square.
+WHOLE_SQUARE = Framing()
 
 
 @dataclass
@@ -37,11 +44,7 @@ class Swapper:
     Puts `model` in eval mode: Gaussian noise and dropout are training-only.
     """
 
-    def __init__(self, model: PhazeA, direction: str = "a-to-b", batch_size: int = 16,
-                 coverage: float = 100.0) -> None:
-        # `coverage` < 100 crops aligned faces as training did (`phaze.model_framing`); callers
-        # that frame faces themselves (convert) leave it at 100.
-        self.coverage = coverage
+    def __init__(self, model: PhazeA, direction: str = "a-to-b", batch_size: int = 16) -> None:
         self.side = target_side(direction)
         self.direction = direction
         self.batch_size = check_batch_size(batch_size)
@@ -61,8 +64,8 @@ class Swapper:
     def learns_mask(self) -> bool:
         return self.model.options.learn_mask
 
-    def swap_tensor(self, faces: torch.Tensor) -> list[torch.Tensor]:
-        """(N, 3, H, W) float [0, 1] RGB → [face (N, 3, R, R)(, mask (N, 1, R, R))].
+    def swap_tensor(self, faces: torch.Tensor) -> SideOutput:
+        """(N, 3, H, W) float [0, 1] RGB → face (N, 3, R, R) and mask (N, 1, R, R) or None.
 
         Inputs of another size are area-resized to the encoder size. Results are float32 on
         the input's device.
@@ -78,23 +81,22 @@ class Swapper:
             for batch in faces.split(self.batch_size):
                 batch = batch.to(self.device, self.dtype, non_blocking=True)
                 chunks.append([out.float().to(faces.device)
-                               for out in self.model.side_forward(batch, self.side)])
-        return [torch.cat(parts) for parts in zip(*chunks)]
+                               for out in self.model.side_forward(batch, self.side).tensors()])
+        return SideOutput(*(torch.cat(parts) for parts in zip(*chunks)))
 
     def model_inputs(self, images: Sequence[np.ndarray] | np.ndarray) -> torch.Tensor:
-        """The (N, 3, S, S) tensor the model sees, cropped and resized exactly as training's
-        inputs are (`phaze.data.augment.prepare_plain`): coverage crop, working size, input.
-        A face already at the input size (convert aligns at it) goes in untouched."""
+        """The (N, 3, S, S) tensor the model sees, resized exactly as training's inputs are
+        (`phaze.data.augment.prepare_plain`): centred square, working size, input size. Faces
+        come framed already (`phaze.formats.face_files.framed_face_image`, convert's crop); a
+        face at the input size (convert aligns at it) goes in untouched."""
         import cv2
-
-        from phaze.data.sources.framing import central_crop
 
         working = max(self.input_size, self.output_size)
         framed = []
         for index, image in enumerate(images):
             if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
                 break  # arrays_to_tensor names the bad image
-            image = central_crop(image, self.coverage / 100.0)
+            image = central_crop(image, WHOLE_SQUARE)
             if image.shape[:2] not in ((working, working), (self.input_size, self.input_size)):
                 image = cv2.resize(image, (working, working), interpolation=cv2.INTER_AREA)
             framed.append(image)
@@ -105,8 +107,8 @@ class Swapper:
     def swap_arrays(self, images: Sequence[np.ndarray] | np.ndarray) -> SwapResult:
         """(H, W, 3) uint8 RGB images (any size) → swapped faces and masks as uint8 arrays."""
         outputs = self.swap_tensor(self.model_inputs(images))
-        masks = tensor_to_uint8(outputs[1]) if len(outputs) > 1 else None
-        return SwapResult(tensor_to_uint8(outputs[0]), masks)
+        masks = tensor_to_uint8(outputs.mask) if outputs.mask is not None else None
+        return SwapResult(tensor_to_uint8(outputs.face), masks)
 
 
 def swap_arrays(model: PhazeA, images: Sequence[np.ndarray] | np.ndarray,

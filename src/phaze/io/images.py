@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,10 +9,12 @@ import cv2
 import numpy as np
 
 from phaze.errors import DataError, SaveError
+from phaze.io.atomic import atomic_write, write_failure
+from phaze.registry import Registry
 from phaze.io.image_header import check_image_area
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-WRITE_SUFFIXES = (".png", ".jpg", ".jpeg")
+WRITE_SUFFIXES = Registry.of("image suffix", (".png", ".jpg", ".jpeg"))
 
 
 def is_image_path(path: str | Path) -> bool:
@@ -53,9 +52,7 @@ def read_image(path: str | Path, grayscale: bool = False) -> np.ndarray:
 def encode_image(image: np.ndarray, suffix: str = ".png", jpeg_quality: int = 95) -> bytes:
     """The bytes of an (H, W, 3) RGB or (H, W) grey uint8 image encoded as PNG or JPEG."""
     suffix = suffix.lower()
-    if suffix not in WRITE_SUFFIXES:
-        raise DataError(f"image suffix {suffix!r} is not writable: expected one of "
-                        + ", ".join(WRITE_SUFFIXES))
+    WRITE_SUFFIXES.check(suffix, error=DataError)
     if image.dtype != np.uint8 or image.ndim not in (2, 3) or (
             image.ndim == 3 and image.shape[2] != 3):
         raise DataError(f"image of shape {tuple(image.shape)} and dtype {image.dtype} cannot "
@@ -69,43 +66,8 @@ def encode_image(image: np.ndarray, suffix: str = ".png", jpeg_quality: int = 95
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Write `data` to a temp file beside `path`, then os.replace: never a half-written file."""
-    path = Path(path)
-    try:
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as error:
-        raise DataError(write_failure(path, error)) from None
-    try:
-        _write_file(handle, data)
-        os.replace(temp, path)
-    except OSError as error:
-        Path(temp).unlink(missing_ok=True)
-        raise DataError(write_failure(path, error)) from None
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)  # Ctrl-C mid-write: leave nothing behind
-        raise
-    return path
-
-
-def _write_file(handle: int, data: bytes) -> None:
-    """Write and close an open descriptor (one seam where tests make the disk full)."""
-    with os.fdopen(handle, "wb") as file:
-        file.write(data)
-
-
-def write_failure(path: str | Path, error: BaseException) -> str:
-    """One line for a failed write of `path` (see `write_reason`)."""
-    return f"could not write '{path}': {write_reason(error)}"
-
-
-def write_reason(error: BaseException) -> str:
-    """Why a write failed; a full disk is said plainly, whichever library reported it (an
-    OSError's errno, safetensors' or FFmpeg's own error text)."""
-    text = str(error)
-    if getattr(error, "errno", None) == errno.ENOSPC or "No space left" in text \
-            or "StorageFull" in text:
-        return "No space left on device"
-    return getattr(error, "strerror", None) or text or type(error).__name__
+    """`atomic_write` for data files (faces, alignments, reports): a failure is a DataError."""
+    return atomic_write(path, data, error=DataError)
 
 
 @contextlib.contextmanager

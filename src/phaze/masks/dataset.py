@@ -13,13 +13,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from phaze.data.sources.framing import central_box, frame_record
+from phaze.data.sources.scan import frame_record
 from phaze.data.sources.scan import FaceRecord, scan_folder
 from phaze.errors import DataError
 from phaze.faces.framing import Framing
-from phaze.faces.geometry import subcrop_box
+from phaze.faces.geometry import central_box, subcrop_box
 from phaze.faces.masks import extended_mask
-from phaze.masks import labels
+from phaze.data.sources import labels
 from phaze.masks.occluders import OccluderConfig, occlude
 
 logger = logging.getLogger(__name__)
@@ -90,9 +90,8 @@ def face_box(record: FaceRecord, shape: tuple[int, ...]) -> tuple[int, int, int]
     """
     height, width = shape[:2]
     if record.aligned is not None and height == width:
-        return subcrop_box(height, record.aligned.pose_offsets, MASK_FRAMING.centering,
-                           MASK_FRAMING.coverage_ratio, MASK_FRAMING.vertical_ratio)
-    top, left, side = central_box(height, width, MASK_FRAMING.coverage_ratio)
+        return subcrop_box(height, record.aligned.pose_offsets, MASK_FRAMING)
+    top, left, side = central_box(height, width, MASK_FRAMING)
     return left, top, side
 
 

@@ -12,8 +12,10 @@ import torch
 
 from phaze.data.sources.scan import scan_folder
 from phaze.errors import DataError
+from phaze.faces.crop import SEGMENTER
+from phaze.faces.crop import crop as crop_face
 from phaze.io.images import decode_image
-from phaze.masks import labels
+from phaze.data.sources import labels
 from phaze.masks.dataset import MASK_FRAMING, face_box
 from phaze.masks.network import Segmenter
 from phaze.masks.storage import load_mask_model
@@ -64,8 +66,7 @@ class MaskPredictor:
         head-centred (as the segmenter was trained), predicted, then warped into the crop.
         """
         matrices = [geometry.crop_matrix(lm, self.size_px, MASK_FRAMING) for lm, _ in jobs]
-        crops = [cv2.warpAffine(frame, m, (self.size_px, self.size_px), flags=cv2.INTER_LINEAR)
-                 for m in matrices]
+        crops = [crop_face(frame, m, self.size_px, SEGMENTER) for m in matrices]
         masks = []
         for prob, seg_matrix, (_, out_matrix) in zip(self.predict(crops), matrices, jobs):
             seg_to_out = _compose(out_matrix, _invert(seg_matrix))

@@ -14,6 +14,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from phaze.errors import ConfigError, ModelDirError
+from phaze.io.atomic import atomic_write
 from phaze.io.images import write_bytes_atomic
 from phaze.masks.network import Segmenter, SegmenterConfig
 
@@ -39,9 +40,7 @@ def save_mask_model(folder: Path, model: Segmenter, info: MaskModelInfo) -> None
     folder.mkdir(parents=True, exist_ok=True)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in
              model.state_dict().items()}
-    temp = folder / f".{WEIGHTS_FILE}.tmp"
-    save_file(state, str(temp))
-    temp.replace(folder / WEIGHTS_FILE)
+    atomic_write(folder / WEIGHTS_FILE, lambda temp: save_file(state, str(temp)))
     options: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION,
                                "network": info.network.to_dict(),
                                "trained_steps": info.trained_steps,

@@ -8,6 +8,7 @@ from phaze.config.options import PhazeAOptions
 from phaze.layers.conv import plain_conv
 from phaze.layers.init import ConvInit
 from phaze.model.geometry import DecoderGeometry
+from phaze.model.side_output import SideOutput
 from phaze.model.upscale_run import UpscaleRun
 
 
@@ -30,12 +31,12 @@ class Decoder(nn.Module):
             self.mask_out = plain_conv(self.mask_run.out_channels, 1, opts.dec_output_kernel,
                                        init)
 
-    def forward(self, x: torch.Tensor | tuple[torch.Tensor, torch.Tensor]) -> list[torch.Tensor]:
+    def forward(self, x: torch.Tensor | tuple[torch.Tensor, torch.Tensor]) -> SideOutput:
         face_x, mask_x = x if isinstance(x, tuple) else (x, x)
-        outputs = [_sigmoid_fp32(self.face_out(self.face_run(face_x)))]
-        if self.mask_run is not None:
-            outputs.append(_sigmoid_fp32(self.mask_out(self.mask_run(mask_x))))
-        return outputs
+        face = _sigmoid_fp32(self.face_out(self.face_run(face_x)))
+        if self.mask_run is None:
+            return SideOutput(face)
+        return SideOutput(face, _sigmoid_fp32(self.mask_out(self.mask_run(mask_x))))
 
 
 def _sigmoid_fp32(x: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Phaze-A: the two-sided autoencoder assembled from named sub-models (spec §1, §7)."""
+"""Phaze-A: the two-sided autoencoder assembled from named sub-models."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,6 +14,7 @@ from phaze.model.encoder import Encoder
 from phaze.model.encoders.weights import load_backbone_weights
 from phaze.model.fc import FullyConnected, GBlockFullyConnected
 from phaze.model.gblock import GBlock
+from phaze.model.side_output import SideOutput
 from phaze.sides import SIDES, target_side
 
 __all__ = ["SIDES", "PhazeA", "build_model"]
@@ -47,7 +48,7 @@ class PhazeA(nn.Module):
 
     # --- routing -------------------------------------------------------------------------
     def route(self, side: str) -> dict[str, str | None]:
-        """Names of the sub-models side `side` passes through (spec §7)."""
+        """Names of the sub-models side `side` passes through."""
         opts = self.options
         own_fc = f"fc_{side}" if opts.split_fc else "fc_both"
         shared = {"none": None, "full": "fc_shared",
@@ -60,11 +61,11 @@ class PhazeA(nn.Module):
                 "fc_gblock": "fc_gblock" if gblock else None, "g_block": gblock,
                 "decoder": decoder}
 
-    def side_forward(self, x: torch.Tensor, side: str) -> list[torch.Tensor]:
-        """x (N, 3, S, S) in [0,1] RGB through side `side`'s pathway → [face(, mask)]."""
+    def side_forward(self, x: torch.Tensor, side: str) -> SideOutput:
+        """x (N, 3, S, S) in [0,1] RGB through side `side`'s pathway → face and mask."""
         return self.pathway(self.encoder(x), side)
 
-    def pathway(self, z: torch.Tensor, side: str) -> list[torch.Tensor]:
+    def pathway(self, z: torch.Tensor, side: str) -> SideOutput:
         """Encoder output → side `side`'s FC, G-Block and decoder."""
         if side not in SIDES:
             raise ValueError(f"side must be 'a' or 'b', got {side!r}")
@@ -78,10 +79,11 @@ class PhazeA(nn.Module):
 
     def forward(self, face_a: torch.Tensor, face_b: torch.Tensor) -> list[torch.Tensor]:
         """Both sides: [face_a(, mask_a), face_b(, mask_b)] as faceswap orders them."""
-        return self.side_forward(face_a, "a") + self.side_forward(face_b, "b")
+        return [*self.side_forward(face_a, "a").tensors(),
+                *self.side_forward(face_b, "b").tensors()]
 
-    def swap(self, faces: torch.Tensor, direction: str = "a-to-b") -> list[torch.Tensor]:
-        """Swap faces: A→B sends faces through B's pathway, B→A through A's (spec §9.6)."""
+    def swap(self, faces: torch.Tensor, direction: str = "a-to-b") -> SideOutput:
+        """Swap faces: A→B sends faces through B's pathway, B→A through A's."""
         return self.side_forward(faces, target_side(direction))
 
     # --- sub-models ----------------------------------------------------------------------
@@ -101,13 +103,15 @@ class PhazeA(nn.Module):
 
 
 def build_model(options: PhazeAOptions, device: torch.device | str | None = None,
-                pretrained: bool = False, weights_path: str | Path | None = None) -> PhazeA:
+                pretrained: bool = False, weights_path: str | Path | None = None,
+                design: Design | None = None) -> PhazeA:
     """Plan (validating every option) and build the model, on `device` if given ('meta' ok).
 
     `pretrained` (when creating a new model): load the backbone's local weights file if
     `enc_load_weights` is on (ignored for fs_original); see encoders/weights.py.
+    `design`: the plan of `options` when the caller already made it (planning is not free).
     """
-    design = plan_design(options)
+    design = design or plan_design(options)
     if device is None:
         model = PhazeA(options, design)
     else:

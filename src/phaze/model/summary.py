@@ -62,7 +62,7 @@ def hwc(shape: torch.Size) -> Shape:
 
 def _shapes(output: Any) -> Shape | list[Shape]:
     if isinstance(output, (list, tuple)):
-        return [hwc(t.shape) for t in output]
+        return [hwc(t.shape) for t in output if t is not None]   # a SideOutput without mask
     return hwc(output.shape)
 
 
@@ -90,7 +90,7 @@ def _record_output_shapes(model: PhazeA) -> dict[str, Shape | list[Shape]]:
             shapes.setdefault(name, _shapes(output))   # first call (side A) wins
         hooks.append(module.register_forward_hook(hook))
     with torch.no_grad():
-        outputs = [t for side in SIDES for t in model.pathway(encoded, side)]
+        outputs = [t for side in SIDES for t in model.pathway(encoded, side).tensors()]
     for handle in hooks:
         handle.remove()
     shapes["__outputs__"] = [hwc(t.shape) for t in outputs]

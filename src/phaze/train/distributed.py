@@ -22,6 +22,7 @@ import torch.distributed as dist
 from torch import nn
 
 from phaze.errors import ConfigError, PhazeError
+from phaze.model.side_output import SideOutput
 from phaze.sides import SIDES
 
 # How long a process waits for the others in one collective before giving up: long enough for
@@ -90,7 +91,7 @@ class SidesForward(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, inputs: dict[str, torch.Tensor]) -> dict[str, list[torch.Tensor]]:
+    def forward(self, inputs: dict[str, torch.Tensor]) -> dict[str, SideOutput]:
         return {side: self.model.side_forward(x, side) for side, x in inputs.items()}
 
 

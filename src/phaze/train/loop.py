@@ -15,7 +15,6 @@ from typing import Callable, Iterator, Sequence
 import torch
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from phaze.checkpoint import TrainingState, has_checkpoint, snapshot
 from phaze.config.options import PhazeAOptions
 from phaze.data.faceset import FaceSet, load_faceset
 from phaze.data.batch import PairBatch, SideBatch
@@ -23,20 +22,25 @@ from phaze.data.loader import StreamPosition, Weighting, make_training_batches, 
 from phaze.data.sources import SourceScan
 from phaze.errors import DataError
 from phaze.faces.framing import Framing
-from phaze.model_framing import FRAMING_FILE, check_training_framing, write_model_framing
+from phaze.storage.checkpoint import TrainingState, snapshot
+from phaze.storage.folder import ModelFolder
+from phaze.storage.framing_file import check_training_framing
 from phaze.io.devices import resolve_device
 from phaze.model.design import plan_design
 from phaze.model.freeze import set_frozen_norms_eval
-from phaze.train.checkpointing import restore_training_state, save_training_state
+from phaze.train.components import (restore_training_state, save_training_state,
+                                    training_components)
 from phaze.train.config import TrainerConfig, resolve_trainer_config
 from phaze.train.distributed import Replicas, World
-from phaze.train.logging import Progress, ProgressBar, TensorBoardLog
+from phaze.train.run_log import Progress, ProgressBar, TensorBoardLog
 from phaze.train.losses import FaceLoss
-from phaze.train.optim import GradientClipper, build_optimizer, warmup_scheduler
+from phaze.train.optim.clipping import GradientClipper
+from phaze.train.optim.factory import build_optimizer
+from phaze.train.optim.warmup import warmup_scheduler
 from phaze.train.precision import resolve_precision
 from phaze.train.preview import render_preview, write_preview
 from phaze.train.preview_score import PreviewScorer, score_scalars
-from phaze.train.session import open_session, resolve_run_options
+from phaze.train.session import open_session, resolve_run_options, saved_options
 from phaze.train.in_backward import in_backward_blocker
 from phaze.train.speed import resolve_speed
 from phaze.sides import SIDES
@@ -103,7 +107,8 @@ class Trainer:
                  freeze_layers: Sequence[str] | bool = (),
                  framing: Framing | None = None) -> None:
         self.model_dir = Path(model_dir)
-        resuming = has_checkpoint(self.model_dir)
+        self.folder = ModelFolder(self.model_dir)
+        resuming = self.folder.has_checkpoint()
         self.framing = check_training_framing(self.model_dir, framing, resuming)
         # None: resume with the saved settings, exactly as the CLI does.
         self.config = resolve_trainer_config(self.model_dir, trainer)
@@ -116,7 +121,9 @@ class Trainer:
                                    in_backward_blocker(self.config.optimizer,
                                                        self.precision.needs_scaler,
                                                        self.world.world_size))
-        options = resolve_run_options(self.model_dir, options, load_layers, freeze_layers)
+        saved = saved_options(self.model_dir)
+        options = resolve_run_options(self.model_dir, options, load_layers, freeze_layers,
+                                      saved)
         # Data is checked before anything is written, so a typo leaves no half-made model.
         design = plan_design(options)
         self.facesets = self._load_facesets(faces_a, faces_b, design.input_size,
@@ -125,14 +132,18 @@ class Trainer:
         self.replicas = Replicas(self.world, self.device, self.config.parallel)
         # Only rank 0 writes; the others build the same model (DDP then copies rank 0's).
         self.session = open_session(self.model_dir, options, self.device, load_weights,
-                                    freeze=bool(freeze_layers), write=self.world.is_main)
-        if self.world.is_main and not (self.model_dir / FRAMING_FILE).is_file():
-            write_model_framing(self.model_dir, self.framing)
+                                    freeze=bool(freeze_layers), write=self.world.is_main,
+                                    saved=saved, framing=self.framing, design=design)
         self.model = self.session.model
         if self.replicas.sharded:
             self.replicas.shard(self.model)   # before the optimiser is built on its shards
         self.parts = self._step_parts()
-        self.state = self._restore()
+        self.state = TrainingState(trainer=self.config.to_dict())
+        # Everything a save holds, by name; a resume restores them all.
+        self.components = training_components(
+            self.model, self.parts, self.state,
+            self.replicas.optimizer_loader(self.model, self.parts.optimizer))
+        self._restore()
         self.step = TrainStep(self.model, self.parts, self.replicas)
         # With sharded weights every process takes part in a preview's forward.
         self.samples = (self._preview_samples()
@@ -193,15 +204,10 @@ class Trainer:
             precision=self.precision, check_finite=config.nan_protection.enabled,
             speed=speed)
 
-    def _restore(self) -> TrainingState:
-        checkpoint = self.session.checkpoint
-        if checkpoint is None:
-            return TrainingState(trainer=self.config.to_dict())
-        restore_training_state(checkpoint, self.model, self.parts,
-                               self.replicas.optimizer_loader(self.model, self.parts.optimizer))
-        state = checkpoint.state
-        state.trainer = self.config.to_dict()
-        return state
+    def _restore(self) -> None:
+        if self.session.checkpoint is not None:
+            restore_training_state(self.session.checkpoint, self.components)
+            self.state.trainer = self.config.to_dict()   # this run's settings are saved next
 
     def _preview_samples(self) -> dict[str, SideBatch]:
         # One count for both sides: the preview grid's rows must be equally wide.
@@ -271,7 +277,7 @@ class _RunState:
         self.reported_since_save: list[Progress] = []
         self.main = trainer.world.is_main   # the one process that writes and shows progress
         self.bar = ProgressBar(trainer.iteration, self.config.iterations, enabled=self.main)
-        self.tensorboard = (TensorBoardLog(trainer.model_dir / "logs", trainer.iteration)
+        self.tensorboard = (TensorBoardLog(trainer.folder.logs, trainer.iteration)
                             if self.config.tensorboard and self.main else None)
         # The score runs the model on rank 0 alone, which sharded weights cannot do.
         self.scorer = (PreviewScorer() if self.tensorboard and self.config.tensorboard_score
@@ -304,8 +310,7 @@ class _RunState:
                  t.precision.label, self.config.batch_size, processes, t.iteration,
                  f" for {limit} iterations" if limit else " until Ctrl-C")
         log.info("previews every %d iterations: %s (history in %s)",
-                 self.config.preview_interval, t.model_dir / "preview.png",
-                 t.model_dir / "previews")
+                 self.config.preview_interval, t.folder.preview, t.folder.previews)
         while limit is None or self.steps < limit:
             batch = {side: b.to(t.device, non_blocking=True)
                      for side, b in next(self.batches).items()}
@@ -386,7 +391,7 @@ class _RunState:
         image = render_preview(t.model, t.samples, t.precision, t.iteration)
         if not self.main:
             return
-        self.preview = write_preview(t.model_dir, t.iteration, image)
+        self.preview = write_preview(t.folder, t.iteration, image)
         if self.tensorboard:
             self.tensorboard.image(t.iteration, image)
         if self.scorer:
@@ -406,8 +411,8 @@ class _RunState:
                       if t.replicas.sharded else None)
         if not self.main:
             self.saved_at = t.iteration
-        elif save_training_state(t.model_dir, t.model, t.parts, t.state, full_state):
-            self.checkpoint = t.model_dir / "checkpoint"
+        elif save_training_state(t.model_dir, t.components, full_state):
+            self.checkpoint = t.folder.latest
             self.saved_at = t.iteration
             log.debug("saved iteration %d", t.iteration)
         if self.tensorboard:
@@ -432,5 +437,5 @@ class _RunState:
         if self.tensorboard:
             self.tensorboard.close()
         log.info("stopped (%s) at iteration %d; model in %s%s", self.stopped, t.iteration,
-                 t.model_dir, f", latest preview {t.model_dir / 'preview.png'}"
+                 t.model_dir, f", latest preview {t.folder.preview}"
                  if self.preview else "")

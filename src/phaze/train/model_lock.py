@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from phaze.errors import ModelDirError
+from phaze.storage.folder import ModelFolder
 
-LOCK_FILE = ".phaze-train.lock"
+LOCK_FILE = ModelFolder.TRAIN_LOCK
 HELD_BY_PARENT = "PHAZE_MODEL_LOCK_HELD"   # the lock file's path, set for a launcher's workers
 
 

@@ -13,9 +13,10 @@ import numpy as np
 import torch
 
 from phaze.data.batch import SideBatch
-from phaze.io.images import encode_image, write_bytes_atomic
+from phaze.io.images import encode_image
 from phaze.io.tensors import tensor_to_uint8
 from phaze.model.freeze import set_frozen_norms_eval
+from phaze.storage.folder import ModelFolder
 from phaze.train.precision import Precision
 
 MIN_FACE_PX = 128
@@ -51,7 +52,7 @@ def _row(model: torch.nn.Module, samples: dict[str, SideBatch], precision: Preci
         faces = batch.targets
     else:
         with precision.autocast():
-            faces = model.side_forward(batch.inputs, pathway)[0]
+            faces = model.side_forward(batch.inputs, pathway).face
     return np.concatenate(list(tensor_to_uint8(faces)), axis=1)  # (R, N·R, 3)
 
 
@@ -75,11 +76,6 @@ def _text(canvas: np.ndarray, text: str, origin: tuple[int, int]) -> None:
     cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.5, TEXT, 1, cv2.LINE_AA)
 
 
-def write_preview(model_dir: Path, iteration: int, image: np.ndarray) -> Path:
-    """Save as previews/preview_<iteration>.png and as preview.png (the latest)."""
-    encoded = encode_image(image, ".png")
-    folder = model_dir / "previews"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = write_bytes_atomic(folder / f"preview_{iteration:08d}.png", encoded)
-    write_bytes_atomic(model_dir / "preview.png", encoded)  # a viewer never sees a half file
-    return path
+def write_preview(folder: ModelFolder, iteration: int, image: np.ndarray) -> Path:
+    """Save in the model folder as the latest preview and the one of `iteration`."""
+    return folder.write_preview(iteration, encode_image(image, ".png"))

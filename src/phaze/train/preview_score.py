@@ -36,7 +36,7 @@ class PreviewScorer:
             def swap(images: np.ndarray) -> np.ndarray:
                 source = "a" if images is faces["a"] else "b"
                 with precision.autocast():
-                    output = model.side_forward(samples[source].inputs, decoder)[0]
+                    output = model.side_forward(samples[source].inputs, decoder).face
                 return tensor_to_uint8(output.float())
             return swap
 

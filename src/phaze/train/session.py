@@ -1,8 +1,9 @@
 """Open the model a training run works on: create it, or resume it with its saved options.
 
-Creating writes the options marker and builds fresh weights (optionally copying sub-models from
-another model). Resuming rebuilds the saved design; a requested option that would change the
-network is an error, the updatable ones (spec §9.2) are applied, logged and saved.
+Creating writes the model folder (options and framing) and builds fresh weights (optionally
+copying sub-models from another model). Resuming rebuilds the saved design; a requested option
+that would change the network is an error, the updatable ones are applied, logged and saved.
+The folder's options are read once per run (`ModelFolder.read_options` in `saved_options`).
 """
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from phaze.checkpoint import (Checkpoint, is_model_dir, load_checkpoint, read_options,
-                              write_marker)
 from phaze.config.options import UPDATABLE_OPTIONS, PhazeAOptions
 from phaze.config.parse import coerce_option
-from phaze.errors import ConfigError, ModelDirError
+from phaze.errors import ConfigError
+from phaze.faces.framing import Framing
+from phaze.model.design import Design
 from phaze.model.freeze import apply_freeze, find_submodel
 from phaze.model.phaze_a import PhazeA, build_model
+from phaze.storage.checkpoint import (Checkpoint, build_from_checkpoint, create_model_folder,
+                                      load_checkpoint)
+from phaze.storage.folder import ModelFolder
 from phaze.train.transfer import TransferReport, load_layers_from
 
 log = logging.getLogger(__name__)
@@ -40,17 +44,25 @@ class ModelSession:
         return self.checkpoint is None
 
 
+def saved_options(model_dir: str | Path) -> PhazeAOptions | None:
+    """The folder's saved options, None for a new model (the one read of phaze.json per run)."""
+    folder = ModelFolder(model_dir)
+    return folder.read_options() if folder.is_model() else None
+
+
 def resolve_run_options(model_dir: str | Path, requested: PhazeAOptions | None,
                         load_layers: Sequence[str] | None = None,
-                        freeze_layers: Sequence[str] | bool = ()) -> PhazeAOptions:
+                        freeze_layers: Sequence[str] | bool = (),
+                        saved: PhazeAOptions | None = None) -> PhazeAOptions:
     """The options this run trains with; nothing is written yet.
 
     A new model takes `requested` (or the defaults); an existing one its saved options plus
     the requested updatable ones. Names given for this run replace the options' name lists.
+    `saved`: the folder's options when the caller already read them (`saved_options`).
     """
-    model_dir = Path(model_dir)
-    if is_model_dir(model_dir):
-        options = _resume_options(read_options(model_dir), requested)
+    saved = saved if saved is not None else saved_options(model_dir)
+    if saved is not None:
+        options = _resume_options(saved, requested)
     else:
         options = requested or _default_options()
     return _with_name_lists(options, load_layers, freeze_layers)
@@ -58,19 +70,21 @@ def resolve_run_options(model_dir: str | Path, requested: PhazeAOptions | None,
 
 def open_session(model_dir: str | Path, options: PhazeAOptions, device: torch.device,
                  load_weights: str | Path | None = None,
-                 freeze: bool = False, write: bool = True) -> ModelSession:
-    """The model for this run on `device`: built, weights loaded, marker written, frozen.
+                 freeze: bool = False, write: bool = True,
+                 saved: PhazeAOptions | None = None, framing: Framing | None = None,
+                 design: Design | None = None) -> ModelSession:
+    """The model for this run on `device`: built, weights loaded, folder written, frozen.
 
-    `options` come from `resolve_run_options`. With `freeze` the options' `freeze_layers` are
-    frozen; without it everything trains (a run without the flag unfreezes, spec §9.3).
-    `write=False` (every training process but rank 0) leaves the marker to the writer.
+    `options` come from `resolve_run_options`, `saved` from `saved_options` (None: a new
+    model), `design` is the plan of `options` when already made. With `freeze` the options'
+    `freeze_layers` are frozen; without it everything trains (a run without the flag
+    unfreezes). `write=False` (every training process but rank 0) leaves the files to the
+    writer. `framing` is saved for a new model, or for a folder saved before framing existed.
     """
-    model_dir = Path(model_dir)
-    saved = read_options(model_dir) if is_model_dir(model_dir) else None
     checkpoint = load_checkpoint(model_dir) if saved else None
-    model = _build(options, device, checkpoint)
-    if write and options != saved:
-        write_marker(model_dir, options)  # a new model, or updated options that are kept
+    model = _build(options, device, checkpoint, design)
+    if write:
+        _write_folder(ModelFolder(model_dir), options, saved, framing or Framing())
     transfer = _transfer(model, checkpoint, load_weights, options.load_layers)
     frozen = _freeze(model, options.freeze_layers if freeze else ())
     return ModelSession(model, options, checkpoint, frozen, transfer)
@@ -114,26 +128,31 @@ def _with_name_lists(options: PhazeAOptions, load_layers: Sequence[str] | None,
     return options.replace(**changes) if changes else options
 
 
+def _write_folder(folder: ModelFolder, options: PhazeAOptions, saved: PhazeAOptions | None,
+                  framing: Framing) -> None:
+    if saved is None:
+        create_model_folder(folder.path, options, framing)
+        return
+    if options != saved:
+        folder.write_options(options)   # updated options that are kept
+    if not folder.has_framing():
+        folder.write_framing(framing)   # a folder saved before framing existed
+
+
 # --- weights --------------------------------------------------------------------------------
-def _build(options: PhazeAOptions, device: torch.device,
-           checkpoint: Checkpoint | None) -> PhazeA:
+def _build(options: PhazeAOptions, device: torch.device, checkpoint: Checkpoint | None,
+           design: Design | None) -> PhazeA:
     if checkpoint is None:
         # A new model: pretrained backbone weights when `enc_load_weights` asks for them.
-        return build_model(options, device, pretrained=True)
-    model = build_model(options, device)  # every tensor is replaced by the saved ones
-    missing, unexpected = model.load_state_dict(checkpoint.weights, strict=False)
-    if missing or unexpected:
-        raise ModelDirError(
-            f"weights in '{checkpoint.path}' do not fit the saved options (missing "
-            f"{len(missing)} tensors, e.g. {missing[:1]}; unexpected {len(unexpected)}, "
-            f"e.g. {unexpected[:1]})")
+        return build_model(options, device, pretrained=True, design=design)
+    model = build_from_checkpoint(options, checkpoint, device, design)
     set_dropout(model, options)
     log.info("resuming at iteration %d from %s", checkpoint.state.iteration, checkpoint.path)
     return model
 
 
 def set_dropout(model: nn.Module, options: PhazeAOptions) -> None:
-    """Give every Dropout in an `fc_*` sub-model its configured rate (spec §9.2)."""
+    """Give every Dropout in an `fc_*` sub-model its configured rate."""
     for name, submodel in model.submodels().items():
         if not name.startswith("fc_"):
             continue

@@ -18,7 +18,7 @@ from phaze.data.batch import PairBatch, SideBatch
 from phaze.sides import SIDES
 from phaze.train.in_backward import OptimizerInBackward
 from phaze.train.losses import FaceLoss, LossParts
-from phaze.train.optim import GradientClipper
+from phaze.train.optim.clipping import GradientClipper
 from phaze.train.precision import Precision
 from phaze.train.distributed import Replicas, World, collectives_guard
 from phaze.train.speed import (Speed, SpeedConfig, resolve_speed,
@@ -167,9 +167,8 @@ class TrainStep:
             inputs = {side: x.contiguous(memory_format=torch.channels_last)
                       for side, x in inputs.items()}
         with self.parts.precision.autocast():
-            outputs = self._forward(inputs)  # {side: [face(, mask)]}
-        return {side: self.parts.loss.of_batch(out[0], batches[side],
-                                               out[1] if len(out) > 1 else None)
+            outputs = self._forward(inputs)  # {side: SideOutput}
+        return {side: self.parts.loss.of_batch(out.face, batches[side], out.mask)
                 for side, out in outputs.items()}
 
 

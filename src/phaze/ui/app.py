@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,9 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from phaze.errors import PhazeError
+from phaze.errors import ConfigError, PhazeError
+from phaze.registry import Registry
+from phaze.storage.folder import ModelFolder
 from phaze.ui import design_view, faces, training
 from phaze.ui.evaluate_cache import ByteBoundedCache
 from phaze.ui.folders import AllowedFolders, BadRequestError, OutsideFoldersError
@@ -62,12 +62,12 @@ def builtin_preset(name: str) -> str:
     (the trainer's --preset also takes a path, which would escape --folder)."""
     from phaze.config.presets import list_presets
 
-    names = [preset.name for preset in list_presets()]
-    if name not in names:
-        raise BadRequestError(f"preset {name!r} is not a built-in preset: expected one of: "
-                              + ", ".join(names) + " (a preset file goes in 'config', inside "
-                              "the allowed folders)")
-    return name
+    names = Registry.of("built-in preset", [preset.name for preset in list_presets()])
+    try:
+        return names.check(name)
+    except ConfigError as error:
+        raise BadRequestError(f"{error} (a preset file goes in 'config', inside the allowed "
+                              "folders)") from None
 
 
 def create_app(folders: list[str | Path], token: str, bind_host: str = "127.0.0.1",
@@ -125,7 +125,7 @@ def create_app(folders: list[str | Path], token: str, bind_host: str = "127.0.0.
 
     @app.post("/api/save")
     def save(body: SaveBody) -> dict[str, Any]:
-        from phaze.config.presets import options_to_toml
+        from phaze.config.presets import save_preset
 
         path = allowed.resolve(body.path)
         if path.suffix != ".toml":
@@ -133,13 +133,7 @@ def create_app(folders: list[str | Path], token: str, bind_host: str = "127.0.0.
         options, errors = design_view.coerce_values(body.values)
         if options is None:
             return JSONResponse({"error": next(iter(errors.values())), "errors": errors}, 400)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Temp file in the same folder, then a rename: never a half-written preset.
-        handle, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(options_to_toml(options, body.description))
-        os.replace(temp, path)
-        return {"path": str(path)}
+        return {"path": str(save_preset(options, path, body.description))}
 
     @app.get("/api/folders")
     def folders_list() -> dict[str, Any]:
@@ -152,7 +146,7 @@ def create_app(folders: list[str | Path], token: str, bind_host: str = "127.0.0.
 
     @app.get("/api/preview")
     def preview(path: str) -> FileResponse:
-        image = allowed.resolve(path) / "preview.png"
+        image = ModelFolder(allowed.resolve(path)).preview
         if not image.is_file():
             raise HTTPException(404, "no preview yet")
         return FileResponse(image, media_type="image/png", headers={"Cache-Control": "no-store"})

@@ -1,8 +1,9 @@
 """The Faces page's endpoints: a face folder's gallery (sortable), its masks, exclusions and
 retraining; sort orders and the A/B coverage picture are in phaze.ui.faces_sort.
 
-Masks and exclusions are stored where training reads them (phaze.masks.labels, docs/masks.md);
-"retrain the segmenter" runs `phaze mask train --apply` as a child process, one per mask model.
+Masks and exclusions are stored where training reads them (phaze.data.sources.labels,
+docs/masks.md); "retrain the segmenter" runs `phaze mask train --apply` as a child process,
+one per mask model.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from phaze.errors import DataError
 from phaze.io.images import is_image_path
-from phaze.masks import labels
+from phaze.data.sources import labels
 from phaze.ui import faces_sort
 from phaze.ui.folders import AllowedFolders
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from phaze.errors import PhazeError
+from phaze.storage.folder import ModelFolder
 
 
 class OutsideFoldersError(PhazeError):
@@ -37,14 +38,13 @@ class AllowedFolders:
 
     def model_dirs(self) -> list[Path]:
         """Model folders: each named folder and its sub-folders that hold a model."""
-        from phaze.checkpoint import is_model_dir
-
         found = []
         for root in self.roots:
             candidates = [root] + sorted(p for p in root.iterdir() if p.is_dir()) \
                 if root.is_dir() else []
-            found += [p for p in candidates if is_model_dir(p) or (p / RUN_FILE).is_file()]
+            found += [p for p in candidates
+                      if ModelFolder(p).is_model() or (p / RUN_FILE).is_file()]
         return list(dict.fromkeys(found))
 
 
-RUN_FILE = "ui_run.json"
+RUN_FILE = ModelFolder.UI_RUN

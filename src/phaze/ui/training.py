@@ -25,10 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from phaze.errors import ConfigError
+from phaze.io.atomic import atomic_write
+from phaze.storage.folder import ModelFolder
 from phaze.ui.folders import RUN_FILE
 
-LOG_FILE = "ui_train.log"
-START_LOCK_FILE = "ui_run.lock"
+LOG_FILE = ModelFolder.UI_LOG
+START_LOCK_FILE = ModelFolder.UI_RUN_LOCK
 LOG_TAIL_CHARS = 4000
 # The tqdm bar's postfix: "... 12/40 [00:03<00:07, 3.9it/s, loss A 0.1234 B 0.2345 | 12.3 EGs/s]"
 _PROGRESS = re.compile(r"(\d+)(?:/\d+)?(?:it)? \[[^\]\r\n]*?loss A ([-\w.]+) B ([-\w.]+) \| "
@@ -143,9 +145,7 @@ def start_run(request: TrainRequest) -> dict[str, Any]:
 
 
 def _write_run(model_dir: Path, run: dict[str, Any]) -> None:
-    temp = model_dir / (RUN_FILE + ".tmp")
-    temp.write_text(json.dumps(run), encoding="utf-8")
-    os.replace(temp, model_dir / RUN_FILE)
+    atomic_write(model_dir / RUN_FILE, json.dumps(run))
 
 
 @dataclass(frozen=True)
@@ -239,9 +239,10 @@ def _number(text: str) -> float | None:
 
 def model_status(model_dir: Path) -> dict[str, Any]:
     """Everything the train page shows for one model folder."""
-    from phaze.checkpoint import MARKER
+    from phaze.storage.folder import ModelFolder
 
-    state = _read_json(model_dir / "checkpoint" / "state.json") or {}
+    folder = ModelFolder(model_dir)
+    state = _read_json(folder.latest / folder.STATE) or {}
     text = _log_text(model_dir)
     # Only the latest run's progress: the log keeps every run.
     last_run = text.rsplit("\n$ ", 1)[-1]
@@ -250,14 +251,14 @@ def model_status(model_dir: Path) -> dict[str, Any]:
         # The bar redraws keep showing the last report: one point per report, at its first draw.
         if not live or live[-1][1:] != (_number(a), _number(b), float(e)):
             live.append((int(i), _number(a), _number(b), float(e)))
-    preview = model_dir / "preview.png"
+    preview = folder.preview
     pid = running_pid(model_dir)
     latest = live[-1] if live else None
     bar = _BAR.findall(last_run)
     bar_iteration = int(bar[-1]) if bar else 0
     return {
         "path": str(model_dir), "name": model_dir.name,
-        "is_model": (model_dir / MARKER).is_file(),
+        "is_model": folder.is_model(),
         "running": pid is not None, "pid": pid, "stop": stop_state(model_dir, pid),
         "checkpoint_iteration": state.get("iteration"),
         "iteration": max(bar_iteration, latest[0] if latest else 0, state.get("iteration") or 0),

@@ -12,16 +12,18 @@ import skimage.data
 import torch
 
 from phaze.config.presets import resolve_options
-from phaze.data.augment import AugmentConfig
+from phaze.data.settings import AugmentConfig
 from phaze.data.faceset import load_faceset
 from phaze.data.loader import Weighting, make_training_batches, preview_batch
-from phaze.data.loss_weights import MaskWeighting, loss_weight_map, prepare_face_mask
+from phaze.data.settings import MaskWeighting
+from phaze.data.loss_weights import loss_weight_map, prepare_face_mask
 from phaze.faces.aligned import AlignedFace
 from phaze.faces.framing import Framing
-from phaze.faces.geometry import subcrop_face
+from phaze.faces.crop import subcrop_face
 from phaze.faces.masks import extended_mask, eye_mask, mouth_mask
 from phaze.formats.faceswap_png import face_metadata, write_face_png
-from phaze.train.losses import FaceLoss, LossConfig, LossSpec
+from phaze.train.losses import FaceLoss
+from phaze.train.loss_config import LossConfig, LossSpec
 
 HEAD_PX = 128
 SIZE = 64
@@ -39,7 +41,7 @@ def _write_face_set(folder: Path, landmarks: np.ndarray, angles=(0, -6, 6)) -> l
         rotated = cv2.warpAffine(frame, matrix, frame.shape[1::-1])
         points = landmarks @ matrix[:, :2].T + matrix[:, 2]
         face = AlignedFace(f"astronaut_{index}.png", 0, 175, 76, 90, 90, points)
-        write_face_png(folder / f"astronaut_{index}_0.png", face.warp(rotated, HEAD_PX, "head"),
+        write_face_png(folder / f"astronaut_{index}_0.png", face.warp(rotated, HEAD_PX),
                        face_metadata(face, face.frame, rotated.shape[:2]))
         faces.append(face)
     return faces
@@ -55,11 +57,11 @@ def test_faces_are_sub_cropped_at_the_model_framing_with_their_landmarks(astrona
     framing = Framing("face", 87.5)
     faceset = load_faceset(folder, "a", 1, SIZE, framing)
     head = cv2.cvtColor(cv2.imread(str(folder / "astronaut_0_0.png")), cv2.COLOR_BGR2RGB)
-    expected = subcrop_face(head, aligned[0].pose_offsets, SIZE, "face", 0.875)
+    expected = subcrop_face(head, aligned[0].pose_offsets, SIZE, framing)
     np.testing.assert_array_equal(faceset.face(0).image, expected)
     # The landmarks of the sub-crop are those of a face aligned directly at that framing, but
     # for the sub-crop box's whole-pixel corner and even side (< 1 px at 64 px).
-    direct = aligned[0].aligned_landmarks(SIZE, "face", 0.875)
+    direct = aligned[0].aligned_landmarks(SIZE, framing)
     np.testing.assert_allclose(faceset.face(0).landmarks, direct, atol=1.0)
 
 
@@ -139,7 +141,7 @@ def test_the_astronaut_set_trains_a_tiny_model(tmp_path, astronaut_faces, astron
 def test_swap_frames_a_face_exactly_as_training_cropped_it(astronaut_faces, train_tiny):
     from phaze.inference.swapper import Swapper
     from phaze.model.phaze_a import build_model
-    from phaze.swap import framed_image
+    from phaze.formats.face_files import framed_face_image
 
     folder, _ = astronaut_faces
     framing = Framing("face", 87.5)
@@ -148,7 +150,8 @@ def test_swap_frames_a_face_exactly_as_training_cropped_it(astronaut_faces, trai
     faceset = load_faceset(folder, "a", 1, working, framing)
     training = preview_batch(faceset, len(faceset), model.input_size, model.output_size)
     paths = sorted(folder.glob("*.png"))
-    swap_inputs = Swapper(model).model_inputs([framed_image(p, framing, working) for p in paths])
+    framed = [framed_face_image(p, framing, working) for p in paths]
+    swap_inputs = Swapper(model).model_inputs(framed)
     torch.testing.assert_close(swap_inputs, training.inputs, rtol=0, atol=0)
 
 

@@ -181,7 +181,7 @@ def test_a_face_image_over_the_area_budget_is_skipped_by_name(tmp_path, caplog):
 
     from hostile_helpers import png_chunk
 
-    from phaze.data.sources.framing import frame_record
+    from phaze.data.sources.scan import frame_record
     from phaze.faces.framing import Framing
     from phaze.score.run import read_faces
 

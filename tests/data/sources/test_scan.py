@@ -77,11 +77,11 @@ def test_faceswap_png_from_the_astronaut_is_read_with_landmarks(tmp_path: Path,
 
     frame = skimage.data.astronaut()
     face = AlignedFace("astronaut.png", 0, 175, 76, 90, 90, astronaut_landmarks)
-    crop = face.warp(frame, 64, "head")
+    crop = face.warp(frame, 64)
     write_face_png(tmp_path / "astronaut_0.png", crop,
                    face_metadata(face, "astronaut.png", frame.shape[:2]))
     scan = scan_folder(tmp_path, "a")
     assert scan.counts["faceswap"] == 1
     points = scan.records[0].landmarks
-    np.testing.assert_allclose(points, face.aligned_landmarks(64, "head"), atol=1e-4)
+    np.testing.assert_allclose(points, face.aligned_landmarks(64), atol=1e-4)
     assert (points > 0).all() and (points < 64).all()

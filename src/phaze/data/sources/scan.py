@@ -2,47 +2,31 @@
 
 A folder may mix kinds. Each readable image becomes one `FaceRecord`; a face whose metadata is
 missing is a plain crop, and one whose metadata is broken or refused is *also* a plain crop, counted
-and named in one warning, never dropped silently. Metadata readers are looked up by file suffix
-in `METADATA_READERS`: DFL JPGs (landmarks in the stored face's px, XSeg mask) and faceswap/Phaze
-PNGs (the face in its frame, so any centering can be sub-cropped from the stored head face, and
-the stored masks mapped into the face's px).
+and named in one warning, never dropped silently. The metadata itself is read by
+`phaze.formats.face_files` (DFL JPGs, faceswap/Phaze PNGs); `frame_record` cuts a record at a
+model's framing (`phaze.faces.crop`), so training, previews and the mask model see the same crop.
 """
 from __future__ import annotations
 
 import logging
-import math
-import zlib
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
 from phaze.errors import DataError
 from phaze.faces.aligned import AlignedFace
-from phaze.formats.dfl_jpg import read_dfl_jpg
-from phaze.io.images import is_image_path
-from phaze.limits import current_limits, env_name
-from phaze.masks.labels import EXCLUDED_FILE, excluded
+from phaze.faces.crop import FRAMING_ERRORS, stored_face_cut
+from phaze.faces.framing import Framing
+from phaze.formats.face_files import FaceKind, MetadataReader, read_face_metadata
+from phaze.io.images import decode_image, is_image_path
+from phaze.data.sources.labels import EXCLUDED_FILE, excluded
 
 logger = logging.getLogger(__name__)
 
-FaceKind = Literal["faceswap", "dfl", "plain", "synthetic"]
 MASK_FOLDER = "masks"
 _MAX_NAMED_FILES = 10
-
-
-@dataclass(frozen=True)
-class FaceMetadata:
-    """What a metadata reader found in one face file."""
-
-    kind: FaceKind
-    landmarks: np.ndarray  # (68, 2) float32 in the stored face's px
-    mask: np.ndarray | None = None  # (H, W) uint8 stored mask (DFL XSeg, faceswap mask)
-    detail: str = ""  # e.g. DFL face type
-    aligned: AlignedFace | None = None  # faceswap faces: the face in its frame (head-centred)
 
 
 @dataclass(frozen=True)
@@ -95,81 +79,6 @@ class SourceScan:
         return line
 
 
-MetadataReader = Callable[[Path], "FaceMetadata | None"]
-
-
-def _read_dfl(path: Path) -> FaceMetadata | None:
-    face = read_dfl_jpg(path)
-    if face is None:
-        return None
-    return FaceMetadata("dfl", face.landmarks, face.xseg_mask, face.face_type)
-
-
-def _read_faceswap(path: Path) -> FaceMetadata | None:
-    """faceswap/Phaze face PNG: head-centred face, landmarks mapped into its px."""
-    from phaze.formats.faceswap_png import ALIGNMENTS_VERSION, face_from_metadata, read_metadata
-
-    metadata = read_metadata(path)
-    if metadata is None:
-        return None
-    version = metadata.get("source", {}).get("alignments_version", ALIGNMENTS_VERSION)
-    if not isinstance(version, (int, float)) or version > ALIGNMENTS_VERSION:
-        raise DataError(f"{path}: faceswap alignments version {version!r} is not supported "
-                        f"(up to {ALIGNMENTS_VERSION}).")
-    size_px = int.from_bytes(path.read_bytes()[16:20], "big")  # IHDR width
-    aligned = face_from_metadata(metadata)
-    landmarks = aligned.aligned_landmarks(size_px, "head")
-    mask = stored_faceswap_mask(metadata, aligned, size_px, path)
-    return FaceMetadata("faceswap", landmarks.astype(np.float32), mask, aligned=aligned)
-
-
-def stored_faceswap_mask(metadata: dict, aligned: AlignedFace, size_px: int,
-                         path: Path) -> np.ndarray | None:
-    """The first mask stored in faceswap metadata, mapped into the head face's px (uint8)."""
-    import cv2
-
-    from phaze.faces.geometry import invert_matrix
-
-    masks = metadata["alignments"].get("mask") or {}
-    if not isinstance(masks, dict) or not masks:
-        return None
-    name, entry = next(iter(masks.items()))
-    try:
-        side = int(entry["stored_size"])
-        stored = inflate_mask(entry["mask"], side, current_limits().max_mask_bytes)
-        frame_to_mask = np.asarray(entry["affine_matrix"], np.float64).reshape(2, 3)
-    except (KeyError, TypeError, ValueError, OverflowError, zlib.error) as error:
-        raise DataError(f"{path}: stored mask {name!r} cannot be read ({error})") from None
-    if not np.isfinite(frame_to_mask).all():
-        raise DataError(f"{path}: stored mask {name!r} has a non-finite affine_matrix")
-    # mask px -> frame px -> head-face px
-    mask_to_frame = np.vstack([invert_matrix(frame_to_mask), [0.0, 0.0, 1.0]])
-    mask_to_face = aligned.matrix(size_px, "head") @ mask_to_frame
-    return cv2.warpAffine(stored, mask_to_face, (size_px, size_px), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT)
-
-
-def inflate_mask(compressed: bytes, side: int, max_bytes: int) -> np.ndarray:
-    """A (side, side) uint8 mask from zlib data, never inflating more than `max_bytes`: a
-    2 MB bomb of zeros would otherwise become GBs (`zlib.decompress(bufsize=...)` is no cap)."""
-    if not isinstance(compressed, bytes):
-        raise TypeError(f"mask is a {type(compressed).__name__}, expected bytes")
-    if not 0 < side * side <= max_bytes:
-        raise ValueError(f"stored_size {side} is outside 1..{math.isqrt(max_bytes)} px (raise "
-                         f"the limit with {env_name('max_mask_bytes')}=<bytes>)")
-    inflater = zlib.decompressobj()
-    data = inflater.decompress(compressed, side * side)
-    if len(data) < side * side:
-        raise ValueError(f"mask holds {len(data)} bytes, expected {side * side}")
-    if inflater.decompress(inflater.unconsumed_tail, 1):   # one byte more is enough to know
-        raise ValueError(f"mask data inflates past stored_size² = {side * side} bytes")
-    return np.frombuffer(data, np.uint8).reshape(side, side)
-
-
-METADATA_READERS: dict[str, MetadataReader] = {".jpg": _read_dfl, ".jpeg": _read_dfl,
-                                               ".png": _read_faceswap}
-
-
 def scan_folder(folder: str | Path, side: str,
                 readers: dict[str, MetadataReader] | None = None,
                 report: bool = True) -> SourceScan:
@@ -181,7 +90,6 @@ def scan_folder(folder: str | Path, side: str,
     if not folder.is_dir():
         raise DataError(f"side {side.upper()} face folder {folder} does not exist or is not a "
                         "folder.")
-    readers = METADATA_READERS if readers is None else readers
     scan = SourceScan(side=side, records=[])
     left_out = excluded(folder)  # faces a person excluded in the Faces page (docs/masks.md)
     if left_out:
@@ -192,44 +100,63 @@ def scan_folder(folder: str | Path, side: str,
                        and p.name not in left_out):
         mask_path = folder / MASK_FOLDER / f"{path.stem}.png"
         scan.records.append(_record(path, mask_path if mask_path.is_file() else None,
-                                    readers.get(path.suffix.lower()), scan))
+                                    readers, scan))
     if report:
         log_scan(scan)
     return scan
 
 
-def _record(path: Path, mask_path: Path | None, reader: MetadataReader | None,
+def _record(path: Path, mask_path: Path | None, readers: dict[str, MetadataReader] | None,
             scan: SourceScan) -> FaceRecord:
-    metadata = None
-    if reader is not None:
-        try:
-            metadata = reader(path)
-        except DataError as error:
-            scan.broken.append((path, str(error)))
-        except (ValueError, TypeError, OverflowError, ArithmeticError, LookupError,
-                MemoryError, RecursionError, cv2_error()) as error:
-            # a reader missed a malformed value: the face is still a plain crop, not a crash
-            scan.broken.append((path, f"{path}: metadata unusable "
-                                      f"({type(error).__name__}: {error})"))
+    metadata, broken = read_face_metadata(path, readers)
+    if broken is not None:
+        scan.broken.append((path, broken))
     if metadata is None:
         return FaceRecord("plain", path, mask_path=mask_path)
     return FaceRecord(metadata.kind, path, landmarks=metadata.landmarks, mask=metadata.mask,
                       mask_path=mask_path, aligned=metadata.aligned)
 
 
-def cv2_error() -> type[BaseException]:
-    """OpenCV's exception type (a geometry call on absurd landmarks raises it)."""
-    import cv2
-
-    return cv2.error
-
-
 def read_record(path: str | Path) -> FaceRecord:
     """One face file on its own (no masks folder): its metadata, or a plain crop when it has
     none or it cannot be used."""
     path = Path(path)
-    scan = SourceScan(side="", records=[])
-    return _record(path, None, METADATA_READERS.get(path.suffix.lower()), scan)
+    return _record(path, None, None, SourceScan(side="", records=[]))
+
+
+@dataclass(frozen=True)
+class FramedFace:
+    """One face at the working size, and what it carries, all in the same px."""
+
+    image: np.ndarray                  # (S, S, 3) uint8 RGB
+    landmarks: np.ndarray | None       # (68, 2) float32, or None for plain crops
+    stored_mask: np.ndarray | None     # (S, S) uint8 mask stored in the file (or in memory)
+    folder_mask: np.ndarray | None     # (S, S) uint8 mask from the masks/ folder
+
+
+def frame_record(record: FaceRecord, framing: Framing, size_px: int) -> FramedFace | None:
+    """`record` framed at `size_px`; None when its image (or mask file) cannot be decoded or
+    is larger than the image-area budget (a warning names it)."""
+    try:
+        image = record.image if record.image is not None else decode_image(record.path)
+        folder_mask = None
+        if image is not None and record.mask_path is not None:
+            folder_mask = decode_image(record.mask_path, grayscale=True)
+            if folder_mask is None:
+                return None
+    except DataError as error:
+        logger.warning("%s: skipped: %s", record.name, error)
+        return None
+    if image is None:
+        return None
+    try:
+        cut = stored_face_cut(image, record.aligned, framing, size_px)
+        return FramedFace(cut.plane(image), cut.landmarks(record.landmarks),
+                          cut.plane(record.mask), cut.plane(folder_mask))
+    except FRAMING_ERRORS as error:
+        # geometry the metadata checks let through: one face is skipped, the run goes on
+        logger.warning("%s: skipped: cannot be framed (%s)", record.name, error)
+        return None
 
 
 def synthetic_source(faces: np.ndarray, side: str,

@@ -1,4 +1,4 @@
-"""MobileNet v1/v2/v3 from timm, with the `mobilenet_*` options applied (§3.9, §12 #12)."""
+"""MobileNet v1/v2/v3 from timm, with the `mobilenet_*` options applied (faceswap defect 12, docs/faceswap-differences.md)."""
 from __future__ import annotations
 
 import importlib
@@ -11,7 +11,8 @@ from torch import nn
 from phaze.config.options import PhazeAOptions
 from phaze.errors import ConfigError
 from phaze.model.encoders.timm_compat import INSTALL_HINT, import_timm
-from phaze.model.encoders.timm_features import TimmFeatures
+from phaze.model.encoders.timm_features import (KERAS_MOBILENET_V3_RESCALING, KerasRescaling,
+                                                TimmFeatures)
 
 _TF_BATCHNORM_EPS = 1e-3   # Keras' BatchNormalization epsilon, used by timm's tf_* ports
 
@@ -29,7 +30,7 @@ def _generator(module: str, name: str) -> Callable[..., nn.Module]:
 def build_mobilenet_v1(opts: PhazeAOptions, input_size: int) -> TimmFeatures:
     """Keras MobileNet: `mobilenet_width` is alpha, `mobilenet_depth` the depthwise multiplier.
 
-    `mobilenet_dropout` only reaches a classifier head, which Phaze-A never builds (§12 #13).
+    `mobilenet_dropout` only reaches a classifier head, which Phaze-A never builds (faceswap defect 13, docs/faceswap-differences.md).
     """
     make = _generator("efficientnet", "_gen_mobilenet_v1")
     # Keras' epsilon and TF "same" padding (the stride-2 stem pads only after, as in Keras)
@@ -90,6 +91,8 @@ def build_mobilenet_v3(size_name: str, opts: PhazeAOptions, input_size: int) -> 
 
     timm keeps the 1280/1024-channel head convolution that Keras only builds with the
     classifier; it is removed so the output is Keras' last feature map (960/576 channels).
+    `mobilenet_v3_double_rescale` (imported faceswap models) adds Keras' own input rescale
+    after the [−1, 1] mapping, as faceswap's MobileNetV3 has it (faceswap defect 12).
     """
     make = _generator("mobilenetv3", "_gen_mobilenet_v3")
     minimal = "_minimal" if opts.mobilenet_minimalistic else ""
@@ -98,4 +101,6 @@ def build_mobilenet_v3(size_name: str, opts: PhazeAOptions, input_size: int) -> 
     for head_part in ("conv_head", "norm_head", "act2"):
         if hasattr(net, head_part):
             setattr(net, head_part, nn.Identity())
+    if opts.mobilenet_v3_double_rescale:
+        return TimmFeatures(net, KerasRescaling(*KERAS_MOBILENET_V3_RESCALING))
     return TimmFeatures(net)

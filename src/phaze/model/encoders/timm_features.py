@@ -1,4 +1,4 @@
-"""timm networks as feature backbones, with the fixes that make them match Keras (§8.1, App. A)."""
+"""timm networks as feature backbones, with the fixes that make them match Keras."""
 from __future__ import annotations
 
 from typing import Callable
@@ -32,10 +32,32 @@ class FixedNormalise(nn.Module):
         return f"mean={self.mean}, std={self.std}"
 
 
+class KerasRescaling(nn.Module):
+    """x · scale + offset with constants, computed as Keras' `Rescaling` layer computes it.
+
+    faceswap's MobileNetV3 keeps Keras' own Rescaling(1/127.5, −1) after faceswap's [−1, 1]
+    mapping (faceswap defect 12); imported models carry it here (`mobilenet_v3_double_rescale`).
+    Folding it into the stem convolution would not be exact at the zero-padded border.
+    """
+
+    def __init__(self, scale: float, offset: float) -> None:
+        super().__init__()
+        self.scale, self.offset = float(scale), float(offset)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale + self.offset
+
+    def extra_repr(self) -> str:
+        return f"scale={self.scale}, offset={self.offset}"
+
+
+KERAS_MOBILENET_V3_RESCALING = (1 / 127.5, -1.0)   # Keras' MobileNetV3 input layer
+
+
 class KerasEfficientNetInput(nn.Module):
     """EfficientNet-v1's own input layers in Keras: ÷255, then a Normalization layer.
 
-    Its mean/variance/count are stored (7 non-trainable values, spec §8.1 note 2): identity
+    Its mean/variance/count are stored (7 non-trainable values): identity
     until ImageNet weights are loaded, then ImageNet statistics.
     """
 
