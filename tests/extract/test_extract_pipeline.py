@@ -9,6 +9,7 @@ from phaze.cli.main import main
 from phaze.errors import ConfigError, DataError
 from phaze.extract.find import FindConfig, map_points
 from phaze.extract.pipeline import ExtractConfig, extract_faces
+from phaze.extract.smoothing import SmoothConfig
 from phaze.faces.aligned import AlignedFace
 from phaze.formats.alignments_json import read_alignments
 from phaze.formats.faceswap_png import read_metadata
@@ -122,7 +123,7 @@ def test_rerun_overwrites_alignments_cleanly(video_extract, synthetic_video, fin
 def test_interrupted_run_leaves_no_partial_files(synthetic_video, finder, tmp_path, monkeypatch):
     calls = []
 
-    def find_then_interrupt(image):
+    def find_then_interrupt(image, near=None, scan_whole=True):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt
@@ -186,3 +187,29 @@ def test_extracted_faces_train_with_their_landmarks(tmp_path, astronaut, finder,
     direct = face.aligned_landmarks(64, Framing("face"))
     np.testing.assert_allclose(training.landmarks, direct, atol=1.0)
     assert training.mask_source == "extended" and training.areas is not None
+
+
+def test_a_video_is_decoded_once_and_its_pngs_carry_the_smoothed_landmarks(
+        tmp_path, astronaut, finder, monkeypatch):
+    import phaze.extract.pipeline as pipeline
+
+    frames = [cv2.warpAffine(astronaut, similarity(0.9, 0, 140 + 3 * k, 90), SIZE,
+                             flags=cv2.INTER_AREA, borderValue=(120, 120, 120))
+              for k in range(12)]
+    video = write_test_video(tmp_path / "slide.mp4", frames, fps=25)
+    opened, open_frames = [], pipeline.open_frames
+    monkeypatch.setattr(pipeline, "open_frames",
+                        lambda *args: opened.append(args) or open_frames(*args))
+    report = extract_faces(video, tmp_path / "faces", FACES_128, finder=finder)
+    assert len(opened) == 1 and len(report.face_files) == 12
+    aligned = read_alignments(tmp_path / "faces" / "alignments.json").frames
+    raw = extract_faces(video, tmp_path / "raw", ExtractConfig(write_faces=False, smooth=
+                                                               SmoothConfig(0)), finder=finder)
+    raw_frames = read_alignments(raw.alignments_path).frames
+    moved = []
+    for path in report.face_files:
+        frame = path.name.rsplit("_", 1)[0] + ".png"
+        written = np.array(read_metadata(path)["alignments"]["landmarks_xy"])
+        np.testing.assert_allclose(written, aligned[frame][0].landmarks, atol=6e-4)
+        moved.append(np.abs(written - raw_frames[frame][0].landmarks).max())
+    assert max(moved) > 0.05   # smoothing changed the points that were written

@@ -5,7 +5,8 @@ import pytest
 from phaze.errors import ConfigError
 from phaze.extract.find import FindConfig
 from phaze.extract.pipeline import ExtractConfig, extract_faces
-from phaze.extract.smoothing import SmoothConfig, lag_frames, landmark_jitter, smooth_points
+from phaze.extract.smoothing import (RunningSmoother, SmoothConfig, lag_frames, landmark_jitter,
+                                     smooth_points)
 from phaze.formats.alignments_json import read_alignments
 from phaze.io.video import write_test_video
 
@@ -44,6 +45,29 @@ def test_a_lagging_filter_is_detected():
 def test_short_segments_come_back_unchanged():
     _, noisy = track(3, lambda t: np.zeros(2), noise_px=1.0)
     np.testing.assert_array_equal(smooth_points(noisy, 9), noisy)
+
+
+def test_smoothing_while_frames_arrive_equals_smoothing_whole_segments():
+    # Segment 0 runs 30 frames, then the face is missed for a frame and comes back as
+    # segment 1 for 4 frames (too short to smooth); segment 2 (a second face) spans all 35.
+    _, first = track(35, lambda t: np.array([t, 0.0]), noise_px=0.5, seed=1)
+    _, second = track(35, lambda t: np.zeros(2), noise_px=0.5, seed=2)
+    frames = [[(0, first[t]), (2, second[t])] for t in range(30)] + [[(2, second[30])]] + [
+        [(1, first[t]), (2, second[t])] for t in range(31, 35)]
+    smoother, handed, latest_lag = RunningSmoother(9), {}, 0
+    for number, frame in enumerate(frames):
+        for segment, index, points in smoother.add(frame):
+            handed[(segment, index)] = points
+        unfinished = [len([s for f in frames[:number + 1] for s, _ in f if s == segment])
+                      - len([key for key in handed if key[0] == segment]) for segment in (0, 2)]
+        latest_lag = max(latest_lag, *unfinished)
+    for segment, index, points in smoother.close():
+        handed[(segment, index)] = points
+    expected = {0: smooth_points(first[:30], 9), 1: first[31:], 2: smooth_points(second, 9)}
+    for segment, points in expected.items():
+        got = np.stack([handed[(segment, index)] for index in range(len(points))])
+        np.testing.assert_allclose(got, points, atol=1e-9)
+    assert latest_lag <= 9   # never more than a window of frames waits
 
 
 @pytest.mark.parametrize("window", [2, 3, 4, 1, 33, -3])

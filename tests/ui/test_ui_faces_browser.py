@@ -1,5 +1,6 @@
 """The Faces page in headless Chromium: paint a mask, save, reload and see it; exclude a face and
-see that training skips it; retrain the segmenter in the background."""
+see that training skips it; retrain the segmenter in the background; sort the gallery as
+`phaze faces sort` does and show the A/B coverage picture."""
 from __future__ import annotations
 
 import shutil
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 import skimage.data
 
-from ui_helpers import wait_for
+from ui_helpers import cli_sort_order, sortable_faces, wait_for
 
 playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -37,6 +38,7 @@ def server(tmp_path_factory):
     face = skimage.data.astronaut()[60:188, 160:288, ::-1]
     for index in range(3):
         cv2.imwrite(str(faces / f"face_{index}.png"), np.roll(face, index * 4, axis=1))
+    sortable = sortable_faces(folder / "extracted")   # faces with metadata: sortable, measurable
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -46,7 +48,8 @@ def server(tmp_path_factory):
     thread.start()
     wait_for(lambda: uv.started, timeout_s=30)
     yield {"url": f"http://127.0.0.1:{port}/faces?token={TOKEN}&folder={faces}",
-           "faces": faces, "folder": folder}
+           "faces": faces, "folder": folder, "sortable": sortable,
+           "page": f"http://127.0.0.1:{port}/faces?token={TOKEN}"}
     app.state.mask_jobs.stop_all()   # never leave a training process behind
     uv.should_exit = True
     thread.join(timeout=10)
@@ -115,3 +118,26 @@ def test_retrain_the_segmenter_runs_in_the_background_and_refreshes(page, server
     # The hand-drawn mask is kept; the other used face got the segmenter's mask.
     page.wait_for_selector(".thumb[data-name='face_2.png'][data-has-mask='1']")
     page.wait_for_selector(".thumb[data-name='face_0.png'][data-hand-drawn='1']")
+
+
+def test_the_gallery_sorted_by_blur_is_in_the_clis_order(page, server, capsys):
+    sortable = server["sortable"]
+    page.goto(f"{server['page']}&folder={sortable}")
+    page.wait_for_selector(".thumb[data-name='e_blurred_0.png']")
+    page.select_option("#sort", "blur")
+    expected = "/".join(cli_sort_order(sortable, "blur", capsys))
+    page.wait_for_function("(order) => document.body.dataset.order === order", arg=expected)
+    assert expected.endswith("e_blurred_0.png")
+
+
+def test_the_coverage_picture_is_shown_for_two_folders(page, server):
+    few = server["folder"] / "few"
+    few.mkdir()
+    shutil.copy(server["sortable"] / "a_plain_0.png", few)
+    page.goto(f"{server['page']}&folder={server['sortable']}")
+    page.click("#coverage summary")
+    page.fill("#cover-b", str(few))
+    page.click("#cover")
+    page.wait_for_selector("#cover-picture[data-loaded='1']")
+    assert page.evaluate("document.querySelector('#cover-picture').naturalWidth") == 1000
+    assert "of A's 5 faces have a close B face" in page.text_content("#cover-status")

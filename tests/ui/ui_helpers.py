@@ -22,3 +22,41 @@ def wait_for(check, timeout_s: float = 120.0, every_s: float = 0.25):
             return value
         time.sleep(every_s)
     raise AssertionError(f"still waiting after {timeout_s} s")
+
+
+def sortable_faces(root: Path) -> Path:
+    """Five extracted astronaut faces (128 px, with faceswap metadata) under `root`/faces: plain,
+    mirrored, shrunk, turned by 12 degrees, and a blurred copy of the plain one."""
+    import cv2
+    import skimage.data
+
+    from phaze.extract.find import FaceFinder, FindConfig
+    from phaze.extract.pipeline import ExtractConfig, extract_faces
+    from phaze.formats.faceswap_png import add_metadata, read_metadata
+    from phaze.io.images import decode_image, encode_image, write_image
+
+    photos = root / "photos"
+    photos.mkdir(parents=True)
+    image = skimage.data.astronaut()
+    turned = cv2.warpAffine(image, cv2.getRotationMatrix2D((256, 256), 12, 1.0), (512, 512))
+    for name, frame in {"a_plain": image, "b_mirrored": image[:, ::-1].copy(),
+                        "c_small": cv2.resize(image, (400, 400)), "d_turned": turned}.items():
+        write_image(photos / f"{name}.png", frame)
+    faces = root / "faces"
+    extract_faces(photos, faces, ExtractConfig(size_px=128),
+                  finder=FaceFinder(FindConfig(refeed=1)))
+    (faces / "alignments.json").unlink()
+    source = faces / "a_plain_0.png"
+    blurred = cv2.GaussianBlur(decode_image(source), (0, 0), 3.0)
+    (faces / "e_blurred_0.png").write_bytes(add_metadata(encode_image(blurred, ".png"),
+                                                         read_metadata(source)))
+    return faces
+
+
+def cli_sort_order(folder: Path, key: str, capsys) -> list[str]:
+    """The face names `phaze faces sort --input folder --by key` prints, best first."""
+    from phaze.cli.main import main
+
+    capsys.readouterr()
+    assert main(["faces", "sort", "--input", str(folder), "--by", key]) == 0
+    return [line.split()[-1] for line in capsys.readouterr().out.splitlines()]

@@ -40,6 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--refeed", type=int, default=5,
                         help="landmark fits from slightly shifted boxes, averaged for sub-pixel "
                              "points (1..9; 1 = a single fit) (5)")
+    parser.add_argument("--full-scan-every", type=int, default=5, metavar="N",
+                        help="video: while faces are tracked the detector looks only around "
+                             "them, and scans the whole frame for new faces every N frames and "
+                             "at cuts (5; 1 = every frame)")
     parser.add_argument("--only-like", nargs="+", type=Path, default=(), metavar="PHOTO",
                         help="keep only the person in these reference photos (one face each)")
     parser.add_argument("--like-distance", type=float, default=0.6,
@@ -83,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from phaze.extract.identity import LikeConfig
     from phaze.extract.pipeline import ExtractConfig, extract_faces
     from phaze.extract.smoothing import SmoothConfig
+    from phaze.extract.tracks import TrackConfig
 
     find = FindConfig(detector=args.detector, threshold=args.threshold,
                       min_size_px=args.min_size, upsample=parse_upsample(args.upsample),
@@ -91,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
                            alignments_path=args.alignments,
                            write_faces=not args.alignments_only, progress=not args.no_progress,
                            smooth=SmoothConfig(parse_smooth(args.smooth)),
-                           like=LikeConfig(tuple(args.only_like), args.like_distance))
+                           like=LikeConfig(tuple(args.only_like), args.like_distance),
+                           track=TrackConfig(search_every=args.full_scan_every))
     report = extract_faces(args.input, args.output, config)
     print(report.summary())
     return 0

@@ -1,16 +1,18 @@
 """`extract_faces`: frames in, aligned face PNGs and a JSON alignments file out.
 
-Two passes. The first finds every face, links faces across video frames into tracks and embeds
-them where identity matters; then each track is smoothed (video) and kept or dropped as a whole
-(`--only-like`); the second pass decodes the frames again and writes the kept faces. Deciding
-before writing is what lets a zero-lag smoother see the frames after each face, and lets a
-track's identity be decided from several of its frames instead of one.
+Every frame's faces are found and linked across video frames into tracks; each track segment
+is smoothed with a centred window, so a face's final landmarks are known half a window after
+it. Frames wait in a short queue until then and their faces are written from it: the video is
+decoded once. `--only-like` keeps or drops a track as a whole, decided from several of its
+frames, so it needs the whole video first: then the frames are decoded again to write the
+kept faces (two passes).
 """
 from __future__ import annotations
 
 import os
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from phaze.errors import ConfigError, DataError
 from phaze.extract.face_png import aligned_face_png, to_aligned_face
 from phaze.extract.find import FaceFinder, FindConfig, FoundFace
 from phaze.extract.identity import FaceEmbedder, LikeConfig, distances, reference_embeddings
-from phaze.extract.smoothing import POLY_ORDER, SmoothConfig, smooth_points
+from phaze.extract.smoothing import POLY_ORDER, RunningSmoother, SmoothConfig
 from phaze.extract.tracks import Link, TrackConfig, Tracker
 from phaze.faces.aligned import AlignedFace
 from phaze.formats.alignments_json import Alignments, VideoInfo, write_alignments
@@ -46,6 +48,7 @@ class ExtractConfig:
     # Embed faces while tracking (video) so a different person in the same place starts a new
     # track even without a visible cut; always on when `like` is set.
     track_identity: bool = True
+    write_threads: int = 2              # threads warping and PNG-encoding faces beside finding
 
     def __post_init__(self) -> None:
         if not SIZE_MIN <= self.size_px <= SIZE_MAX or self.size_px % SIZE_STEP:
@@ -53,6 +56,8 @@ class ExtractConfig:
                               f"{SIZE_STEP} in {SIZE_MIN}..{SIZE_MAX} px")
         if self.every_n < 1:
             raise ConfigError(f"every-n {self.every_n} is invalid: expected an integer >= 1")
+        if self.write_threads < 1:
+            raise ConfigError(f"write threads {self.write_threads} is invalid: expected >= 1")
 
 
 @dataclass
@@ -93,17 +98,22 @@ class ExtractReport:
 
 @dataclass
 class _Face:
-    """Pass 1's result for one face: what was found, where it belongs, its final landmarks."""
+    """One found face: what was found, where it belongs, its landmarks (smoothed once final)."""
 
     found: FoundFace
     link: Link
     landmarks: np.ndarray
+    final: bool = False
 
 
 @dataclass
 class _FrameFaces:
     name: str
     faces: list[_Face]
+
+    @property
+    def final(self) -> bool:
+        return all(face.final for face in self.faces)
 
 
 def extract_faces(input_path: str | Path, output: str | Path,
@@ -137,21 +147,22 @@ def extract_faces(input_path: str | Path, output: str | Path,
                   if config.like.enabled else None)
     report = ExtractReport(alignments_path=alignments_path, like_filtered=config.like.enabled)
     started = time.perf_counter()
-    found = _find_all(frames, source, finder, embedder if needs_embedder else None, config,
-                      report)
+    window = sampled_window(config.smooth.window_frames, config.every_n)
+    smoother = RunningSmoother(window if source.is_video else 0)
+    steps = _Steps(finder, embedder if needs_embedder else None, smoother, config, report)
+    write_now = config.write_faces and references is None
+    with _FaceWriter(output, config, source.is_video, report, enabled=write_now) as writer:
+        found = _find_and_write(frames, source, steps, writer)
     report.skipped = list(source.skipped)
     if not report.frames_read:
         raise DataError(f"input '{source.path}' gave no readable frames: "
                         + "; ".join(f"{name}: {why}" for name, why in source.skipped))
-    window = sampled_window(config.smooth.window_frames, config.every_n)
-    if source.is_video and window:
-        _smooth_segments(found, window)
     if references is not None:
         _keep_like(found, references, config.like.max_distance)
     alignments = _alignments(found)
     report.faces_kept = alignments.face_count
-    if config.write_faces and report.faces_kept:
-        _write_faces(input_path, alignments, source.is_video, output, config, report)
+    if config.write_faces and not write_now and report.faces_kept:
+        _write_faces_again(input_path, alignments, source.is_video, output, config, report)
     report.seconds = time.perf_counter() - started
     if source.is_video and source.fps:
         alignments.video = VideoInfo(source.frame_count or report.frames_read, source.fps)
@@ -193,43 +204,77 @@ def sampled_window(window_frames: int, every_n: int) -> int:
     return window if window > POLY_ORDER + 1 else 0
 
 
-def _find_all(frames, source: FrameSource, finder: FaceFinder, embedder: FaceEmbedder | None,
-              config: ExtractConfig, report: ExtractReport) -> list[_FrameFaces]:
-    """Pass 1: every frame's faces, linked into tracks (video) and embedded where needed."""
+@dataclass
+class _Steps:
+    """What is done to each frame: find, track (and embed), smooth; and the report to fill."""
+
+    finder: FaceFinder
+    embedder: FaceEmbedder | None
+    smoother: RunningSmoother
+    config: ExtractConfig
+    report: ExtractReport
+
+
+def _find_and_write(frames, source: FrameSource, steps: _Steps,
+                    writer: "_FaceWriter") -> list[_FrameFaces]:
+    """Every frame's faces, linked into tracks (video), embedded where needed and smoothed; each
+    frame is handed to `writer` (with its pixels) once all its faces are final."""
+    config, report = steps.config, steps.report
     track = config.track
     if config.like.enabled and track.embed_every > LIKE_EMBED_EVERY:
         track = replace(track, embed_every=LIKE_EMBED_EVERY)
     tracker = Tracker(track, link_frames=source.is_video)
-    result = []
-    for sequence, frame in enumerate(_progress(frames, source, config, "find")):
-        faces = finder.find(frame.image)
-        embed = None
-        if embedder is not None:
-            def embed(landmarks, image=frame.image):
-                return embedder.embed(image, landmarks)
-        links = tracker.update(sequence, frame.image, faces, embed)
-        result.append(_FrameFaces(frame.name, [_Face(face, link, face.landmarks)
-                                               for face, link in zip(faces, links)]))
-        report.frames_read += 1
-        report.faces_found += len(faces)
-        if not faces:
-            report.frames_without_face.append(frame.name)
+    result: list[_FrameFaces] = []
+    waiting: deque[tuple[_FrameFaces, np.ndarray]] = deque()   # frames with faces not final
+    open_faces: dict[tuple[int, int], _Face] = {}   # (segment, index in it) → face not final
+    segment_lengths: dict[int, int] = defaultdict(int)
+    what = "find" if config.like.enabled else "extract"
+    for sequence, frame in enumerate(_progress(frames, source, config, what)):
+        frame_faces = _find_frame(frame, sequence, tracker, steps)
+        points = []
+        for face in frame_faces.faces:
+            segment = face.link.segment
+            open_faces[(segment, segment_lengths[segment])] = face
+            segment_lengths[segment] += 1
+            points.append((segment, face.found.landmarks))
+        _settle(steps.smoother.add(points), open_faces)
+        result.append(frame_faces)
+        if frame_faces.faces:   # a frame without faces has nothing to write: keep no pixels
+            waiting.append((frame_faces, frame.image))
+        while waiting and waiting[0][0].final:
+            writer.write(*waiting.popleft())
+    _settle(steps.smoother.close(), open_faces)
+    while waiting:
+        writer.write(*waiting.popleft())
     if source.is_video:
         report.tracks = len({face.link.track_id for frame in result for face in frame.faces})
         report.cuts = len(tracker.cuts)
     return result
 
 
-def _smooth_segments(found: list[_FrameFaces], window_frames: int) -> None:
-    """Replace each face's landmarks by the smoothed run of its unbroken track segment."""
-    segments: dict[int, list[_Face]] = defaultdict(list)
-    for frame in found:   # frames are in order, so each segment's faces are too
-        for face in frame.faces:
-            segments[face.link.segment].append(face)
-    for faces in segments.values():
-        smoothed = smooth_points(np.stack([face.landmarks for face in faces]), window_frames)
-        for face, points in zip(faces, smoothed):
-            face.landmarks = points
+def _find_frame(frame, sequence: int, tracker: Tracker, steps: _Steps) -> _FrameFaces:
+    """One frame's faces with their track links; counts them in the report."""
+    faces = steps.finder.find(frame.image, tracker.boxes_to_search(sequence, frame.image),
+                              tracker.scan_whole(sequence))
+    embed = None
+    if steps.embedder is not None:
+        def embed(landmarks, image=frame.image, embedder=steps.embedder):
+            return embedder.embed(image, landmarks)
+    links = tracker.update(sequence, frame.image, faces, embed)
+    steps.report.frames_read += 1
+    steps.report.faces_found += len(faces)
+    if not faces:
+        steps.report.frames_without_face.append(frame.name)
+    return _FrameFaces(frame.name, [_Face(face, link, face.landmarks)
+                                    for face, link in zip(faces, links)])
+
+
+def _settle(final: list[tuple[int, int, np.ndarray]],
+            open_faces: dict[tuple[int, int], _Face]) -> None:
+    """Give each face that became final its smoothed landmarks."""
+    for segment, index, points in final:
+        face = open_faces.pop((segment, index))
+        face.landmarks, face.final = points, True
 
 
 def _keep_like(found: list[_FrameFaces], references: np.ndarray, max_distance: float) -> None:
@@ -256,18 +301,67 @@ def _alignments(found: list[_FrameFaces]) -> Alignments:
     return alignments
 
 
-def _write_faces(input_path: str | Path, alignments: Alignments, is_video: bool, output: Path,
-                 config: ExtractConfig, report: ExtractReport) -> None:
-    """Pass 2: decode the frames again and write each kept face's PNG."""
-    source, frames = open_frames(input_path, config.every_n)
-    for frame in _progress(frames, source, config, "write"):
-        faces: list[AlignedFace] = alignments.frames.get(frame.name, [])
-        stem = Path(frame.name).stem
+class _FaceWriter:
+    """Writes frames' faces as PNGs; warping and PNG encoding (OpenCV, which releases the GIL)
+    run in `config.write_threads` threads beside the finding, so on two cores the ~8 ms of PNG
+    encoding per face leaves the frame time. At most two faces per thread wait, so memory stays
+    bounded whatever the video's length; a failed write raises on the next frame."""
+
+    def __init__(self, output: Path, config: ExtractConfig, is_video: bool,
+                 report: ExtractReport, enabled: bool = True) -> None:
+        self.output, self.config, self.is_video, self.report = output, config, is_video, report
+        self.enabled = enabled
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: deque[Future] = deque()
+
+    def __enter__(self) -> "_FaceWriter":
+        if self.enabled:
+            self._pool = ThreadPoolExecutor(self.config.write_threads,
+                                            thread_name_prefix="extract-write")
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._pool is None:
+            return
+        try:
+            if exc_info[0] is None:
+                while self._pending:
+                    self._pending.popleft().result()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def write(self, frame_faces: _FrameFaces, image: np.ndarray) -> None:
+        if self._pool is None:
+            return
+        faces = [to_aligned_face(frame_faces.name, index, face.found, face.landmarks,
+                                 face.link.track_id)
+                 for index, face in enumerate(frame_faces.faces)]
+        self.write_aligned(frame_faces.name, image, faces)
+
+    def write_aligned(self, frame_name: str, image: np.ndarray,
+                      faces: list[AlignedFace]) -> None:
+        stem = Path(frame_name).stem
         for face in faces:
-            path = output / f"{stem}_{face.face_index}.png"
-            write_bytes_atomic(path, aligned_face_png(frame.image, face, config.size_px,
-                                                      is_video))
-            report.face_files.append(path)
+            path = self.output / f"{stem}_{face.face_index}.png"
+            self._pending.append(self._pool.submit(_write_face, path, image, face,
+                                                   self.config.size_px, self.is_video))
+            self.report.face_files.append(path)
+        while len(self._pending) > 2 * self.config.write_threads:
+            self._pending.popleft().result()   # raises a failed write's DataError here
+
+
+def _write_face(path: Path, frame: np.ndarray, face: AlignedFace, size_px: int,
+                is_video: bool) -> None:
+    write_bytes_atomic(path, aligned_face_png(frame, face, size_px, is_video))
+
+
+def _write_faces_again(input_path: str | Path, alignments: Alignments, is_video: bool,
+                       output: Path, config: ExtractConfig, report: ExtractReport) -> None:
+    """Pass 2 (--only-like): decode the frames again and write each kept face's PNG."""
+    source, frames = open_frames(input_path, config.every_n)
+    with _FaceWriter(output, config, is_video, report) as writer:
+        for frame in _progress(frames, source, config, "write"):
+            writer.write_aligned(frame.name, frame.image, alignments.frames.get(frame.name, []))
 
 
 def _progress(frames, source: FrameSource, config: ExtractConfig, what: str):

@@ -26,7 +26,13 @@ def shifted_boxes(box: Box, count: int) -> list[Box]:
             for dx, dy in OFFSETS[:count]]
 
 
-def refeed_landmarks(aligner: Aligner, image: np.ndarray, box: Box, count: int) -> np.ndarray:
-    """(68, 2) mean of the aligner's points over `count` shifted boxes (1 = the plain fit)."""
-    fits = [aligner.landmarks(image, shifted) for shifted in shifted_boxes(box, count)]
+def refeed_landmarks(aligner: Aligner, image: np.ndarray, box: Box, count: int,
+                     plain: np.ndarray | None = None) -> np.ndarray:
+    """(68, 2) mean of the aligner's points over `count` shifted boxes (1 = the plain fit).
+
+    `plain` is the fit from `box` itself when the caller already has it (it is not refitted).
+    """
+    boxes = shifted_boxes(box, count)
+    fits = [plain if plain is not None else aligner.landmarks(image, boxes[0])]
+    fits += [aligner.landmarks(image, shifted) for shifted in boxes[1:]]
     return np.mean(fits, axis=0)

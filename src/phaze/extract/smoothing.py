@@ -44,17 +44,31 @@ def smooth_points(points: np.ndarray, window_frames: int) -> np.ndarray:
     for a quadratic fit to smooth anything; shorter ones come back unchanged).
     """
     points = np.asarray(points, np.float64)
-    window = min(window_frames, len(points) if len(points) % 2 else len(points) - 1)
+    return np.stack([smoothed_at(points, frame, window_frames) for frame in range(len(points))]) \
+        if len(points) else points.copy()
+
+
+def smoothed_at(points, frame: int, window_frames: int) -> np.ndarray:
+    """(N, 2): frame `frame` of the segment `points` ((T, N, 2) array or list of (N, 2)) smoothed.
+
+    Reads only the window around `frame`, so a segment that grows frame by frame is smoothed in
+    time proportional to its length.
+    """
+    length = len(points)
+    window = min(window_frames, length if length % 2 else length - 1)
     if window <= POLY_ORDER + 1:
-        return points.copy()
-    half, smoothed = window // 2, np.empty_like(points)
-    for frame in range(len(points)):
-        # The ends of a segment are fitted with the first/last full window evaluated off-centre
-        # (not padded with copies of the end frame, which would pull them towards it).
-        start = min(max(frame - half, 0), len(points) - window)
-        weights = _fit_weights(window, frame - start)
-        smoothed[frame] = np.tensordot(weights, points[start:start + window], axes=1)
-    return smoothed
+        return np.array(points[frame], np.float64)
+    # The ends of a segment are fitted with the first/last full window evaluated off-centre
+    # (not padded with copies of the end frame, which would pull them towards it).
+    start = min(max(frame - window // 2, 0), length - window)
+    stacked = np.asarray(points[start:start + window], np.float64)   # (window, N, 2)
+    return np.tensordot(_fit_weights(window, frame - start), stacked, axes=1)
+
+
+def is_final(frame: int, length: int, window_frames: int) -> bool:
+    """Whether frame `frame` of a segment that has `length` frames so far (and may grow) is
+    smoothed to its final value: its window lies wholly inside the frames already seen."""
+    return window_frames <= length and frame + window_frames // 2 < length
 
 
 def _fit_weights(window: int, at: int) -> np.ndarray:
@@ -92,3 +106,49 @@ def lag_frames(raw: np.ndarray, smoothed: np.ndarray, window_frames: int = 30,
     scores = {shift: float((reference * nose_smooth[start + shift:start + shift + window]).sum())
               for shift in range(-max_lag, max_lag + 1)}
     return max(scores, key=scores.get)
+
+
+class RunningSmoother:
+    """Smooths track segments while their frames arrive, in order.
+
+    Each point is handed back as soon as later frames can no longer change it: half a window
+    after it, or when its segment ends (a frame that does not continue it). So extract can write
+    a face a few frames after finding it, instead of decoding the video a second time.
+    """
+
+    def __init__(self, window_frames: int) -> None:
+        self.window_frames = window_frames   # 0: no smoothing, every point is final at once
+        self._raw: dict[int, list[np.ndarray]] = {}   # open segment → its points so far
+        self._done: dict[int, int] = {}               # open segment → points handed back
+
+    def add(self, frame_points: list[tuple[int, np.ndarray]]) -> list[tuple[int, int, np.ndarray]]:
+        """One frame's (segment, (N, 2) points); returns (segment, index in the segment, final
+        smoothed points) for every point that became final, this frame's included."""
+        extended = {segment for segment, _ in frame_points}
+        final = []
+        for segment in [segment for segment in self._raw if segment not in extended]:
+            final += self._finish(segment, ended=True)
+        for segment, points in frame_points:
+            self._raw.setdefault(segment, []).append(np.asarray(points, np.float64))
+            self._done.setdefault(segment, 0)
+            final += self._finish(segment, ended=False)
+        return final
+
+    def close(self) -> list[tuple[int, int, np.ndarray]]:
+        """Every point not yet handed back (the input has ended)."""
+        final = []
+        for segment in list(self._raw):
+            final += self._finish(segment, ended=True)
+        return final
+
+    def _finish(self, segment: int, ended: bool) -> list[tuple[int, int, np.ndarray]]:
+        points, start = self._raw[segment], self._done[segment]
+        stop = start
+        while stop < len(points) and (ended or is_final(stop, len(points), self.window_frames)):
+            stop += 1
+        final = [(segment, index, smoothed_at(points, index, self.window_frames))
+                 for index in range(start, stop)]
+        self._done[segment] = stop
+        if ended:   # a segment that ended never grows again: forget it
+            del self._raw[segment], self._done[segment]
+        return final

@@ -31,13 +31,20 @@ class TrackConfig:
     cut_difference: float = 30.0
     max_gap_frames: int = 3         # frames a track survives without its face (detector misses)
     # Embed a track's face at its start and every this many of its frames: dlib's net costs
-    # ~0.1-0.2 s a face on one CPU core, so every frame would cost more than finding the faces.
-    embed_every: int = 25
+    # ~0.08-0.2 s a face on one CPU core, so every frame would cost more than finding the
+    # faces; every 50th (2 s at 25 fps) costs ~1.6 ms a frame. --only-like embeds more often.
+    embed_every: int = 50
     max_embedding_distance: float = SAME_PERSON_DISTANCE
+    # While faces are tracked, the detector looks only around them, and scans the whole frame
+    # (for faces that newly appear) on every this-many-th frame and at cuts; 1 = every frame.
+    search_every: int = 5
 
     def __post_init__(self) -> None:
         if not 0 < self.min_iou <= 1:
             raise ConfigError(f"track min iou {self.min_iou} is invalid: expected 0 < iou <= 1")
+        if self.search_every < 1:
+            raise ConfigError(f"full-scan-every {self.search_every} is invalid: expected >= 1 "
+                              "frames (1 = scan every whole frame)")
         if self.embed_every < 1 or self.max_gap_frames < 0:
             raise ConfigError("track embed_every must be >= 1 and max_gap_frames >= 0")
 
@@ -110,6 +117,23 @@ class Tracker:
             links[position] = self._continue(track, sequence, faces[position], embed)
         return [link or self._start(sequence, faces[position], embed)
                 for position, link in enumerate(links)]
+
+    def boxes_to_search(self, sequence: int, image: np.ndarray) -> list[Box]:
+        """Where frame `sequence`'s faces should be: the last boxes of the faces of the frame
+        before. None (scan the whole frame) at a cut and for photos."""
+        if not self.link_frames:
+            return []
+        if self._previous_thumb is not None and self._difference(image) > \
+                self.config.cut_difference:
+            return []
+        return [track.last_box for track in self._active if track.last_seen == sequence - 1]
+
+    def scan_whole(self, sequence: int) -> bool:
+        """Whether frame `sequence` must also be scanned whole, for faces that newly appear."""
+        return sequence % self.config.search_every == 0
+
+    def _difference(self, image: np.ndarray) -> float:
+        return float(np.abs(thumbnail(image) - self._previous_thumb).mean())
 
     def _note_cut(self, sequence: int, image: np.ndarray) -> None:
         thumb = thumbnail(image)

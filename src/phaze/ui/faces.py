@@ -1,7 +1,9 @@
-"""The Faces page's endpoints: a face folder's gallery, its masks, exclusions and retraining.
+"""The Faces page's endpoints: a face folder's gallery (sortable), its masks, exclusions and
+retraining; sort orders and the A/B coverage picture are in phaze.ui.faces_sort.
 
-Masks and exclusions are stored where training reads them (phaze.data.sources.labels, docs/masks.md);
-"retrain the segmenter" runs `phaze mask train --apply` as a child process, one per mask model.
+Masks and exclusions are stored where training reads them (phaze.data.sources.labels,
+docs/masks.md); "retrain the segmenter" runs `phaze mask train --apply` as a child process,
+one per mask model.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from pydantic import BaseModel, Field
 from phaze.errors import DataError
 from phaze.io.images import is_image_path
 from phaze.data.sources import labels
+from phaze.ui import faces_sort
 from phaze.ui.folders import AllowedFolders
 
 PAGE_SIZE = 48
@@ -111,20 +114,27 @@ def _decode_mask(png_base64: str, shape: tuple[int, int], name: str) -> np.ndarr
 
 def add_routes(app: FastAPI, allowed: AllowedFolders, static: Path) -> MaskJobs:
     jobs = MaskJobs()
+    measured = faces_sort.FaceSetCache()
+    faces_sort.add_routes(app, allowed, measured)
 
     @app.get("/faces", response_class=HTMLResponse)
     def faces_page() -> str:
         return (static / "faces.html").read_text(encoding="utf-8")
 
     @app.get("/api/faces/list")
-    def faces_list(folder: str, offset: int = 0, limit: int = PAGE_SIZE) -> dict[str, Any]:
+    def faces_list(folder: str, offset: int = 0, limit: int = PAGE_SIZE,
+                   sort: str = faces_sort.NAME_ORDER) -> dict[str, Any]:
+        """One page of the gallery, in file-name order or `phaze faces sort --by SORT` order
+        (`value` is the face's measure then; faces that cannot be measured come last)."""
         root = allowed.resolve(folder)
-        files = _face_files(root)
+        files = faces_sort.sorted_files(measured, root, _face_files(root), sort)
         drawn, left_out = labels.hand_drawn(root), labels.excluded(root)
         page = files[max(offset, 0):max(offset, 0) + max(1, min(limit, 500))]
-        return {"folder": str(root), "total": len(files), "offset": offset, "faces": [
-            {"name": p.name, "stem": p.stem, "has_mask": labels.mask_path(root, p.stem).is_file(),
-             "hand_drawn": p.stem in drawn, "excluded": p.name in left_out} for p in page]}
+        return {"folder": str(root), "total": len(files), "offset": offset, "sort": sort,
+                "faces": [{"name": p.name, "stem": p.stem, "value": value,
+                           "has_mask": labels.mask_path(root, p.stem).is_file(),
+                           "hand_drawn": p.stem in drawn, "excluded": p.name in left_out}
+                          for p, value in page]}
 
     @app.get("/api/faces/image")
     def face_image(folder: str, name: str) -> FileResponse:

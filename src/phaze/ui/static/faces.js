@@ -1,8 +1,9 @@
-// Faces page: a face folder's gallery with mask overlays, a brush/erase/polygon mask editor,
-// exclusions, and "retrain the segmenter". Plain JS; the token travels in the session cookie.
+// Faces page: a face folder's gallery with mask overlays (sortable by phaze faces sort's
+// measures), a brush/erase/polygon mask editor, exclusions, "retrain the segmenter", and the
+// A/B coverage picture. Plain JS; the token travels in the session cookie.
 "use strict";
 
-const state = { folder: "", offset: 0, pageSize: 48, total: 0, faces: [], current: -1,
+const state = { folder: "", sort: "name", offset: 0, pageSize: 48, total: 0, faces: [], current: -1,
                 image: null, mask: null, undo: [], polygon: [], edits: 0, painting: false };
 const $ = (id) => document.getElementById(id);
 const q = (path, params) => path + "?" + new URLSearchParams(params).toString();
@@ -50,15 +51,57 @@ function drawOverlay(ctx, image, mask, size) {
 async function openFolder() {
   state.folder = $("folder").value.trim();
   try {
+    $("count").textContent = state.sort === "name" ? "" : "measuring the faces…";
     const data = await api(q("/api/faces/list", { folder: state.folder, offset: state.offset,
-                                                   limit: state.pageSize }));
+                                                   limit: state.pageSize, sort: state.sort }));
     state.total = data.total;
     state.faces = data.faces;
-    $("count").textContent = `${data.total} faces`;
+    $("count").textContent = `${data.total} faces` + (data.sort === "name" ? "" : `, by ${data.sort}`);
+    document.body.dataset.order = data.faces.map((face) => face.name).join("/");
     $("page").textContent = `${state.offset + 1}–${state.offset + data.faces.length} of ${data.total}`;
     await renderGallery();
   } catch (error) {
     $("count").textContent = error.message;
+  }
+}
+
+function valueText(face) {
+  return face.value === null || face.value === undefined ? "" : ` (${Number(face.value.toPrecision(4))})`;
+}
+
+async function loadSortKeys() {
+  const select = $("sort");
+  for (const key of await api("/api/faces/sort-keys")) {
+    const option = document.createElement("option");
+    option.value = key.name;
+    option.textContent = key.name;
+    option.title = key.description;
+    select.append(option);
+  }
+}
+
+// The picture and the list of uncovered A faces, as `phaze faces coverage` writes them.
+async function showCoverage() {
+  const params = { faces_a: $("cover-a").value.trim(), faces_b: $("cover-b").value.trim() };
+  $("cover-status").textContent = "measuring the faces…";
+  try {
+    const data = await api(q("/api/faces/coverage", params));
+    const gaps = data.uncovered;
+    $("cover-status").textContent = `${Math.round(100 * data.covered_fraction)} % of A's ` +
+      `${data.count_a} faces have a close B face; ${gaps.length} lack one`;
+    $("cover-gaps").replaceChildren(...gaps.slice(0, 20).map((gap) => {
+      const item = document.createElement("li");
+      item.textContent = `${gap.face}: yaw ${gap.yaw}°, pitch ${gap.pitch}°, mouth ${gap.mouth_open}` +
+        ` (nearest B: ${gap.nearest_b}, ${gap.distance_in_tolerances}× the tolerance)`;
+      return item;
+    }));
+    const picture = $("cover-picture");
+    picture.dataset.loaded = "0";
+    picture.onload = () => { picture.dataset.loaded = "1"; };
+    picture.src = q("/api/faces/coverage.png", { ...params, t: Date.now() });
+    picture.hidden = false;
+  } catch (error) {
+    $("cover-status").textContent = error.message;
   }
 }
 
@@ -75,7 +118,7 @@ async function renderGallery() {
     const canvas = document.createElement("canvas");
     canvas.width = canvas.height = 108;
     const label = document.createElement("div");
-    label.textContent = face.name + (face.hand_drawn ? " ✎" : "") + (face.excluded ? " (excluded)" : "");
+    label.textContent = face.name + valueText(face) + (face.hand_drawn ? " ✎" : "") + (face.excluded ? " (excluded)" : "");
     item.append(canvas, label);
     item.addEventListener("click", () => edit(index));
     item.addEventListener("keydown", (event) => { if (event.key === "Enter") edit(index); });
@@ -191,7 +234,7 @@ async function refreshThumb(face) {
   item.dataset.hasMask = face.has_mask ? "1" : "0";
   item.dataset.handDrawn = face.hand_drawn ? "1" : "0";
   item.classList.toggle("excluded", face.excluded);
-  item.lastChild.textContent = face.name + (face.hand_drawn ? " ✎" : "") + (face.excluded ? " (excluded)" : "");
+  item.lastChild.textContent = face.name + valueText(face) + (face.hand_drawn ? " ✎" : "") + (face.excluded ? " (excluded)" : "");
   const [image, mask] = await Promise.all([loadImage(faceUrl("image", face.name)),
     face.has_mask ? loadImage(faceUrl("mask", face.name)) : null]);
   if (image) drawOverlay(item.firstChild.getContext("2d"), image, mask, 108);
@@ -231,6 +274,8 @@ async function retrain() {
 
 function wire() {
   $("open").addEventListener("click", () => { state.offset = 0; openFolder(); });
+  $("sort").addEventListener("change", () => { state.sort = $("sort").value; state.offset = 0; openFolder(); });
+  $("cover").addEventListener("click", showCoverage);
   $("prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - state.pageSize); openFolder(); });
   $("next").addEventListener("click", () => {
     if (state.offset + state.pageSize < state.total) { state.offset += state.pageSize; openFolder(); }
@@ -261,8 +306,9 @@ function wire() {
     if (keys[event.key]) { event.preventDefault(); keys[event.key](); }
   });
   const folder = new URLSearchParams(location.search).get("folder");
-  if (folder) { $("folder").value = folder; openFolder(); }
+  if (folder) { $("folder").value = folder; $("cover-a").value = folder; openFolder(); }
   document.body.dataset.ready = "1";
 }
 
 wire();
+loadSortKeys();
