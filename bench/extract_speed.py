@@ -54,7 +54,7 @@ def main() -> None:
     from phaze.extract.find import FaceFinder, FindConfig
     from phaze.extract.identity import FaceEmbedder
     from phaze.extract.pipeline import ExtractConfig, extract_faces
-    from phaze.extract.smoothing import SmoothConfig
+    from phaze.faces.smoothing.centred import SmoothConfig
 
     with tempfile.TemporaryDirectory() as folder:
         video = make_video(Path(folder) / "bench.mp4", args.frames, args.width, args.height)

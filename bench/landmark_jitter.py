@@ -37,7 +37,7 @@ def main() -> None:
     from phaze.extract.find import FaceFinder, FindConfig
     from phaze.extract.identity import FaceEmbedder
     from phaze.extract.pipeline import ExtractConfig, extract_faces
-    from phaze.extract.smoothing import SmoothConfig, lag_frames, landmark_jitter
+    from phaze.faces.smoothing.centred import SmoothConfig, lag_frames, landmark_jitter
     from phaze.io.video import open_frames, write_test_video
 
     finder, embedder = FaceFinder(FindConfig()), FaceEmbedder()

@@ -9,7 +9,7 @@ from phaze.cli.main import main
 from phaze.errors import ConfigError, DataError
 from phaze.extract.find import FindConfig, map_points
 from phaze.extract.pipeline import ExtractConfig, extract_faces
-from phaze.extract.smoothing import SmoothConfig
+from phaze.faces.smoothing.centred import SmoothConfig
 from phaze.faces.aligned import AlignedFace
 from phaze.formats.alignments_json import read_alignments
 from phaze.formats.faceswap_png import read_metadata

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from phaze.errors import ConfigError
-from phaze.faces.smoothing import OneEuroConfig, OneEuroFilter, face_scale
+from phaze.faces.smoothing.one_euro import OneEuroConfig, OneEuroFilter, face_scale
 
 FPS = 30.0
 

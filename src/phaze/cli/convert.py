@@ -73,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _options(args: argparse.Namespace):
     from phaze.convert.mask import MaskOptions
     from phaze.convert.pipeline import ConvertOptions
-    from phaze.faces.smoothing import OneEuroConfig
+    from phaze.faces.smoothing.one_euro import OneEuroConfig
 
     mask = MaskOptions(blur_kernel=args.mask_blur, threshold_pct=args.mask_threshold,
                        erosion_pct=args.erosion, erosion_top_pct=args.erosion_top,

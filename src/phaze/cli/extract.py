@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     from phaze.extract.find import FindConfig
     from phaze.extract.identity import LikeConfig
     from phaze.extract.pipeline import ExtractConfig, extract_faces
-    from phaze.extract.smoothing import SmoothConfig
+    from phaze.faces.smoothing.centred import SmoothConfig
     from phaze.extract.tracks import TrackConfig
 
     find = FindConfig(detector=args.detector, threshold=args.threshold,

@@ -27,7 +27,7 @@ from phaze.errors import ConfigError, DataError
 from phaze.faces.aligned import FaceGeometry
 from phaze.faces.crop import CONVERT, crop, paste, scale_matrix
 from phaze.faces.framing import Framing
-from phaze.faces.smoothing import OneEuroConfig
+from phaze.faces.smoothing.one_euro import OneEuroConfig
 from phaze.model.side_output import SideOutput
 
 logger = logging.getLogger(__name__)

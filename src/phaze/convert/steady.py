@@ -13,7 +13,7 @@ import numpy as np
 
 from phaze.convert import SMOOTHING_METHODS
 from phaze.errors import ConfigError
-from phaze.faces.smoothing import OneEuroConfig, OneEuroFilter, face_scale
+from phaze.faces.smoothing.one_euro import OneEuroConfig, OneEuroFilter, face_scale
 
 MATCH_DISTANCE = 0.5     # a face continues a track if its centre moved < this × face size
 MAX_GAP_S = 0.5          # a track unseen for longer ends (the face left, or a cut)

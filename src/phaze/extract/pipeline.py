@@ -22,7 +22,7 @@ from phaze.errors import ConfigError, DataError
 from phaze.extract.face_png import aligned_face_png, to_aligned_face
 from phaze.extract.find import FaceFinder, FindConfig, FoundFace
 from phaze.extract.identity import FaceEmbedder, LikeConfig, distances, reference_embeddings
-from phaze.extract.smoothing import POLY_ORDER, RunningSmoother, SmoothConfig
+from phaze.faces.smoothing.centred import POLY_ORDER, RunningSmoother, SmoothConfig
 from phaze.extract.tracks import Link, TrackConfig, Tracker
 from phaze.faces.aligned import AlignedFace
 from phaze.formats.alignments_json import Alignments, VideoInfo, write_alignments

@@ -33,11 +33,6 @@ def arrays_to_tensor(images: Sequence[np.ndarray] | np.ndarray,
     return stacked.permute(0, 3, 1, 2).float().div_(255.0)  # (N, 3, H, W)
 
 
-def array_to_tensor(image: np.ndarray) -> torch.Tensor:
-    """One (H, W, 3) uint8 RGB image → (3, H, W) float32 in [0, 1]."""
-    return arrays_to_tensor([image])[0]
-
-
 def tensor_to_uint8(images: torch.Tensor) -> np.ndarray:
     """(N, C, H, W) in [0, 1] → (N, H, W, C) uint8, rounded; a 1-channel mask loses its axis."""
     scaled = images.detach().float().clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8)

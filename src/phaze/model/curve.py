@@ -13,11 +13,6 @@ def floor8(value: float) -> int:
     return 8 * math.floor(round(value, 6) / 8)
 
 
-def _curve_point(x: float, slope: float) -> float:
-    """t(x) with t(0) = 0 and t(1) = 1; negative slopes move quickly away from the start."""
-    return x * (1 - slope) / (1 + slope - 2 * slope * abs(x))
-
-
 def _full_curve(start: int, end: int, steps: int, slope: float) -> list[int]:
     """faceswap's float64 arithmetic in faceswap's order, floored with no rounding first.
 

@@ -83,8 +83,3 @@ def decoder_geometry(opts: PhazeAOptions, start_size: int) -> DecoderGeometry:
     # the FC models and leaves the decoders only their output convolutions.
     fc_stages = min(opts.dec_upscales_in_fc, len(filters))
     return DecoderGeometry(start_size, reshape, tuple(filters), fc_stages)
-
-
-def reshaped_channels(size: int, channels: int, target: int) -> float:
-    """Channels after reinterpreting (size, size, channels) as (target, target, ·)."""
-    return size * size * channels / (target * target)

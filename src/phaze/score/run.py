@@ -13,7 +13,7 @@ from phaze.score.metrics import (identity_retrieval, identity_transfer,
                                  landmark_error_percent_iod, mean_ssim, sharpness_ratio)
 from phaze.score.recognizer import FaceReading, FaceRecognizer
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 Faces = np.ndarray  # (N, H, W, 3) uint8 RGB
 SwapFn = Callable[[Faces], Faces]
 # Below these the identity figures are not trusted: a swap that dlib cannot find as a face, or
@@ -170,7 +170,7 @@ def _decoded_or_none(path: Path) -> np.ndarray | None:
     try:
         return decode_image(path)
     except DataError as error:
-        log.warning("%s: skipped: %s", path.name, error)
+        logger.warning("%s: skipped: %s", path.name, error)
         return None
 
 

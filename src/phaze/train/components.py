@@ -21,7 +21,7 @@ from phaze.storage.checkpoint import (Checkpoint, Stateful, TrainingState, resto
                                       save_components)
 from phaze.train.step import StepParts
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 OptimizerLoader = Callable[[dict[str, Any]], None]
 
@@ -49,10 +49,10 @@ class OptimizerByName:
 
     def load_state_dict(self, saved: dict[str, Any]) -> None:
         if "state" not in saved or "optimizer_params" not in saved:
-            log.warning("no optimiser state in the checkpoint: the optimiser starts afresh")
+            logger.warning("no optimiser state in the checkpoint: the optimiser starts afresh")
             return
         if saved.get("optimizer_name") != type(self.optimizer).__name__:
-            log.warning("optimiser changed (%s → %s): its state starts afresh",
+            logger.warning("optimiser changed (%s → %s): its state starts afresh",
                         saved.get("optimizer_name"), type(self.optimizer).__name__)
             return
         current = self._names()
@@ -60,7 +60,7 @@ class OptimizerByName:
         state = {index: saved["state"][saved_index[name]] for index, name in enumerate(current)
                  if name in saved_index and saved_index[name] in saved["state"]}
         if len(state) < len(current):
-            log.info("optimiser state restored for %d of %d trainable tensors (the rest start "
+            logger.info("optimiser state restored for %d of %d trainable tensors (the rest start "
                      "afresh)", len(state), len(current))
         # The current param_groups carry this run's learning rate, betas and weight decay.
         self.load({"state": state, "param_groups": self.optimizer.state_dict()["param_groups"]})
@@ -149,7 +149,7 @@ def save_training_state(model_dir: Path, components: dict[str, Stateful],
               for name, component in components.items()}
     bad = nonfinite_tensors(states["model"], states["optimizer"])
     if bad:
-        log.error("NOT saving iteration %d: %d tensor(s) are not finite (e.g. %s); the last "
+        logger.error("NOT saving iteration %d: %d tensor(s) are not finite (e.g. %s); the last "
                   "saved checkpoint is kept", states["progress"]["iteration"], len(bad), bad[0])
         return False
     save_components(model_dir, states)

@@ -20,7 +20,7 @@ from phaze.registry import Registry
 from phaze.train.loss_config import LossConfig, LossSpec, parse_loss_list
 from phaze.train.optim.config import OptimizerConfig
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 PRECISION_MODES = ("auto", "off", "bf16", "fp16")
 DEVICE_NAMES = ("auto", "cpu", "cuda")
@@ -172,7 +172,7 @@ def _known_fields(kind: type, values: Mapping[str, Any]) -> dict[str, Any]:
     names = {f.name for f in dataclasses.fields(kind)}
     unknown = sorted(set(values) - names)
     if unknown:
-        log.info("ignoring saved trainer settings this version does not know: %s",
+        logger.info("ignoring saved trainer settings this version does not know: %s",
                  ", ".join(unknown))
     kwargs = {key: value for key, value in values.items() if key in names}
     # JSON turns tuples into lists; frozen configs expect tuples.
@@ -197,7 +197,7 @@ def saved_trainer_config(model_dir: str | Path) -> TrainerConfig | None:
             try:
                 return trainer_from_dict(saved)
             except (ConfigError, TypeError, ValueError) as error:
-                log.warning("ignoring the saved trainer settings in %s: %s", path, error)
+                logger.warning("ignoring the saved trainer settings in %s: %s", path, error)
                 return None
     return None
 

@@ -12,7 +12,7 @@ from phaze.data.synthetic import render_faces
 from phaze.train.config import TrainerConfig
 from phaze.train.optim.config import OptimizerConfig
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 DEMO_PRESET = "demo"
 DEMO_FACES_PER_SIDE = 256
@@ -43,7 +43,7 @@ def demo_trainer(**changes) -> TrainerConfig:
 
 def demo_sources(count: int = DEMO_FACES_PER_SIDE) -> tuple[SourceScan, SourceScan]:
     """The two synthetic people's faces and masks, in memory: nothing is written."""
-    log.info("demo: drawing %d synthetic faces of each of two people", count)
+    logger.info("demo: drawing %d synthetic faces of each of two people", count)
     sources = []
     for identity in ("a", "b"):
         faces, masks = render_faces(identity, count, DEMO_FACE_PX, DEMO_SEED)

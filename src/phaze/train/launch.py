@@ -14,7 +14,7 @@ from pathlib import Path
 from phaze.errors import ConfigError
 from phaze.train.distributed import DistributedError, World
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def launch_workers(nproc: int, argv: list[str], model_dir: Path, batch_size: int) -> int:
@@ -29,15 +29,15 @@ def launch_workers(nproc: int, argv: list[str], model_dir: Path, batch_size: int
     config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc,
                           run_id=uuid.uuid4().hex, rdzv_backend="c10d",
                           rdzv_endpoint="127.0.0.1:0", max_restarts=0, monitor_interval=0.2)
-    if not log.isEnabledFor(logging.DEBUG):   # each failure is told once, by describe_failure
+    if not logger.isEnabledFor(logging.DEBUG):   # each failure is told once, by describe_failure
         _quiet_launcher_logs()
-    log.info("starting %d training processes", nproc)
+    logger.info("starting %d training processes", nproc)
     try:
         elastic_launch(config, sys.executable)("-m", "phaze", *argv)
     except ChildFailedError as error:
         raise DistributedError(describe_failure(error, model_dir)) from None
     except SignalException as error:
-        log.info("stopped by %s", error.sigval.name)
+        logger.info("stopped by %s", error.sigval.name)
         return 130
     return 0
 

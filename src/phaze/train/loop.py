@@ -51,7 +51,7 @@ from phaze.train.transfer import TransferReport
 
 __all__ = ["Progress", "TrainResult", "Trainer", "TrainerConfig", "train"]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[Progress], "bool | None"]
 
@@ -166,7 +166,7 @@ class Trainer:
                 "components masks), put a mask image with the same name as each face in "
                 "<faces>/masks/, or build the model with learn_mask=false")
         if learn_mask and len(with_masks) == 1:
-            log.warning("learn_mask: only side %s has masks; the other side's mask output is "
+            logger.warning("learn_mask: only side %s has masks; the other side's mask output is "
                         "not trained", with_masks[0])
         return facesets
 
@@ -183,7 +183,7 @@ class Trainer:
         for source in sources:
             if not isinstance(source, SourceScan):
                 report = apply_to_folder(masks.mask_model, source)
-                log.info("occlusion masks for %s: %d predicted, %d hand-drawn kept", source,
+                logger.info("occlusion masks for %s: %d predicted, %d hand-drawn kept", source,
                          report.written, report.kept_hand_drawn)
 
     def _step_parts(self) -> StepParts:
@@ -237,7 +237,7 @@ class Trainer:
                     run.stopped = run.loop()
                 except KeyboardInterrupt:
                     run.stopped = "interrupted"
-                    log.info("interrupted at iteration %d: saving", self.iteration)
+                    logger.info("interrupted at iteration %d: saving", self.iteration)
                 finally:
                     run.close_batches()
                     run.bar.close()
@@ -306,10 +306,10 @@ class _RunState:
         t.model.train()
         set_frozen_norms_eval(t.model)
         processes = f" over {t.world.world_size} processes" if t.world.distributed else ""
-        log.info("training on %s (%s), batch %d per side%s, from iteration %d%s", t.device,
+        logger.info("training on %s (%s), batch %d per side%s, from iteration %d%s", t.device,
                  t.precision.label, self.config.batch_size, processes, t.iteration,
                  f" for {limit} iterations" if limit else " until Ctrl-C")
-        log.info("previews every %d iterations: %s (history in %s)",
+        logger.info("previews every %d iterations: %s (history in %s)",
                  self.config.preview_interval, t.folder.preview, t.folder.previews)
         while limit is None or self.steps < limit:
             batch = {side: b.to(t.device, non_blocking=True)
@@ -334,10 +334,10 @@ class _RunState:
         self.skipped += 1
         self.consecutive_skips += 1
         limit = self.config.nan_protection.max_consecutive
-        log.warning("iteration %d: loss is not finite (NaN or inf): step skipped (%d in a row, "
+        logger.warning("iteration %d: loss is not finite (NaN or inf): step skipped (%d in a row, "
                     "stopping at %d)", self.t.iteration + 1, self.consecutive_skips, limit)
         if self.consecutive_skips >= limit:
-            log.error("stopping: %d consecutive non-finite losses. Try a lower learning rate, "
+            logger.error("stopping: %d consecutive non-finite losses. Try a lower learning rate, "
                       "gradient clipping (--clipping autoclip) or --mixed-precision off",
                       self.consecutive_skips)
             return True
@@ -357,7 +357,7 @@ class _RunState:
             self.save()
             if self.main and config.snapshot_interval and \
                     iteration % config.snapshot_interval == 0:
-                log.info("snapshot: %s", snapshot(self.t.model_dir, iteration))
+                logger.info("snapshot: %s", snapshot(self.t.model_dir, iteration))
         return keep_going
 
     # --- feedback ---------------------------------------------------------------------------
@@ -414,7 +414,7 @@ class _RunState:
         elif save_training_state(t.model_dir, t.components, full_state):
             self.checkpoint = t.folder.latest
             self.saved_at = t.iteration
-            log.debug("saved iteration %d", t.iteration)
+            logger.debug("saved iteration %d", t.iteration)
         if self.tensorboard:
             self.tensorboard.flush()
         self._restart_timer()
@@ -436,6 +436,6 @@ class _RunState:
             self.save()
         if self.tensorboard:
             self.tensorboard.close()
-        log.info("stopped (%s) at iteration %d; model in %s%s", self.stopped, t.iteration,
+        logger.info("stopped (%s) at iteration %d; model in %s%s", self.stopped, t.iteration,
                  t.model_dir, f", latest preview {t.folder.preview}"
                  if self.preview else "")

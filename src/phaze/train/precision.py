@@ -11,7 +11,7 @@ import torch
 
 from phaze.errors import ConfigError
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,5 +79,5 @@ def resolve_precision(mode: str, device: torch.device) -> Precision:
         raise ConfigError("mixed_precision 'bf16' is not supported by this GPU: use 'fp16' or "
                           "'off'")
     if device.type == "cpu" and not (dtype == torch.bfloat16 and cpu_has_fast_bf16()):
-        log.warning("mixed precision '%s' on this CPU is usually slower than float32", mode)
+        logger.warning("mixed precision '%s' on this CPU is usually slower than float32", mode)
     return Precision(device.type, dtype)

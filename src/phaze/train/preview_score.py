@@ -15,7 +15,7 @@ from phaze.io.tensors import tensor_to_uint8
 from phaze.score.run import ScoreReport, score_faces
 from phaze.train.precision import Precision
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class PreviewScorer:
@@ -58,7 +58,7 @@ class PreviewScorer:
             try:
                 self._recognizer = FaceRecognizer()
             except (DataError, ImportError) as error:
-                log.warning("preview scores are off: %s", error)
+                logger.warning("preview scores are off: %s", error)
                 self.available = False
         return self.available
 

@@ -28,7 +28,7 @@ from phaze.storage.checkpoint import (Checkpoint, build_from_checkpoint, create_
 from phaze.storage.folder import ModelFolder
 from phaze.train.transfer import TransferReport, load_layers_from
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -91,7 +91,7 @@ def open_session(model_dir: str | Path, options: PhazeAOptions, device: torch.de
 
 
 def _default_options() -> PhazeAOptions:
-    log.info("no options given for the new model: using the Phaze-A defaults")
+    logger.info("no options given for the new model: using the Phaze-A defaults")
     return PhazeAOptions()
 
 
@@ -113,7 +113,7 @@ def _resume_options(saved: PhazeAOptions, requested: PhazeAOptions | None) -> Ph
             f"{', '.join(sorted(UPDATABLE_OPTIONS))} may change. Drop the conflicting "
             "option(s) or use a new --model-dir")
     for name in changed:
-        log.info("option '%s' changed for this model: %r → %r", name, *changed[name])
+        logger.info("option '%s' changed for this model: %r → %r", name, *changed[name])
     return saved.replace(**{name: new for name, (_, new) in changed.items()})
 
 
@@ -147,7 +147,7 @@ def _build(options: PhazeAOptions, device: torch.device, checkpoint: Checkpoint 
         return build_model(options, device, pretrained=True, design=design)
     model = build_from_checkpoint(options, checkpoint, device, design)
     set_dropout(model, options)
-    log.info("resuming at iteration %d from %s", checkpoint.state.iteration, checkpoint.path)
+    logger.info("resuming at iteration %d from %s", checkpoint.state.iteration, checkpoint.path)
     return model
 
 
@@ -167,7 +167,7 @@ def _transfer(model: PhazeA, checkpoint: Checkpoint | None, load_weights: str | 
     if load_weights is None:
         return None
     if checkpoint is not None:
-        log.warning("--load-weights is ignored: this model already has weights (weights are "
+        logger.warning("--load-weights is ignored: this model already has weights (weights are "
                     "loaded only when a model is created)")
         return None
     return load_layers_from(model, load_weights, names)
@@ -176,9 +176,9 @@ def _transfer(model: PhazeA, checkpoint: Checkpoint | None, load_weights: str | 
 def _freeze(model: PhazeA, names: Sequence[str]) -> tuple[str, ...]:
     missing = apply_freeze(model, tuple(names))
     if missing:
-        log.warning("freeze: not in this model, ignored: %s", ", ".join(missing))
+        logger.warning("freeze: not in this model, ignored: %s", ", ".join(missing))
     frozen = tuple(name for name in names
                    if name not in missing and find_submodel(model, name) is not None)
     if frozen:
-        log.info("freeze: %s frozen for this run", ", ".join(frozen))
+        logger.info("freeze: %s frozen for this run", ", ".join(frozen))
     return frozen

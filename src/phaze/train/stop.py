@@ -16,7 +16,7 @@ import signal
 import threading
 from collections.abc import Iterator
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -45,11 +45,11 @@ class StopRequest:
             return   # a forked data-loader worker: the training process ends it
         name = signal.Signals(signum).name
         if self.requested:
-            log.warning("%s again: still finishing the current step, then saving (to stop "
+            logger.warning("%s again: still finishing the current step, then saving (to stop "
                         "without saving: kill -9 %d)", name, os.getpid())
             return
         self.requested, self.signal_name = True, name
-        log.info("%s received: stopping after the current step, saving first", name)
+        logger.info("%s received: stopping after the current step, saving first", name)
 
 
 @contextlib.contextmanager

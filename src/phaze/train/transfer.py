@@ -17,7 +17,7 @@ from torch import nn
 from phaze.storage.checkpoint import load_checkpoint, read_options
 from phaze.errors import ModelDirError, WeightsError
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -121,12 +121,12 @@ def _compare(target: dict[str, torch.Tensor],
 
 def _log_result(result: SubmodelTransfer) -> None:
     if result.skipped_reason:
-        log.warning("load weights: skipping '%s': %s", result.name, result.skipped_reason)
+        logger.warning("load weights: skipping '%s': %s", result.name, result.skipped_reason)
     elif result.mismatches:
-        log.warning("load weights: '%s' NOT loaded, %d tensor(s) do not fit (the options that "
+        logger.warning("load weights: '%s' NOT loaded, %d tensor(s) do not fit (the options that "
                     "shape it probably differ):\n  %s", result.name, len(result.mismatches),
                     "\n  ".join(str(m) for m in result.mismatches))
     else:
-        log.info("load weights: '%s' loaded (%d tensors)", result.name, len(result.loaded))
+        logger.info("load weights: '%s' loaded (%d tensors)", result.name, len(result.loaded))
         for path in result.loaded:
-            log.debug("load weights: %s.%s copied", result.name, path)
+            logger.debug("load weights: %s.%s copied", result.name, path)

@@ -24,7 +24,7 @@ from torch.optim import Optimizer
 
 from phaze.train.optim.groupwise import GroupwiseOptimizer, dense_grad
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 MOMENT_DTYPE = torch.bfloat16
 MOMENT_KEYS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
@@ -191,7 +191,7 @@ class BFloat16MomentAdam(GroupwiseOptimizer):
                                seed)
                 return
             except Exception as error:  # noqa: BLE001 - any compiler failure: run eagerly
-                log.warning("bfloat16-moment Adam: torch.compile failed (%s: %s); using the "
+                logger.warning("bfloat16-moment Adam: torch.compile failed (%s: %s); using the "
                             "eager update", type(error).__name__,
                             (str(error).splitlines() or [""])[0])
                 self._compiled = None

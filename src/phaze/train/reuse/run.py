@@ -33,7 +33,7 @@ from phaze.train.reuse.settings import ReuseConfig
 from phaze.train.threads import torch_threads
 from phaze.train.reuse.sheet import compose_sheet, original_row, recipe_row
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 EXPERIMENT_FILE = "experiment.json"
 RECIPES, RESULTS = "recipes", "results"
@@ -77,7 +77,7 @@ def prepare(config: ReuseConfig) -> Experiment:
         raise ModelDirError(f"--from '{config.old_model}' holds no trained weights to reuse")
     recipes, skipped = derive_recipes(options, config.recipes)
     for skip in skipped:
-        log.info("reuse: recipe '%s' skipped: %s", skip.name, skip.reason)
+        logger.info("reuse: recipe '%s' skipped: %s", skip.name, skip.reason)
     splits = {side: split_faces(folder, side, config.holdout)
               for side, folder in (("a", config.faces_a), ("b", config.faces_b))}
     _claim_folder(config)
@@ -96,7 +96,7 @@ def prepare(config: ReuseConfig) -> Experiment:
 
 def _old_faces(config: ReuseConfig, framing, size_px: int):
     if config.old_faces_a is None:
-        log.warning("reuse: no --old-faces-a: identity leakage toward the old A is not measured")
+        logger.warning("reuse: no --old-faces-a: identity leakage toward the old A is not measured")
         return None
     from phaze.formats.face_files import list_images
 
@@ -136,7 +136,7 @@ def finished_result(config: ReuseConfig, name: str) -> dict | None:
     path = _result_path(config, name, ".json")
     if not path.is_file():
         return None
-    log.info("reuse: recipe '%s' finished before: kept", name)
+    logger.info("reuse: recipe '%s' finished before: kept", name)
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -160,7 +160,7 @@ def recipe_trainer(experiment: Experiment, recipe: Recipe):
 def run_recipe(experiment: Experiment, recipe: Recipe, recognizer: CachingRecognizer,
                on_progress: RecipeProgress | None) -> dict:
     config = experiment.config
-    log.info("reuse: recipe '%s' (%s): training %d iterations", recipe.name,
+    logger.info("reuse: recipe '%s' (%s): training %d iterations", recipe.name,
              recipe.description, config.iterations)
     started = time.perf_counter()
     trainer = recipe_trainer(experiment, recipe)
@@ -169,7 +169,7 @@ def run_recipe(experiment: Experiment, recipe: Recipe, recognizer: CachingRecogn
     result = trainer.run(None if on_progress is None
                          else lambda progress: on_progress(recipe.name, progress))
     if result.stopped in ("interrupted", "callback"):
-        log.info("reuse: stopped during recipe '%s'; finished recipes are kept, run the same "
+        logger.info("reuse: stopped during recipe '%s'; finished recipes are kept, run the same "
                  "command again to finish the rest", recipe.name)
         raise KeyboardInterrupt
     folder = recipe_dir(config, recipe.name)
@@ -216,7 +216,7 @@ def finish(experiment: Experiment, results: list[dict],
     best = ranking[0]["recipe"]
     checks = consistency(results, experiment.old_digests)
     if not all(checks.values()):
-        log.error("reuse: recipes did not start alike (%s): the comparison is not fair", checks)
+        logger.error("reuse: recipes did not start alike (%s): the comparison is not fair", checks)
     report = {"config": config.fingerprint(), "command": command, "best": best,
               "best_model_dir": str(recipe_dir(config, best)),
               "held_out": {side: len(split.held_out) for side, split in experiment.splits.items()},

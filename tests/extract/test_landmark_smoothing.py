@@ -5,8 +5,8 @@ import pytest
 from phaze.errors import ConfigError
 from phaze.extract.find import FindConfig
 from phaze.extract.pipeline import ExtractConfig, extract_faces
-from phaze.extract.smoothing import (RunningSmoother, SmoothConfig, lag_frames, landmark_jitter,
-                                     smooth_points)
+from phaze.faces.smoothing.centred import (RunningSmoother, SmoothConfig, lag_frames,
+                                           landmark_jitter, smooth_points)
 from phaze.formats.alignments_json import read_alignments
 from phaze.io.video import write_test_video
 
