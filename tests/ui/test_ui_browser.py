@@ -5,23 +5,13 @@ PHAZE_UI_SCREENSHOTS=1 also writes docs/images/ui-design.png and ui-train.png.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import threading
 from pathlib import Path
 
 import pytest
 
+from browser_helpers import browser_page, running_server
 from ui_helpers import wait_for
 
-playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it as root)",
-                allow_module_level=True)
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 TOKEN = "browser-test-token"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "images"
 
@@ -29,40 +19,21 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "images"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, synthetic_faces, train_tiny):
     """A real uvicorn server on a free port, serving a folder with the tiny design saved."""
-    import uvicorn
-
     from phaze.config.presets import options_to_toml, resolve_options
-    from phaze.ui.app import create_app
     from phaze.ui.training import running_pid, stop_run
 
     folder = tmp_path_factory.mktemp("ui")
     (folder / "tiny.toml").write_text(options_to_toml(resolve_options(overrides=train_tiny)))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = create_app([folder, synthetic_faces[0].parent], TOKEN, "127.0.0.1", port)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    wait_for(lambda: uv.started, timeout_s=30)
-    yield {"url": f"http://127.0.0.1:{port}/?token={TOKEN}", "folder": folder,
-           "faces": synthetic_faces}
-    if stop_run(folder / "model"):   # never leave a training process behind
-        wait_for(lambda: running_pid(folder / "model") is None)
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with running_server([folder, synthetic_faces[0].parent], TOKEN) as (_, base):
+        yield {"url": f"{base}/?token={TOKEN}", "folder": folder, "faces": synthetic_faces}
+        if stop_run(folder / "model"):   # never leave a training process behind
+            wait_for(lambda: running_pid(folder / "model") is None)
 
 
 @pytest.fixture(scope="module")
 def page(server):
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(60_000)
-        page.goto(server["url"])
-        page.wait_for_selector("body[data-ready='1']")
+    with browser_page(server["url"], "body[data-ready='1']", 1400, 1000) as page:
         yield page
-        browser.close()
 
 
 def _screenshot(page, name: str) -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import skimage.data
 import torch
+
+from astronaut import write_astronaut_faces
 
 from phaze.config.presets import resolve_options
 from phaze.data.settings import AugmentConfig
@@ -21,7 +22,6 @@ from phaze.faces.aligned import AlignedFace
 from phaze.faces.framing import Framing
 from phaze.faces.crop import subcrop_face
 from phaze.faces.masks import extended_mask, eye_mask, mouth_mask
-from phaze.formats.faceswap_png import face_metadata, write_face_png
 from phaze.train.losses import FaceLoss
 from phaze.train.loss_config import LossConfig, LossSpec
 
@@ -31,25 +31,9 @@ NOTHING = AugmentConfig(rotation_range=0, zoom_amount=0, shift_range=0, warp=Fal
                         flip=False)
 
 
-def _write_face_set(folder: Path, landmarks: np.ndarray, angles=(0, -6, 6)) -> list[AlignedFace]:
-    """Head-centred faceswap PNGs of the astronaut, the frame rotated by each angle."""
-    folder.mkdir(parents=True, exist_ok=True)
-    frame = skimage.data.astronaut()
-    faces = []
-    for index, angle in enumerate(angles):
-        matrix = cv2.getRotationMatrix2D((220.0, 130.0), angle, 1.0)
-        rotated = cv2.warpAffine(frame, matrix, frame.shape[1::-1])
-        points = landmarks @ matrix[:, :2].T + matrix[:, 2]
-        face = AlignedFace(f"astronaut_{index}.png", 0, 175, 76, 90, 90, points)
-        write_face_png(folder / f"astronaut_{index}_0.png", face.warp(rotated, HEAD_PX),
-                       face_metadata(face, face.frame, rotated.shape[:2]))
-        faces.append(face)
-    return faces
-
-
 @pytest.fixture
 def astronaut_faces(tmp_path: Path, astronaut_landmarks) -> tuple[Path, list[AlignedFace]]:
-    return tmp_path / "a", _write_face_set(tmp_path / "a", astronaut_landmarks)
+    return tmp_path / "a", write_astronaut_faces(tmp_path / "a", astronaut_landmarks)
 
 
 def test_faces_are_sub_cropped_at_the_model_framing_with_their_landmarks(astronaut_faces):
@@ -125,7 +109,7 @@ def test_the_astronaut_set_trains_a_tiny_model(tmp_path, astronaut_faces, astron
     from phaze.train.loop import train
 
     faces_b = tmp_path / "b"
-    _write_face_set(faces_b, astronaut_landmarks, angles=(3, -3))
+    write_astronaut_faces(faces_b, astronaut_landmarks, angles=(3, -3))
     trainer = TrainerConfig(batch_size=2, iterations=3, save_interval=3, preview_interval=3,
                             log_interval=1, workers=0, threads=1, tensorboard=False,
                             device="cpu")
@@ -163,7 +147,7 @@ def test_previews_write_the_swap_quality_score_to_tensorboard(tmp_path, astronau
     from phaze.train.loop import train
 
     faces_b = tmp_path / "b"
-    _write_face_set(faces_b, astronaut_landmarks, angles=(3, -3))
+    write_astronaut_faces(faces_b, astronaut_landmarks, angles=(3, -3))
     trainer = TrainerConfig(batch_size=2, iterations=2, save_interval=2, preview_interval=2,
                             log_interval=1, workers=0, threads=1, device="cpu")
     train(astronaut_faces[0], faces_b, tmp_path / "model", resolve_options(overrides=train_tiny),
