@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 import skimage.data
 import torch
 from torch import nn
@@ -16,10 +17,12 @@ from phaze.convert.geometry import CoreGeometry
 from phaze.convert.pipeline import ConvertOptions, FaceConverter, _Pending
 from phaze.convert.mask import MaskOptions
 from phaze.faces.framing import Framing
+from phaze.masks.dataset import load_mask_faces
 from phaze.masks.network import SegmenterConfig
 from phaze.masks.predict import MaskPredictor
+from phaze.masks.training import MaskTrainConfig, train_segmenter
 
-from mask_helpers import astronaut_landmarks
+from mask_helpers import astronaut_landmarks, paste_cutout, write_astronaut_faces
 
 INPUT_PX = OUTPUT_PX = 64
 GREEN = np.array([0, 255, 0], np.uint8)
@@ -78,3 +81,58 @@ def test_the_occlusion_mask_leaves_the_occluder_unchanged_and_swaps_the_rest():
         face = np.zeros(before.shape[:2], bool)
         face[100:140, 195:235] = True  # her nose and right cheek: swapped
         assert np.any(after[face] != before[face], axis=-1).mean() > 0.9
+
+
+# --- with a really trained segmenter --------------------------------------------------------
+STEPS = 150
+SMALL = SegmenterConfig(size_px=64, widths=(8, 16, 32, 64))  # 0.12 M parameters
+OBJECTS = [("cat", (250, 150), 60, True), ("cup", (215, 170), 55, False)]  # frame px
+
+
+@pytest.fixture(scope="module")
+def astronaut_segmenter(tmp_path_factory) -> MaskPredictor:
+    """A small segmenter trained self-supervised (landmark hull minus synthetic occluders) on
+    three faces of the astronaut: the intended use, a segmenter of the person being swapped.
+    Nothing of the cat or the cup (the objects pasted below) is seen in training."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    folder = tmp_path_factory.mktemp("segmenter")
+    write_astronaut_faces(folder / "faces", astronaut_landmarks(), angles=(-8, 0, 8))
+    faces = load_mask_faces([folder / "faces"], SMALL.size_px)
+    train_segmenter(faces, folder / "model", SMALL,
+                    MaskTrainConfig(steps=STEPS, batch_size=16, save_every=10 ** 6))
+    torch.set_num_threads(threads)
+    return MaskPredictor.load(folder / "model")
+
+
+def _frame_with_objects() -> tuple[np.ndarray, np.ndarray]:
+    frame = np.ascontiguousarray(skimage.data.astronaut())
+    footprint = np.zeros(frame.shape[:2], bool)
+    for name, centre, side_px, flip in OBJECTS:
+        footprint |= paste_cutout(frame, name, centre, side_px, flip)
+    return frame, footprint
+
+
+def _convert_default_mask(frame: np.ndarray, mask_type: str, occlusion=None,
+                          combine: str = "none") -> np.ndarray:
+    """Convert with convert's default mask processing (blur, threshold, box blend)."""
+    options = ConvertOptions(mask_type=mask_type, colour="none", occlusion_combine=combine)
+    converter = FaceConverter(_grey_swap, INPUT_PX, OUTPUT_PX, Framing("face", 87.5),
+                              CoreGeometry(), options, learns_mask=False, occlusion=occlusion)
+    item = _Pending("astronaut", frame.copy(), [astronaut_landmarks()])
+    converter.convert_batch([item])
+    return np.abs(item.frame.astype(int) - frame.astype(int)).max(-1) > 2  # (H, W) changed
+
+
+@pytest.mark.parametrize("combine", ["none", "intersect"])
+def test_a_trained_segmenter_keeps_real_objects_the_landmark_mask_paints_over(
+        astronaut_segmenter, combine):
+    frame, footprint = _frame_with_objects()
+    painted = _convert_default_mask(frame, "extended")
+    band = np.ones((7, 7), np.uint8)  # a 3 px band along the objects' outline is left out
+    inside = (cv2.erode(footprint.astype(np.uint8), band) > 0) & painted
+    assert inside.sum() > 1000  # the landmark mask swaps most of both objects
+    changed = _convert_default_mask(frame, "occlusion", astronaut_segmenter, combine)
+    assert 1.0 - changed[inside].mean() >= 0.95
+    visible = painted & (cv2.dilate(footprint.astype(np.uint8), band) == 0)
+    assert changed[visible].mean() >= 0.8  # and the face around them is still swapped

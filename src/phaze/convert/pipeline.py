@@ -21,7 +21,7 @@ from phaze.convert.colour import DEFAULT_COLOUR, get_colour_method
 from phaze.convert.composite import crop, paste, scale_matrix
 from phaze.faces.framing import Framing
 from phaze.convert.geometry import LANDMARK_MASKS, FaceGeometry
-from phaze.convert.mask import MaskOptions, process_mask
+from phaze.convert.mask import MaskOptions, keep_visible, process_mask
 from phaze.convert.sharpen import sharpen
 from phaze.convert.steady import SteadyLandmarks, check_smoothing
 from phaze.convert.writers import FrameWriter
@@ -145,6 +145,9 @@ class FaceConverter:
                 raw_mask = self.geometry.landmark_mask(landmarks, out_matrix, self.output_px,
                                                        self.mask_type)
             mask = process_mask(raw_mask, self.options.mask)
+            if self.mask_type == "occlusion" and self.options.occlusion_combine != "union":
+                # After the blur: an occluder stays untouched, its soft edge on the face side.
+                mask = keep_visible(mask, occluded[index])
             original = crop(item.frame, out_matrix, self.output_px).astype(np.float32) / 255.0
             face = self.colour(faces[index].astype(np.float32), original, mask)
             face = sharpen(face, self.options.sharpen, self.options.sharpen_amount)
