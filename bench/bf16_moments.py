@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from phaze.train.bf16_adam import BFloat16MomentAdam
+from phaze.train.optim.bf16_adam import BFloat16MomentAdam
 
 SHAPES = [(16384, 1024), (1024, 16384), (2048, 1024, 3, 3), (1024, 1024, 3, 3),
           (1024, 1024, 3, 3), (1024, 512, 3, 3), (512, 512, 3, 3), (512, 512, 3, 3),

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 import torch
 
-from phaze.checkpoint import TrainingState, save_checkpoint, write_marker
+from phaze.storage.checkpoint import TrainingState, save_checkpoint, write_marker
 from phaze.config.presets import resolve_options
 from phaze.convert.geometry import default_geometry
 from phaze.convert.pipeline import ConvertOptions, FaceConverter

@@ -20,7 +20,7 @@ import time
 
 CHILD = r"""
 import json, sys, time
-import phaze.model.memory
+import phaze.train.memory
 from phaze.model.encoders.timm_compat import timm_available
 timm_available()
 from phaze.config.presets import resolve_options

@@ -29,7 +29,7 @@ def worker(preset: str, batch_size: int, iterations: int, warmup: int, threads: 
            result_path: str) -> None:
     sys.path.insert(0, str(SRC))
     from phaze.config.presets import resolve_options
-    from phaze.data.augment import AugmentConfig
+    from phaze.data.settings import AugmentConfig
     from phaze.data.sources import synthetic_source
     from phaze.data.synthetic import render_faces
     from phaze.train.config import TrainerConfig

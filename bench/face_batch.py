@@ -11,7 +11,8 @@ import numpy as np
 import torch
 
 from phaze.data.batch import SideBatch
-from phaze.data.loss_weights import MaskWeighting, loss_weight_map, prepare_face_mask
+from phaze.data.settings import MaskWeighting
+from phaze.data.loss_weights import loss_weight_map, prepare_face_mask
 from phaze.faces.constants import alignment_constants
 from phaze.faces.masks import extended_mask, eye_mask, mouth_mask
 from phaze.sides import SIDES

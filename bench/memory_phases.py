@@ -21,7 +21,7 @@ import torch
 from face_batch import face_batch  # bench/: this script's own folder is on sys.path
 from phaze.config.presets import resolve_options
 from phaze.train.config import TrainerConfig
-from phaze.train.optim import MOMENT_DTYPES, OptimizerConfig
+from phaze.train.optim.config import MOMENT_DTYPES, OptimizerConfig
 from phaze.train.step import TrainStep
 from throughput import (add_speed_arguments, build_train_step, current_rss_bytes,
                         peak_rss_bytes, reset_peak_rss, speed_from_args)

@@ -35,7 +35,7 @@ from phaze.config.presets import resolve_options  # noqa: E402
 from phaze.io.devices import resolve_device  # noqa: E402
 from phaze.train import losses as loss_module  # noqa: E402
 from phaze.train.config import TrainerConfig  # noqa: E402
-from phaze.train.optim import OptimizerConfig  # noqa: E402
+from phaze.train.optim.config import OptimizerConfig  # noqa: E402
 
 RANGE = "phaze."  # prefix of every range this script opens
 NORM_CLASSES = ("Norm", "AdaIN")  # module class names containing these count as norms

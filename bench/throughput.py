@@ -38,8 +38,10 @@ from phaze.model.phaze_a import build_model
 from phaze.model.summary import count_parameters
 from phaze.train.config import TrainerConfig
 from phaze.train.losses import FaceLoss
-from phaze.train.optim import (MOMENT_DTYPES, GradientClipper, OptimizerConfig,
-                               build_optimizer, warmup_scheduler)
+from phaze.train.optim.clipping import GradientClipper
+from phaze.train.optim.config import MOMENT_DTYPES, OptimizerConfig
+from phaze.train.optim.factory import build_optimizer
+from phaze.train.optim.warmup import warmup_scheduler
 from phaze.train.precision import resolve_precision
 from phaze.train.in_backward import in_backward_blocker
 from phaze.train.speed import SpeedConfig, resolve_speed

@@ -37,9 +37,9 @@ def train_tiny() -> dict:
 @pytest.fixture(scope="session")
 def fast_trainer():
     """Factory of TrainerConfigs for tests: batch 4, one thread, no augmentation, lr 1e-3."""
-    from phaze.data.augment import AugmentConfig
+    from phaze.data.settings import AugmentConfig
     from phaze.train.config import TrainerConfig
-    from phaze.train.optim import OptimizerConfig
+    from phaze.train.optim.config import OptimizerConfig
 
     def make(**changes) -> TrainerConfig:
         config = TrainerConfig(
@@ -71,9 +71,12 @@ def make_train_step():
     import torch
 
     from phaze.model.phaze_a import build_model
-    from phaze.train.losses import FaceLoss, LossConfig
-    from phaze.train.optim import (GradientClipper, OptimizerConfig, build_optimizer,
-                                   warmup_scheduler)
+    from phaze.train.losses import FaceLoss
+    from phaze.train.loss_config import LossConfig
+    from phaze.train.optim.clipping import GradientClipper
+    from phaze.train.optim.config import OptimizerConfig
+    from phaze.train.optim.factory import build_optimizer
+    from phaze.train.optim.warmup import warmup_scheduler
     from phaze.train.precision import resolve_precision
     from phaze.train.step import StepParts, TrainStep
 

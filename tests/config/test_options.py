@@ -25,7 +25,7 @@ def test_unknown_option_suggests_closest_name():
     ("fc_dropout", "lots", "a number from 0.0 to 0.99"),
     ("split_fc", "maybe", "true or false"),
     ("dec_norm", "weight", "one of: none, batch, group, instance, layer, rms"),
-    ("freeze_layers", "fc_c", "a list of: encoder, keras_encoder"),
+    ("freeze_layers", "fc_c", "expected one of: encoder, keras_encoder"),
     ("enable_gblock", 1.0, "true or false"),
 ])
 def test_bad_value_names_option_value_and_allowed(name, value, allowed):
@@ -44,7 +44,7 @@ def test_set_strings_are_coerced_to_types():
 
 
 def test_off_step_values_are_accepted():
-    # presets rely on values off the GUI step (spec §12 #20)
+    # presets rely on values off the GUI step (faceswap defect 20, docs/faceswap-differences.md)
     assert coerce_option("dec_max_filters", 504) == 504
 
 

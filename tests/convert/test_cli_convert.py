@@ -3,7 +3,7 @@ import av
 import pytest
 import torch
 
-from phaze.checkpoint import TrainingState, save_checkpoint, write_marker
+from phaze.storage.checkpoint import TrainingState, save_checkpoint, write_marker
 from phaze.cli.main import main
 from phaze.config.presets import resolve_options
 from phaze.convert.frames import video_frame_name

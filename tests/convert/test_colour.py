@@ -2,7 +2,8 @@ import cv2
 import numpy as np
 import pytest
 
-from phaze.convert.colour import COLOUR_METHODS, get_colour_method
+from phaze.convert import COLOUR_METHODS
+from phaze.convert.colour import get_colour_method
 from phaze.errors import ConfigError
 
 
@@ -19,7 +20,7 @@ def _faces(seed=0, size=48):
 @pytest.mark.parametrize("name", sorted(COLOUR_METHODS))
 def test_every_method_keeps_shape_and_range(name):
     swap, original, mask = _faces()
-    out = COLOUR_METHODS[name](swap, original, mask)
+    out = get_colour_method(name)(swap, original, mask)
     assert out.shape == swap.shape and out.dtype == np.float32
     assert out.min() >= 0.0 and out.max() <= 1.0
 

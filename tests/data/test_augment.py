@@ -5,7 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from phaze.data.augment import AugmentConfig, augment_pair, prepare_plain
+from phaze.data.settings import AugmentConfig
+from phaze.data.augment import augment_pair, prepare_plain
 
 NOTHING = AugmentConfig(rotation_range=0, zoom_amount=0, shift_range=0, warp=False, color=False,
                         flip=False)

@@ -6,7 +6,7 @@ from itertools import islice
 import numpy as np
 import torch
 
-from phaze.data.augment import AugmentConfig
+from phaze.data.settings import AugmentConfig
 from phaze.data.faceset import FaceSet, load_faceset
 from phaze.data.loader import make_training_batches, preview_batch
 from phaze.data.sources import synthetic_source

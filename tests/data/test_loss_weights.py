@@ -1,11 +1,12 @@
-"""Loss weights: face mask × 1, eyes × 3, mouth × 2 (PIPELINE.md §3); masked-out pixels: 0."""
+"""Loss weights: face mask × 1, eyes × 3, mouth × 2; masked-out pixels: 0."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from phaze.data.loss_weights import MaskWeighting, loss_weight_map, prepare_face_mask
+from phaze.data.settings import MaskWeighting
+from phaze.data.loss_weights import loss_weight_map, prepare_face_mask
 from phaze.errors import ConfigError
 from phaze.faces.masks import AREA_BLUR_DIVISOR, AREA_DILATION
 from phaze.train.losses import mae_map

@@ -102,7 +102,7 @@ def test_registries_list_builtins_and_refuse_unknown_names():
     assert sorted(DETECTORS.names()) == ["centerface", "cnn", "hog"]
     assert ALIGNERS.names() == ("dlib68",)
     with pytest.raises(ConfigError,
-                       match="detector 'nope' is unknown; allowed: hog, cnn, centerface"):
+                       match="detector 'nope' is invalid: expected one of: hog, cnn, centerface"):
         FindConfig(detector="nope")
 
 

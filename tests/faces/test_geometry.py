@@ -1,4 +1,4 @@
-"""Face geometry against PIPELINE.md's numbers, known transforms and round trips."""
+"""Face geometry against faceswap's published numbers, known transforms and round trips."""
 from __future__ import annotations
 
 import cv2

@@ -80,7 +80,7 @@ def test_corrupt_png_is_skipped_with_one_line(woman_faces, tmp_path, capsys):
 
 def test_unknown_sort_key_and_bad_limit_are_one_line(woman_faces, capsys):
     error = one_line_error(capsys, ["faces", "sort", "--input", str(woman_faces), "--by", "blurr"])
-    assert "sort key 'blurr' is unknown (did you mean 'blur'?)" in error
+    assert "sort key 'blurr' is invalid: expected one of: " in error and "(did you mean 'blur'?)" in error
     error = one_line_error(capsys, ["faces", "filter", "--input", str(woman_faces),
                                     "--remove-below", "sharp=3"])
     assert "--remove-below 'sharp=3' is invalid" in error

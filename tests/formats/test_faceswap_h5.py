@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from phaze.errors import ModelDirError
-from phaze.formats.faceswap_h5 import _group_weights
-from phaze.formats.faceswap_import import import_faceswap
-from phaze.formats.faceswap_keras import _history
+from phaze.importers.faceswap_h5 import _group_weights
+from phaze.importers.faceswap import import_faceswap
+from phaze.importers.faceswap_keras import _history
 
 
 def test_tf_keras_2_weight_names_are_grouped_by_their_layer(tmp_path):

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from phaze.checkpoint import load_model_dir
+from phaze.storage.checkpoint import load_model_dir
 from phaze.cli.main import main
 from phaze.errors import ModelDirError
-from phaze.formats.faceswap_import import import_faceswap
+from phaze.importers.faceswap import import_faceswap
 from phaze.faces.framing import Framing
-from phaze.model_framing import read_model_framing
+from phaze.storage.framing_file import read_model_framing
 from faceswap_fixtures import case_dir
 
 
@@ -126,7 +126,7 @@ def test_a_keras_model_that_is_not_phaze_a_is_one_line(tmp_path):
 
 def test_imported_model_exports_to_onnx_with_faceswaps_outputs(tmp_path, one_thread):
     onnxruntime = pytest.importorskip("onnxruntime")
-    from phaze.export import export_model_dir
+    from phaze.export.run import export_model_dir
 
     folder = case_dir("c04")     # shared half FC + decoder_both
     import_faceswap(folder, tmp_path / "model")

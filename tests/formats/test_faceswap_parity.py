@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from phaze.formats.faceswap_keras import read_faceswap_model
-from phaze.formats.faceswap_weights import map_weights
+from phaze.importers.faceswap_keras import read_faceswap_model
+from phaze.importers.faceswap_weights import map_weights
 from phaze.model.phaze_a import build_model
 from faceswap_fixtures import CASES, case_dir
 

@@ -10,9 +10,9 @@ import pytest
 from hostile_helpers import deflate_bomb, run_phaze, write_zip
 
 from phaze.errors import ModelDirError
-from phaze.formats.archive_limits import read_dataset
-from phaze.formats.faceswap_import import import_faceswap
-from phaze.formats.faceswap_keras import read_keras_layers
+from phaze.importers.archive_limits import read_dataset
+from phaze.importers.faceswap import import_faceswap
+from phaze.importers.faceswap_keras import read_keras_layers
 
 BOMB_BOUND_MB = 1024
 STATE = {"config": {"enc_architecture": "fs_original", "output_size": 64,

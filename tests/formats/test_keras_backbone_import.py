@@ -16,11 +16,11 @@ import pytest
 import torch
 from torch import nn
 
-from phaze.checkpoint import load_model_dir
+from phaze.storage.checkpoint import load_model_dir
 from phaze.errors import ModelDirError
-from phaze.formats.faceswap_import import import_faceswap
-from phaze.formats.faceswap_keras import read_faceswap_model
-from phaze.formats.faceswap_weights import map_weights
+from phaze.importers.faceswap import import_faceswap
+from phaze.importers.faceswap_keras import read_faceswap_model
+from phaze.importers.faceswap_weights import map_weights
 from phaze.model.encoders.timm_compat import timm_available
 from phaze.model.phaze_a import build_model
 from narrow_backbones import BACKBONES, convnext as _convnext
@@ -123,7 +123,7 @@ def test_a_changed_batch_norm_epsilon_is_refused(tmp_path):
 
 # --- backbone level: narrow replicas of applications too large to store --------------------
 def _backbone_case(case: str):
-    from phaze.formats.faceswap_keras import read_encoder_layers
+    from phaze.importers.faceswap_keras import read_encoder_layers
 
     layers = read_encoder_layers(DATA / "backbones" / f"{case}.keras")
     data = np.load(DATA / "backbones" / f"{case}.npz")
@@ -131,7 +131,7 @@ def _backbone_case(case: str):
 
 
 def _map_backbone(encoder: str, layers, backbone) -> None:
-    from phaze.formats.keras_apps import map_backbone
+    from phaze.importers.keras_apps import map_backbone
 
     state = backbone.state_dict()
     backbone.load_state_dict(map_backbone(encoder, "encoder", layers, backbone, state, ""))
@@ -155,9 +155,9 @@ def test_backbone_matches_keras(case, one_thread):
 
 def test_efficientnet_imagenet_rescale_is_folded_into_the_variance():
     # Keras adds Rescaling(1/√std) after Normalization when ImageNet weights were loaded
-    from phaze.formats.faceswap_keras import KerasLayer
-    from phaze.formats.keras_apps.common import BackboneMapping
-    from phaze.formats.keras_apps.efficientnet import EfficientNetRule
+    from phaze.importers.faceswap_keras import KerasLayer
+    from phaze.importers.keras_apps.common import BackboneMapping
+    from phaze.importers.keras_apps.efficientnet import EfficientNetRule
     from phaze.model.encoders.timm_features import KerasEfficientNetInput
 
     backbone = nn.Module()
@@ -197,7 +197,7 @@ def test_convnext_input_statistics_other_than_phazes_are_refused(tmp_path):
         layer["config"]["mean"] = [0.0, 0.0, 0.0]
 
     _rewrite_config(keras_file, other_mean)
-    from phaze.formats.faceswap_keras import read_encoder_layers
+    from phaze.importers.faceswap_keras import read_encoder_layers
 
     layers = [layer for layer in read_encoder_layers(keras_file) if layer.application]
     with pytest.raises(ModelDirError, match="prestem_normalization.*ImageNet"):

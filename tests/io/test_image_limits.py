@@ -12,7 +12,7 @@ from hostile_helpers import huge_grey_png, png_chunk, run_phaze
 
 from phaze.io.image_header import ImageTooLarge, image_size
 from phaze.io.images import decode_image, encode_image
-from phaze.limits import Limits
+from phaze.io.limits import Limits
 
 BOMB_BOUND_MB = 1024
 

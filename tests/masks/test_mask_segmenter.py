@@ -11,7 +11,7 @@ import torch
 from phaze.cli.main import main
 from phaze.errors import DataError, ModelDirError
 from phaze.io.images import read_image, write_image
-from phaze.masks import labels
+from phaze.data.sources import labels
 from phaze.masks.dataset import MaskFace, load_mask_faces, make_batch
 from phaze.masks.network import Segmenter, SegmenterConfig, parameter_count
 from phaze.masks.occluders import HELD_OUT_KINDS, TRAIN_KINDS, OccluderConfig, occlude
@@ -172,7 +172,7 @@ def test_the_trainer_predicts_masks_for_its_face_folders_before_loading(astronau
                                                                         tiny_model):
     from types import SimpleNamespace
 
-    from phaze.data.loss_weights import MaskWeighting
+    from phaze.data.settings import MaskWeighting
     from phaze.train.loop import Trainer
 
     masks = MaskWeighting(mask_type="occlusion", mask_model=str(tiny_model))

@@ -1,4 +1,4 @@
-"""Every `enc_architecture` of spec §8: metadata, shapes and parameter counts, parametrised."""
+"""Every `enc_architecture`: metadata, shapes and parameter counts, parametrised."""
 import logging
 import subprocess
 import sys
@@ -17,7 +17,7 @@ from phaze.model.phaze_a import build_model
 
 from designs import TINY
 
-# spec §8.1: default px, min px, S@100 %, range, colour, output @100 %, output @50 % as (C, H, W)
+# per backbone: default px, min px, S@100 %, range, colour, output @100 %, output @50 % as (C, H, W)
 # or (E,), and Keras' (trainable, non-trainable) parameter counts of the backbone.
 SPEC_TABLE = {
     "clipv_farl-b-16-16": (224, 32, 224, "unit", "rgb", (512,), (512,), None),
@@ -81,7 +81,7 @@ SPEC_TABLE = {
                            (927008, 12112)),
     "nasnet_large": (331, 32, 320, "signed", "rgb", (4032, 10, 10), (4032, 5, 5),
                      (84720150, 196668)),
-    # faceswap cannot build NASNet-Mobile (§8.1 note 6): shapes and counts are those of Keras
+    # faceswap cannot build NASNet-Mobile: shapes and counts are those of Keras
     # Applications' NASNetMobile (5 326 716 weights with its 1 057 000-weight classifier).
     "nasnet_mobile": (224, 32, 224, "signed", "rgb", (1056, 7, 7), (1056, 4, 4),
                       (4232978, 36738)),
@@ -103,7 +103,7 @@ SPEC_TABLE = {
 # Documented in docs/backbones.md: Keras' Inception batch norms have no γ; ours keep γ as a
 # constant buffer (so timm's pretrained γ still loads), one value per batch-norm channel.
 NON_TRAINABLE_EXTRA = {"inception_v3": 17216, "inception_resnet_v2": 30272}
-# spec §8.1: CLIP counts depend on the input size (positional embedding)
+# CLIP counts depend on the input size (positional embedding)
 CLIP_COUNTS = {
     "clipv_vit-b-16": {224: 86192640, 112: 86079744},
     "clipv_farl-b-16-64": {224: 86192640, 112: 86079744},
@@ -151,7 +151,7 @@ def test_registry_holds_the_47_names_of_the_spec():
 @pytest.mark.parametrize("name", sorted(SPEC_TABLE))
 def test_spec_metadata_matches_table(name):
     default, minimum, at_100, input_range, colour = SPEC_TABLE[name][:5]
-    spec = ENCODERS.get(name)
+    spec = ENCODERS.get_entry(name)
     assert (spec.default_size, spec.min_size, spec.input_range, spec.colour_order) == (
         default, minimum, input_range, colour)
     assert encoder_input_size(default, minimum, 100) == at_100
@@ -182,7 +182,7 @@ def test_backbone_matches_spec_shapes_and_counts(name):
     assert half.input_size == encoder_input_size(default, minimum, 50)
     assert half.feature_shape == out_50
     with torch.device("meta"):
-        backbone = ENCODERS.get(name).build(small_options(name, enc_scaling=100), at_100)
+        backbone = ENCODERS.get_entry(name).build(small_options(name, enc_scaling=100), at_100)
         features = backbone.eval()(torch.empty(1, 3, at_100, at_100))
     assert tuple(features.shape[1:]) == out_100
     if keras_counts is not None:
@@ -193,13 +193,13 @@ def test_backbone_matches_spec_shapes_and_counts(name):
 @pytest.mark.parametrize("name, size", [(n, s) for n, by_size in CLIP_COUNTS.items()
                                         for s in by_size])
 def test_clip_parameter_count_follows_input_size(name, size):
-    spec = ENCODERS.get(name)
+    spec = ENCODERS.get_entry(name)
     with torch.device("meta"):
         visual = spec.build(PhazeAOptions(), size)
     assert counts(visual) == (CLIP_COUNTS[name][size], 0)
 
 
-# spec §13.1 / §13.2: the `encoder` sub-model (backbone + bottleneck) of backbone designs
+# the `encoder` sub-model (backbone + bottleneck) of backbone designs
 ENCODER_COUNTS = {
     "stojo": (62506824, 125207),
     "sym384": (20177488, 153872),
@@ -231,7 +231,7 @@ def test_single_option_row_encoder_counts_equal_the_spec(changes, size, expected
     assert counts(model.encoder) == expected
 
 
-# --- input rules (§5.1) and options reaching the backbone (§3.9) ---------------------------
+# --- input rules and options reaching the backbone ---------------------------
 def test_nasnet_with_weights_is_forced_to_its_default_size_with_a_warning(caplog):
     require_backend("nasnet_mobile")
     options = small_options("nasnet_mobile", enc_scaling=50, enc_load_weights=True)
@@ -307,7 +307,7 @@ def test_unknown_timm_model_is_a_config_error():
 
 def test_unknown_name_lists_the_choices_and_the_timm_prefix():
     with pytest.raises(ConfigError, match=r"fs_original.*timm:<name>"):
-        ENCODERS.get("resnet_nope")
+        ENCODERS.get_entry("resnet_nope")
 
 
 # --- without timm --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Two designs faceswap builds that Phaze used to refuse or count differently (spec §5, §6.3)."""
+"""Two designs faceswap builds that Phaze used to refuse or count differently."""
 import pytest
 import torch
 

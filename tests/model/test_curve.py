@@ -1,4 +1,4 @@
-"""The filter curve reproduces the guide's worked examples (spec §5.2)."""
+"""The filter curve reproduces the guide's worked examples."""
 import pytest
 
 from phaze.model.curve import filter_curve

@@ -1,4 +1,4 @@
-"""Freezing sub-models by name (spec §9.3): `keras_encoder` works for every backbone."""
+"""Freezing sub-models by name: `keras_encoder` works for every backbone."""
 import pytest
 import torch
 

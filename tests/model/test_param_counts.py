@@ -1,4 +1,4 @@
-"""Trainable parameter counts per sub-model equal faceswap's (spec §13.1, §13.2)."""
+"""Trainable parameter counts per sub-model equal faceswap's."""
 import pytest
 
 from phaze.config.presets import resolve_options
@@ -34,7 +34,7 @@ PRESET_COUNTS = {
                 "decoder_b": 7077651},
 }
 
-# With learn_mask only the decoders change (spec §13.1); totals given for the rest.
+# With learn_mask only the decoders change; totals given for the rest.
 MASK_DECODER_COUNTS = {
     "defaults": 56344068, "original": 12396292, "dfaker": 37469700, "iae": 50149124,
     "dfl-sae-liae": 60415812,
@@ -44,7 +44,7 @@ MASK_TOTALS = {
     "iae": 142888964, "dfl-h128": 138400520, "dfl-sae-df": 159633724,
     "dfl-sae-liae": 145848824, "dfl-saehd-df": 74139016, "dfl-saehd-liae": 112553348,
 }
-# faceswap cannot build DNY presets with a mask unless dec_upscales_in_fc = 0 (spec §13.1).
+# faceswap cannot build DNY presets with a mask unless dec_upscales_in_fc = 0.
 MASK_DNY_NO_FC_UPSCALES = {"dny256": 68424472, "dny512": 92022552}
 
 

@@ -1,4 +1,4 @@
-"""Combinations faceswap crashes on or mis-builds are rejected up front (spec §12)."""
+"""Combinations faceswap crashes on or mis-builds are rejected up front."""
 import pytest
 
 from phaze.config.presets import resolve_options
@@ -38,7 +38,7 @@ def test_scaled_filters_of_zero():
 
 def test_indivisible_decoder_reshape():
     # 128 upsample filters scale to 125; hybrid makes that 126 channels at 8 × 8, and
-    # 8·8·126 values do not fill whole 5 × 5 cells (spec §12 #6)
+    # 8·8·126 values do not fill whole 5 × 5 cells (faceswap defect 6, docs/faceswap-differences.md)
     message = rejected(output_size=80, fc_upsampler="upscale_hybrid", fc_upsample_filters=128)
     assert "cannot be reshaped" in message
 

@@ -5,7 +5,7 @@ import json
 
 import torch
 
-from phaze.checkpoint import TrainingState, save_checkpoint, write_marker
+from phaze.storage.checkpoint import TrainingState, save_checkpoint, write_marker
 from phaze.cli.main import main
 from phaze.config.presets import resolve_options
 from phaze.data.synthetic import write_faceset

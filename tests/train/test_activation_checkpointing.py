@@ -4,7 +4,7 @@ import torch
 
 from phaze.config.parse import options_from_mapping
 from phaze.model.phaze_a import build_model
-from phaze.train.optim import OptimizerConfig
+from phaze.train.optim.config import OptimizerConfig
 from phaze.train.speed import Speed, use_activation_checkpointing
 
 # A G-Block with its Gaussian noise, Gaussian noise in the decoder and dropout in the FC: the

@@ -6,10 +6,11 @@ import torch
 from torch import nn
 
 from phaze.errors import ConfigError
-from phaze.train.bf16_adam import (
+from phaze.train.optim.bf16_adam import (
     BFloat16MomentAdam, _add_noise_truncate, _hash_noise, noise_seed, round_stochastic_,
 )
-from phaze.train.optim import OptimizerConfig, build_optimizer
+from phaze.train.optim.config import OptimizerConfig
+from phaze.train.optim.factory import build_optimizer
 
 LR = 1e-2
 STEPS = 20

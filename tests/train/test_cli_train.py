@@ -5,9 +5,10 @@ import json
 
 import pytest
 
-from phaze.checkpoint import load_checkpoint, read_options
+from phaze.storage.checkpoint import load_checkpoint, read_options
 from phaze.cli.main import build_parser, main
-from phaze.cli.train import trainer_from_args
+from phaze.cli.train import request_from_args
+from phaze.train.settings import requested_options, requested_trainer
 from phaze.config.parse import options_from_mapping
 from phaze.config.presets import save_preset
 
@@ -121,7 +122,7 @@ def test_trainer_flags_reach_the_trainer_config(tmp_path):
         "--mixed-precision", "off", "--warmup", "7", "--clipping", "autoclip",
         "--workers", "3", "--seed", "5", "--device", "cpu"])
 
-    config = trainer_from_args(args)
+    config = requested_trainer(request_from_args(args))
 
     assert (config.batch_size, config.iterations, config.save_interval,
             config.preview_interval, config.snapshot_interval) == (8, 30, 10, 5, 0)
@@ -139,7 +140,7 @@ def test_demo_flag_uses_the_demo_settings(tmp_path):
 
     args = build_parser().parse_args(["train", "--demo", "--model-dir", str(tmp_path / "m")])
 
-    assert trainer_from_args(args) == demo_trainer()
+    assert requested_trainer(request_from_args(args)) == demo_trainer()
 
 
 def test_demo_refuses_face_folders(tmp_path, synthetic_faces, capsys):
@@ -155,13 +156,12 @@ def test_moments_flag_reaches_the_optimizer_config(tmp_path):
         "train", "--model-dir", str(tmp_path / "m"), "--optimizer", "adamw",
         "--moments", "bfloat16"])
 
-    config = trainer_from_args(args)
+    config = requested_trainer(request_from_args(args))
 
     assert (config.optimizer.name, config.optimizer.moments) == ("adamw", "bfloat16")
 
 
 def test_a_config_of_only_trainer_tables_keeps_the_model_it_would_have(tmp_path):
-    from phaze.cli.train import _requested_options
     from phaze.config.presets import resolve_options
     from phaze.train.demo import DEMO_PRESET
 
@@ -171,6 +171,22 @@ def test_a_config_of_only_trainer_tables_keeps_the_model_it_would_have(tmp_path)
     args = build_parser().parse_args(["train", "--demo", "--model-dir", str(tmp_path / "m"),
                                       "--config", str(config)])
 
-    assert _requested_options(args) == resolve_options(DEMO_PRESET)   # not the defaults
-    trainer = trainer_from_args(args)
+    assert requested_options(request_from_args(args)) == resolve_options(DEMO_PRESET)   # not the defaults
+    trainer = requested_trainer(request_from_args(args))
     assert trainer.batch_size == 4 and trainer.speed.activation_checkpointing
+
+
+def test_every_trainer_flag_comes_from_a_settings_field():
+    from phaze.train.config import TrainerConfig
+    from phaze.train.settings import trainer_flags
+
+    flags = trainer_flags()
+    parser_flags = {option for action in build_parser()._subparsers._group_actions[0]
+                    .choices["train"]._actions for option in action.option_strings}
+    assert {item.flag for item in flags} <= parser_flags
+    assert len({item.flag for item in flags}) == len(flags) == 27
+    defaults = TrainerConfig()
+    for item in flags:   # each path names a real setting
+        value = defaults
+        for name in item.path:
+            value = getattr(value, name)

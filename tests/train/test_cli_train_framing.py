@@ -6,7 +6,7 @@ import pytest
 from phaze.cli.main import main
 from phaze.config.parse import options_from_mapping
 from phaze.config.presets import save_preset
-from phaze.model_framing import read_model_framing
+from phaze.storage.framing_file import read_model_framing
 
 FAST_FLAGS = ["--batch-size", "4", "--workers", "0", "--threads", "1", "--no-tensorboard",
               "--device", "cpu", "--iterations", "1"]

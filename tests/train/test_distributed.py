@@ -20,7 +20,7 @@ import torch
 
 from bf16_tolerance import BF16_STEP
 
-from phaze.checkpoint import load_checkpoint
+from phaze.storage.checkpoint import load_checkpoint
 from phaze.cli.main import main
 from phaze.config.parse import options_from_mapping
 from phaze.model.phaze_a import build_model

@@ -7,7 +7,7 @@ import torch
 from phaze.config.parse import options_from_mapping
 from phaze.errors import ConfigError
 from phaze.train.in_backward import in_backward_blocker
-from phaze.train.optim import OptimizerConfig
+from phaze.train.optim.config import OptimizerConfig
 from phaze.train.speed import Speed, SpeedConfig, resolve_speed
 from phaze.train.step import TrainStep
 

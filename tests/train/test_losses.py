@@ -5,10 +5,9 @@ import pytest
 import torch
 
 from phaze.errors import ConfigError
-from phaze.train.losses import (
-    LOSS_FUNCTIONS, FaceLoss, LossConfig, LossSpec, gmsd_loss, logcosh_map, mae_map,
-    ms_ssim_loss, ms_ssim_scales, mse_map, parse_loss_list, ssim_map,
-)
+from phaze.train.loss_config import LossConfig, LossSpec, parse_loss_list
+from phaze.train.losses import (LOSS_FUNCTIONS, FaceLoss, gmsd_loss, logcosh_map, mae_map,
+                                ms_ssim_loss, ms_ssim_scales, mse_map, ssim_map)
 
 
 def _images(size: int = 64, batch: int = 2, seed: int = 0) -> torch.Tensor:
@@ -304,7 +303,7 @@ def test_parse_loss_list():
 
 
 def test_unknown_loss_name_is_a_config_error_listing_allowed_names():
-    with pytest.raises(ConfigError, match="'ssmi'.*allowed: .*ssim"):
+    with pytest.raises(ConfigError, match="'ssmi'.*expected one of: .*ssim"):
         LossSpec("ssmi", 1.0)
     with pytest.raises(ConfigError, match="'lpips_vgg16'"):
         parse_loss_list("ssim:1,lpips_vgg16:1")
@@ -327,7 +326,7 @@ def test_bad_loss_lists_are_config_errors(text, message):
 
 
 def test_bad_mask_loss_function_is_a_config_error():
-    with pytest.raises(ConfigError, match="mask_loss_function 'ssim'.*allowed: mse, mae"):
+    with pytest.raises(ConfigError, match="mask_loss_function 'ssim'.*expected one of: mse, mae"):
         LossConfig(mask_loss_function="ssim")
 
 

@@ -7,14 +7,15 @@ import torch
 from torch import nn
 
 from phaze.errors import ConfigError
-from phaze.train.optim import (
-    OPTIMIZER_NAMES, AdaBelief, GradientClipper, Lion, OptimizerConfig, build_optimizer,
-    warmup_scheduler,
-)
+from phaze.train.optim.clipping import GradientClipper
+from phaze.train.optim.config import OptimizerConfig
+from phaze.train.optim.factory import OPTIMIZER_NAMES, build_optimizer
+from phaze.train.optim.warmup import warmup_scheduler
+from phaze.train.optim.groupwise import AdaBelief, Lion
 
 
 def _config(name: str, **overrides) -> OptimizerConfig:
-    # AdaBelief's usual epsilon is ~1e-16 (spec §11); Lion's paper uses beta_2 = 0.99.
+    # AdaBelief's usual epsilon is ~1e-16; Lion's paper uses beta_2 = 0.99.
     settings = {"adabelief": {"epsilon_exponent": -16}, "lion": {"beta_2": 0.99}}.get(name, {})
     return OptimizerConfig(name=name, learning_rate=1e-2, **{**settings, **overrides})
 
@@ -182,12 +183,12 @@ def test_lion_moves_each_element_by_the_learning_rate():
 # --- configuration errors -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"name": "rmsprop"}, "optimizer 'rmsprop' is unknown; allowed: adam, adamw, adabelief, lion, sgd"),
+    ({"name": "rmsprop"}, "optimizer 'rmsprop' is invalid: expected one of: adam, adamw, adabelief, lion, sgd"),
     ({"learning_rate": 0.5}, "'learning_rate' is 0.5; allowed: 1e-06 to 0.1"),
     ({"epsilon_exponent": 3}, "'epsilon_exponent' is 3"),
     ({"beta_1": 1.0}, "'beta_1' is 1.0; allowed: 0 <= value < 1"),
     ({"weight_decay": -0.1}, "'weight_decay' is -0.1"),
-    ({"clipping": "clip"}, "clipping method 'clip' is unknown.*allowed: none, global_norm"),
+    ({"clipping": "clip"}, "clipping method 'clip' is invalid: expected one of: none, global_norm"),
     ({"clipping": "autoclip", "clipping_value": 11.0}, "'clipping_value' is 11.0"),
     ({"clipping_value": 0.0}, "'clipping_value' is 0"),
     ({"autoclip_history": 0}, "'autoclip_history' is 0"),

@@ -6,13 +6,13 @@ import os
 import pytest
 import torch
 
-from phaze import checkpoint as checkpoint_module
-from phaze.checkpoint import load_checkpoint, read_options
+from phaze.storage import checkpoint as checkpoint_module
+from phaze.storage.checkpoint import load_checkpoint, read_options
 from phaze.config.parse import options_from_mapping
 from phaze.errors import ConfigError
 from phaze.train.config import saved_trainer_config
 from phaze.train.loop import Trainer, train
-from phaze.train.optim import OptimizerConfig
+from phaze.train.optim.config import OptimizerConfig
 
 
 @pytest.fixture

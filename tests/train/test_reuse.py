@@ -7,7 +7,7 @@ import shutil
 import pytest
 import torch
 
-from phaze.checkpoint import has_checkpoint, load_checkpoint
+from phaze.storage.checkpoint import has_checkpoint, load_checkpoint
 from phaze.config.parse import options_from_mapping
 from phaze.errors import ConfigError
 from phaze.train.loop import train

@@ -7,7 +7,7 @@ import torch
 from bf16_tolerance import BF16_STEP
 
 from phaze.config.parse import options_from_mapping
-from phaze.train.optim import OptimizerConfig
+from phaze.train.optim.config import OptimizerConfig
 from phaze.train.speed import Speed, SpeedConfig, resolve_speed
 from phaze.train.step import TrainStep
 

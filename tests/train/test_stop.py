@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from phaze.checkpoint import load_checkpoint
+from phaze.storage.checkpoint import load_checkpoint
 from phaze.config.parse import options_from_mapping
 from phaze.train.loop import train
 from phaze.train.stop import StopRequest, stop_requests

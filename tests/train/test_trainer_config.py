@@ -3,11 +3,11 @@ import json
 
 import pytest
 
-from phaze.checkpoint import LATEST, STATE
+from phaze.storage.checkpoint import LATEST, STATE
 from phaze.errors import ConfigError
 from phaze.train.config import (
     TrainerConfig, apply_changes, resolve_trainer_config, trainer_from_toml)
-from phaze.train.losses import LossSpec
+from phaze.train.loss_config import LossSpec
 
 
 def _toml(tmp_path, text: str):
@@ -34,7 +34,7 @@ def test_a_trainer_table_sets_top_level_and_nested_settings(tmp_path):
 @pytest.mark.parametrize(("text", "message"), [
     ("[trainer]\nbatch_sise = 6\n", r"unknown setting 'batch_sise' \(did you mean 'batch_size'"),
     ("[trainer.optimizer]\nlearnig_rate = 1\n", r"\.optimizer: unknown setting 'learnig_rate'"),
-    ("[trainer.optimizer]\nname = 'adamm'\n", "optimizer 'adamm' is unknown"),
+    ("[trainer.optimizer]\nname = 'adamm'\n", "optimizer 'adamm' is invalid"),
     ("[trainer]\nparallel = 'fsdp'\n[trainer.optimizer]\nmoments = 'bfloat16'\n",
      "'fsdp' does not work with optimizer moments 'bfloat16'.*allowed with bfloat16 moments: "
      "ddp"),

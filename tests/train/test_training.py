@@ -9,7 +9,7 @@ import cv2
 import pytest
 import torch
 
-from phaze.checkpoint import load_checkpoint
+from phaze.storage.checkpoint import load_checkpoint
 from phaze.config.parse import options_from_mapping
 from phaze.errors import DataError
 from phaze.train import losses as losses_module

@@ -6,7 +6,7 @@ import logging
 import pytest
 import torch
 
-from phaze.checkpoint import load_checkpoint
+from phaze.storage.checkpoint import load_checkpoint
 from phaze.config.parse import options_from_mapping
 from phaze.errors import WeightsError
 from phaze.train.loop import Trainer, train

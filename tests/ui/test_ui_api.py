@@ -8,7 +8,7 @@ import pytest
 from phaze.config.options import OPTION_FIELDS
 from phaze.config.presets import resolve_options
 from phaze.model.curve import filter_curve
-from phaze.model.memory import estimate_training_memory
+from phaze.train.memory import estimate_training_memory
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import skimage.data
 
-from phaze.masks import labels
+from phaze.data.sources import labels
 
 
 def _png64(mask: np.ndarray) -> str:

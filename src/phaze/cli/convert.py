@@ -4,15 +4,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-# Names for help text only (the library checks values), so the parser needs no cv2/torch.
-DIRECTIONS = ("a-to-b", "b-to-a")
-WRITERS = ("png", "jpg", "video")
-MASK_SOURCES = ("auto", "learned", "extended", "components", "occlusion")
-OCCLUSION_COMBINE = ("none", "intersect", "union")
-COLOUR_METHODS = ("avg-color", "reinhard", "hist-match", "seamless", "none")
-DEFAULT_COLOUR = "avg-color"
-SHARPEN_METHODS = ("none", "unsharp")
-SMOOTHING_METHODS = ("one-euro", "none")
+from phaze.convert import (COLOUR_METHODS, DEFAULT_COLOUR, MASK_SOURCES, OCCLUSION_COMBINE,
+                           SHARPEN_METHODS, SMOOTHING_METHODS, WRITERS)
+from phaze.sides import DIRECTIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from phaze.config.options import OPTION_FIELDS, PhazeAOptions
-from phaze.config.parse import parse_set_pairs
-from phaze.config.presets import list_presets, resolve_options, save_preset
+from phaze.config.options import PhazeAOptions
+from phaze.config.presets import list_presets, options_from_design_flags, save_preset
 from phaze.errors import ConfigError
 
 
@@ -20,13 +18,7 @@ def add_design_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> PhazeAOptions:
-    preset, config = args.preset, args.config
-    if preset and (preset.endswith(".toml") or Path(preset).is_file()):
-        preset, config = None, preset if not config else config
-        if args.config:
-            raise ConfigError("give a preset file either with --preset or with --config, "
-                              "not both")
-    return resolve_options(preset, config, parse_set_pairs(args.sets))
+    return options_from_design_flags(args.preset, args.config, args.sets)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     options = subparsers.add_parser("options", help="list every option with its default "
                                     "and allowed values")
+    options.add_argument("--markdown", action="store_true",
+                         help="print the reference as Markdown (docs/options.md)")
     options.set_defaults(func=run_options)
 
     encoders = subparsers.add_parser("encoders", help="list the encoder architectures")
@@ -90,7 +84,7 @@ def _memory_estimate(options: PhazeAOptions, batch_size: int) -> dict:
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     try:
-        from phaze.model.memory import estimate_training_memory
+        from phaze.train.memory import estimate_training_memory
     except ModuleNotFoundError:
         raise ConfigError("the memory estimate is not available in this build") from None
     return estimate_training_memory(options, batch_size)
@@ -115,19 +109,19 @@ def run_save_preset(args: argparse.Namespace) -> None:
 
 
 def run_options(args: argparse.Namespace) -> None:
-    from phaze.config.parse import describe_allowed
+    from phaze.config.reference import options_markdown, options_text
 
-    defaults = PhazeAOptions().to_dict()
-    for name, field in OPTION_FIELDS.items():
-        tag = " (changeable on resume)" if field.metadata["updatable"] else ""
-        print(f"{name:<26}default {defaults[name]!r:<18}{describe_allowed(field.metadata)}{tag}")
+    if args.markdown:
+        print(options_markdown(), end="")
+    else:
+        print(options_text())
 
 
 def run_encoders(args: argparse.Namespace) -> None:
     from phaze.model.encoders import ENCODERS
 
     for name in ENCODERS.names():
-        spec = ENCODERS.get(name)
+        spec = ENCODERS.get_entry(name)
         print(f"{name:<24}{spec.default_size:>5}px  {spec.input_range:<7}{spec.colour_order:<4}"
               f"{spec.description}")
     print("timm:<model name>       any timm model as a feature encoder (needs timm)")

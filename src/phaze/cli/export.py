@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from phaze.choices import DEFAULT_OPSET, EXPORT_FORMATS, EXPORTERS
+from phaze.export import DEFAULT_OPSET, EXPORTERS, FORMATS
 from phaze.sides import DIRECTIONS
 
 
@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     # Checked by the library, not argparse `choices`, so a bad value is one clear line.
     parser.add_argument("--direction", default="a-to-b", metavar="|".join(DIRECTIONS),
                         help="a-to-b exports side B's pathway (default: a-to-b)")
-    parser.add_argument("--format", default="onnx", metavar="|".join(EXPORT_FORMATS),
+    parser.add_argument("--format", default="onnx", metavar="|".join(FORMATS),
                         help="graph format (default: onnx)")
     parser.add_argument("--exporter", default="auto", metavar="|".join(EXPORTERS),
                         help="torch.onnx exporter; auto = dynamo when onnxscript is installed, "
@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from phaze.export import export_model_dir  # imports torch: keep --help light
+    from phaze.export.run import export_model_dir  # imports torch: keep --help light
 
     report = export_model_dir(args.model_dir, args.output, args.direction, args.format,
                               args.exporter, args.opset, verify=not args.no_verify)

@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from phaze.formats.faceswap_import import import_faceswap
+    from phaze.importers.faceswap import import_faceswap
 
     report = import_faceswap(args.source, args.model_dir)
     print(f"imported {report.tensors} tensors ({report.parameters:,} parameters) into "

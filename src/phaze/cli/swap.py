@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from phaze.choices import DEVICES_DOC
+from phaze.io.devices import DEVICES_DOC
 from phaze.sides import DIRECTIONS
 
 
@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from phaze.swap import swap_folder  # imports torch and OpenCV: keep --help light
+    from phaze.inference.folder_swap import swap_folder  # imports torch and OpenCV: keep --help light
 
     report = swap_folder(args.model_dir, args.input, args.output, args.direction,
                          args.batch_size, args.device, progress=not args.no_progress)

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> None:
 def _warm_up() -> None:
     """Import the builder and timm while the user opens the page, so the first design they
     pick does not wait seconds for those imports."""
-    import phaze.model.memory  # noqa: F401
+    import phaze.train.memory  # noqa: F401
     from phaze.model.encoders.timm_compat import timm_available
 
     timm_available()

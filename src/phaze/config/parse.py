@@ -6,6 +6,7 @@ from typing import Any, Iterable, Mapping
 
 from phaze.config.options import OPTION_FIELDS, PhazeAOptions
 from phaze.errors import ConfigError
+from phaze.registry import Registry
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -71,10 +72,9 @@ def _coerce_names(name: str, value: Any, meta: Mapping[str, Any]) -> tuple[str, 
     items = value.replace(",", " ").split() if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
         raise _bad(name, value, meta)
-    bad = [i for i in items if i not in meta["choices"]]
-    if bad:
-        raise ConfigError(f"option '{name}' contains {bad[0]!r}, which is not allowed: "
-                          f"expected {describe_allowed(meta)}")
+    allowed = Registry.of(name, meta["choices"])
+    for item in items:
+        allowed.check(item, f"option '{name}' contains")
     return tuple(dict.fromkeys(items))
 
 
@@ -97,8 +97,8 @@ def coerce_option(name: str, value: Any, enforce_range: bool = True) -> Any:
     if not isinstance(value, str):
         raise _bad(name, value, meta)
     value = value.strip()
-    if meta["choices"] is not None and value not in meta["choices"]:
-        raise _bad(name, value, meta)
+    if meta["choices"] is not None:
+        Registry.of(name, meta["choices"]).check(value, f"option '{name}' =")
     return value
 
 

@@ -1,7 +1,6 @@
 """Built-in presets (TOML files shipped in the package) and user preset files."""
 from __future__ import annotations
 
-import difflib
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -11,6 +10,7 @@ from typing import Any
 from phaze.config.options import OPTION_FIELDS, PhazeAOptions
 from phaze.config.parse import options_from_mapping
 from phaze.errors import ConfigError
+from phaze.registry import Registry
 
 PRESET_PACKAGE = "phaze.config.builtin_presets"
 
@@ -51,13 +51,10 @@ def list_presets() -> list[Preset]:
 
 
 def get_preset(name: str) -> Preset:
-    presets = {preset.name: preset for preset in list_presets()}
-    if name not in presets:
-        close = difflib.get_close_matches(name, list(presets), n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
-        raise ConfigError(f"unknown preset '{name}': {hint}expected one of: "
-                          + ", ".join(presets))
-    return presets[name]
+    presets: Registry[Preset] = Registry("preset")
+    for preset in list_presets():
+        presets.add(preset.name, preset)
+    return presets.get_entry(name)
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
@@ -66,6 +63,20 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file '{path}' does not exist")
     return _read_toml(path.read_text(encoding="utf-8"), f"config file '{path}'")
+
+
+def options_from_design_flags(preset: str | None, config: str | Path | None,
+                              sets: list[str]) -> PhazeAOptions:
+    """--preset / --config / --set as the command line gives them: a --preset that names a
+    file is read as a config file."""
+    from phaze.config.parse import parse_set_pairs
+
+    if preset and (preset.endswith(".toml") or Path(preset).is_file()):
+        if config:
+            raise ConfigError("give a preset file either with --preset or with --config, "
+                              "not both")
+        preset, config = None, preset
+    return resolve_options(preset, config, parse_set_pairs(sets))
 
 
 def resolve_options(preset: str | None = None, config: str | Path | None = None,

@@ -1,4 +1,4 @@
-"""Colour adjustment of a swapped face toward the original face under the mask (spec §4.3).
+"""Colour adjustment of a swapped face toward the original face under the mask.
 
 Every method takes float32 RGB faces in [0, 1] of shape (S, S, 3) and a float32 mask (S, S) in
 [0, 1], and returns the adjusted swap with the same shape, clipped to [0, 1].
@@ -10,7 +10,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from phaze.errors import ConfigError
+from phaze.convert import COLOUR_METHODS
 
 ColourMethod = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 # Pixels with a mask weight above this count as "under the mask" for statistics.
@@ -89,18 +89,14 @@ def adjust_seamless(swap: np.ndarray, original: np.ndarray, mask: np.ndarray) ->
     return cloned.astype(np.float32) / 255.0
 
 
-COLOUR_METHODS: dict[str, ColourMethod] = {
+_ADJUSTERS: dict[str, ColourMethod] = {
     "avg-color": adjust_avg_color,
     "reinhard": adjust_reinhard,
     "hist-match": adjust_hist_match,
     "seamless": adjust_seamless,
     "none": adjust_none,
 }
-DEFAULT_COLOUR = "avg-color"
 
 
 def get_colour_method(name: str) -> ColourMethod:
-    if name not in COLOUR_METHODS:
-        raise ConfigError(f"colour method {name!r} is invalid: expected one of: "
-                          + ", ".join(COLOUR_METHODS))
-    return COLOUR_METHODS[name]
+    return _ADJUSTERS[COLOUR_METHODS.check(name)]

@@ -1,4 +1,4 @@
-"""Put one processed face back into its frame with the inverse of its crop matrix (spec §4.4)."""
+"""Put one processed face back into its frame with the inverse of its crop matrix."""
 from __future__ import annotations
 
 import cv2

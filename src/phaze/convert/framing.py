@@ -1,4 +1,4 @@
-"""What convert checks of a model's framing beyond `phaze.model_framing`: its input size."""
+"""What convert checks of a model's framing beyond `phaze.storage.framing_file`: its input size."""
 from __future__ import annotations
 
 from phaze.errors import ModelDirError

@@ -13,7 +13,6 @@ import numpy as np
 from phaze.faces.framing import Framing
 from phaze.errors import ConfigError
 
-LANDMARK_MASKS = ("extended", "components")
 
 
 class FaceGeometry(Protocol):

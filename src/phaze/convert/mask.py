@@ -1,4 +1,4 @@
-"""Convert-time mask processing: blur, threshold, per-side erosion and the box blend (spec §4.2).
+"""Convert-time mask processing: blur, threshold, per-side erosion and the box blend.
 
 Masks are float32 (S, S) in [0, 1] in the aligned face's space. Kernel sizes are given on a
 128 px basis and scaled to the face size, so a mask looks the same at every model size.

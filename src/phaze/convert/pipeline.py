@@ -17,10 +17,11 @@ import numpy as np
 import torch
 
 from phaze.convert.alignments import Alignments
-from phaze.convert.colour import DEFAULT_COLOUR, get_colour_method
+from phaze.convert import DEFAULT_COLOUR, MASK_SOURCES, OCCLUSION_COMBINE
+from phaze.convert.colour import get_colour_method
 from phaze.convert.composite import crop, paste, scale_matrix
 from phaze.faces.framing import Framing
-from phaze.convert.geometry import LANDMARK_MASKS, FaceGeometry
+from phaze.convert.geometry import FaceGeometry
 from phaze.convert.mask import MaskOptions, keep_visible, process_mask
 from phaze.convert.sharpen import sharpen
 from phaze.convert.steady import SteadyLandmarks, check_smoothing
@@ -32,10 +33,8 @@ logger = logging.getLogger(__name__)
 
 # (N, 3, S, S) float [0, 1] → [faces (N, 3, R, R)(, masks (N, 1, R, R))], as Swapper.swap_tensor
 Predict = Callable[[torch.Tensor], list[torch.Tensor]]
-MASK_SOURCES = ("auto", "learned") + LANDMARK_MASKS + ("occlusion",)  # auto: learned if any
-# occlusion: the mask segmenter's prediction (phaze.masks), alone or combined with the model's
-# mask (learned if it has one, else extended) by intersection or union.
-OCCLUSION_COMBINE = ("none", "intersect", "union")
+# Mask type occlusion: the mask segmenter's prediction (phaze.masks), alone or combined with the
+# model's mask (learned if it has one, else extended) by intersection or union.
 
 
 class OcclusionMasks(Protocol):
@@ -58,12 +57,8 @@ class ConvertOptions:
 
     def __post_init__(self) -> None:
         check_smoothing(self.smoothing)
-        if self.occlusion_combine not in OCCLUSION_COMBINE:
-            raise ConfigError(f"occlusion combine {self.occlusion_combine!r} is invalid: "
-                              "expected one of: " + ", ".join(OCCLUSION_COMBINE))
-        if self.mask_type not in MASK_SOURCES:
-            raise ConfigError(f"mask type {self.mask_type!r} is invalid: expected one of: "
-                              + ", ".join(MASK_SOURCES))
+        OCCLUSION_COMBINE.check(self.occlusion_combine)
+        MASK_SOURCES.check(self.mask_type)
         get_colour_method(self.colour)
         sharpen(np.zeros((1, 1, 3), np.float32), self.sharpen, 0.0)
         if self.batch_size < 1:

@@ -11,7 +11,7 @@ import numpy as np
 from phaze.convert.alignments import load_alignments
 from phaze.convert.frames import open_frames
 from phaze.convert.framing import check_input_size
-from phaze.model_framing import read_model_framing
+from phaze.storage.framing_file import read_model_framing
 from phaze.convert.geometry import FaceGeometry, default_geometry
 from phaze.convert.pipeline import (ConvertOptions, ConvertReport, FaceConverter, check_matching,
                                     run_convert)
@@ -45,7 +45,7 @@ def _writer_name(job: ConvertJob) -> str:
 
 def build_converter(job: ConvertJob, options: ConvertOptions,
                     geometry: FaceGeometry | None = None) -> FaceConverter:
-    from phaze.checkpoint import load_model_dir
+    from phaze.storage.checkpoint import load_model_dir
     from phaze.inference import Swapper
     from phaze.io.devices import resolve_device
     from phaze.sides import target_side

@@ -4,9 +4,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from phaze.errors import ConfigError
+from phaze.convert import SHARPEN_METHODS
 
-SHARPEN_METHODS = ("none", "unsharp")
 
 
 def sharpen(face: np.ndarray, method: str = "none", amount: float = 1.0,
@@ -15,9 +14,7 @@ def sharpen(face: np.ndarray, method: str = "none", amount: float = 1.0,
 
     radius_pct is the Gaussian sigma as a percentage of the face size.
     """
-    if method not in SHARPEN_METHODS:
-        raise ConfigError(f"sharpen method {method!r} is invalid: expected one of: "
-                          + ", ".join(SHARPEN_METHODS))
+    SHARPEN_METHODS.check(method)
     if method == "none" or amount == 0:
         return face
     sigma = max(face.shape[0] * radius_pct / 100.0, 0.3)

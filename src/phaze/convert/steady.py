@@ -11,18 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from phaze.convert import SMOOTHING_METHODS
 from phaze.errors import ConfigError
 from phaze.faces.smoothing import OneEuroConfig, OneEuroFilter, face_scale
 
-SMOOTHING_METHODS = ("one-euro", "none")
 MATCH_DISTANCE = 0.5     # a face continues a track if its centre moved < this × face size
 MAX_GAP_S = 0.5          # a track unseen for longer ends (the face left, or a cut)
 
 
 def check_smoothing(name: str) -> None:
-    if name not in SMOOTHING_METHODS:
-        raise ConfigError(f"smoothing {name!r} is invalid: expected one of: "
-                          + ", ".join(SMOOTHING_METHODS))
+    SMOOTHING_METHODS.check(name)
 
 
 @dataclass

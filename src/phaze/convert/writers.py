@@ -15,6 +15,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from phaze.convert import WRITERS
 from phaze.errors import ConfigError, DataError
 from phaze.io.images import write_bytes_atomic, write_failure
 
@@ -213,20 +214,18 @@ def write_preview(path: Path, image: np.ndarray) -> None:
     _atomic_image(path, image, [])
 
 
-WRITERS = ("png", "jpg", "video")
 DEFAULT_WRITER = "png"
 
 
 def create_writer(name: str, output: str | Path, fps: float | None = None,
                   audio_source: Path | None = None, jpg_quality: int = 95) -> FrameWriter:
     """A writer by name: 'png' / 'jpg' (a folder of frames) or 'video' (one file)."""
+    WRITERS.check(name)
     if name == "png":
         return ImageWriter(Path(output), ".png", [cv2.IMWRITE_PNG_COMPRESSION, 3])
     if name == "jpg":
         return ImageWriter(Path(output), ".jpg", [cv2.IMWRITE_JPEG_QUALITY, jpg_quality])
-    if name == "video":
-        if not fps or fps <= 0:
-            raise ConfigError(f"video output needs a frame rate > 0, got {fps!r}; "
-                              "give --fps for a folder of frames")
-        return VideoWriter(Path(output), fps, audio_source)
-    raise ConfigError(f"writer {name!r} is invalid: expected one of: " + ", ".join(WRITERS))
+    if not fps or fps <= 0:
+        raise ConfigError(f"video output needs a frame rate > 0, got {fps!r}; "
+                          "give --fps for a folder of frames")
+    return VideoWriter(Path(output), fps, audio_source)

@@ -1,47 +1,20 @@
-"""Training augmentation of one face (PIPELINE.md §3): colour, affine, flip, then warp of the
+"""Training augmentation of one face: colour, affine, flip, then warp of the
 input. Masks and landmarks follow every geometric step."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 
 from phaze.data.landmark_warp import warp_to_landmarks
-from phaze.errors import ConfigError
+from phaze.data.settings import AugmentConfig
 from phaze.faces.geometry import transform_points
 
 _WARP_GRID_POINTS = 5  # control points per side of the warp grid
 _WARP_SIGMA_PER_PX = 5.0 / 256.0  # control point displacement std, per pixel of image size
 _WARP_MAP_OVERSIZE = 1.25  # the dense map is built larger and centre-cropped: edges move too
 _CLAHE_CLIP_LIMIT = 2.0
-
-
-@dataclass(frozen=True)
-class AugmentConfig:
-    """faceswap's augmentation options and defaults; amounts are percent, angles degrees."""
-
-    rotation_range: float = 10.0  # rotation uniform in ± this many degrees
-    zoom_amount: float = 5.0  # scale uniform in 1 ± this %
-    shift_range: float = 5.0  # translation uniform in ± this % of the size, per axis
-    flip_chance: float = 50.0  # % chance of a horizontal flip
-    color_lightness: float = 30.0  # L* factor uniform in ± this %
-    color_ab: float = 8.0  # a* and b* factors uniform in ± this %
-    color_clahe_chance: float = 50.0  # % chance of CLAHE on L*
-    color_clahe_max_size: int = 4  # CLAHE grid grows by up to this many half-base steps
-    warp: bool = True
-    # Warp the input toward a similar face of the other side instead of the random grid warp
-    # (faceswap's option, off by default); faces without landmarks keep the grid warp.
-    warp_to_landmarks: bool = False
-    color: bool = True
-    flip: bool = True
-
-    def __post_init__(self) -> None:
-        for name in ("flip_chance", "color_clahe_chance"):
-            if not 0.0 <= getattr(self, name) <= 100.0:
-                raise ConfigError(f"trainer option 'augment.{name}' = {getattr(self, name)!r} "
-                                  "is invalid: expected a percentage from 0 to 100")
 
 
 class Example(NamedTuple):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from phaze.data.loss_weights import MaskWeighting
+from phaze.data.settings import MaskWeighting
 from phaze.data.sources.framing import frame_record
 from phaze.data.sources.scan import FaceRecord, SourceScan, log_scan, scan_folder
 from phaze.data.training_face import TrainingFace, build_training_face

@@ -1,5 +1,5 @@
 """Warp to landmarks (faceswap's optional augmentation, off by default): bend a face so its 68
-landmarks move toward those of a similar face of the other side (PIPELINE.md §3)."""
+landmarks move toward those of a similar face of the other side."""
 from __future__ import annotations
 
 import cv2

@@ -8,11 +8,13 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from phaze.data.augment import AugmentConfig, Example, augment_pair, prepare_plain
+from phaze.data.settings import AugmentConfig
+from phaze.data.augment import Example, augment_pair, prepare_plain
 from phaze.data.batch import PairBatch, SideBatch
 from phaze.data.faceset import FaceSet
 from phaze.data.landmark_warp import nearest_faces
-from phaze.data.loss_weights import MaskWeighting, loss_weight_map, prepare_face_mask
+from phaze.data.settings import MaskWeighting
+from phaze.data.loss_weights import loss_weight_map, prepare_face_mask
 from phaze.data.training_face import TrainingFace
 
 

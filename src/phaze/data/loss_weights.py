@@ -1,55 +1,19 @@
 """Per-pixel loss weights of one training face: its face mask plus the eye and mouth areas.
 
 faceswap's default training loss is `mean(loss × face_mask + loss × eye_mask × 3 + loss ×
-mouth_mask × 2)` (PIPELINE.md §3). This module builds the weight map of that sum for one face, in
+mouth_mask × 2)`. This module builds the weight map of that sum for one face, in
 numpy, so the data pipeline can ship it with the batch; the trainer only multiplies and averages
 (`phaze.train.weighted_loss.weighted_mean`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from phaze.errors import ConfigError
+from phaze.data.settings import MaskWeighting
 
 BLUR_BASIS_PX = 128  # faceswap gives the mask blur kernel for a 128 px face; it scales with size
-# Where each training face's mask comes from. extended/components are drawn from the landmarks
-# (faces without landmarks fall back to a stored mask, then the masks/ folder); stored is the
-# file's own mask (DFL XSeg, faceswap's first stored mask); folder is masks/<stem>.png;
-# occlusion is masks/<stem>.png as the occlusion segmenter (`mask_model`, phaze.masks) wrote it,
-# or a drawn one, falling back to the extended mask where a face has none.
-MASK_TYPES = ("extended", "components", "stored", "folder", "none", "occlusion")
-
-
-@dataclass(frozen=True)
-class MaskWeighting:
-    """faceswap's training mask options and defaults (penalized_mask_loss is a loss option)."""
-
-    mask_type: str = "extended"
-    blur_kernel: int = 3  # px on a 128 px basis; 0 = no blur
-    threshold: float = 4.0  # %: values below it become 0, above 100 − it become 1
-    dilation: float = 0.0  # % of the side; negative erodes
-    eye_multiplier: float = 3.0  # the eye term exists only above 1, as in faceswap
-    mouth_multiplier: float = 2.0
-    mask_model: str = ""  # occlusion: a `phaze mask train` folder, applied to the faces at load
-
-    def __post_init__(self) -> None:
-        if self.mask_type not in MASK_TYPES:
-            raise ConfigError(f"trainer option 'masks.mask_type' = {self.mask_type!r} is "
-                              f"invalid: expected one of: {', '.join(MASK_TYPES)}")
-        if self.blur_kernel < 0:
-            raise ConfigError(f"mask blur_kernel must be >= 0 px, got {self.blur_kernel}.")
-        if not 0.0 <= self.threshold < 50.0:
-            raise ConfigError(f"mask threshold must be in [0, 50) %, got {self.threshold}.")
-        if not -50.0 <= self.dilation <= 50.0:
-            raise ConfigError(f"mask dilation must be in [-50, 50] %, got {self.dilation}.")
-        for name in ("eye_multiplier", "mouth_multiplier"):
-            if getattr(self, name) < 1.0:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}.")
-
-
 def prepare_face_mask(mask: np.ndarray, config: MaskWeighting) -> np.ndarray:
     """A (H, W) mask (uint8 0..255 or float 0..1) → float32 in [0, 1]: dilate, threshold, blur."""
     soft = _as_unit_float(mask)

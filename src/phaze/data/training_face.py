@@ -12,6 +12,7 @@ import numpy as np
 
 from phaze.data.sources.framing import FramedFace
 from phaze.faces.masks import LANDMARK_MASKS, eye_mask, mouth_mask
+from phaze.registry import Registry
 
 # Where a face's mask came from, for the load summary.
 MaskSource = str  # "extended" | "components" | "stored" | "folder" | "occlusion" | "none"
@@ -27,7 +28,7 @@ class TrainingFace:
 
 
 def build_training_face(framed: FramedFace, mask_type: str) -> TrainingFace:
-    """The face with the mask `mask_type` asks for (PIPELINE.md §3); see MASK_TYPES."""
+    """The face with the mask `mask_type` asks for; see MASK_TYPES."""
     size = framed.image.shape[0]
     mask, source = choose_face_mask(framed, mask_type)
     areas = None
@@ -37,29 +38,35 @@ def build_training_face(framed: FramedFace, mask_type: str) -> TrainingFace:
     return TrainingFace(framed.image, mask, areas, framed.landmarks, source)
 
 
+# mask type → where to look, in order; the first that has a mask wins. "landmarks:<name>" draws
+# that landmark mask; "occlusion" is the folder mask that `phaze mask apply` wrote.
+MASK_LOOKUP: Registry[tuple[str, ...]] = Registry("mask type")
+MASK_LOOKUP.add("extended", ("landmarks:extended", "stored", "folder"))
+MASK_LOOKUP.add("components", ("landmarks:components", "stored", "folder"))
+MASK_LOOKUP.add("stored", ("stored",))
+MASK_LOOKUP.add("folder", ("folder",))
+MASK_LOOKUP.add("occlusion", ("occlusion", "landmarks:extended", "stored"))
+MASK_LOOKUP.add("none", ())
+
+
 def choose_face_mask(framed: FramedFace, mask_type: str) -> tuple[np.ndarray | None, MaskSource]:
     """(mask, where it came from). Landmark masks fall back to a stored, then a folder mask."""
-    size = framed.image.shape[0]
-    if mask_type in LANDMARK_MASKS:
-        if framed.landmarks is not None:
-            return _to_uint8(LANDMARK_MASKS[mask_type](framed.landmarks, size)), mask_type
-        candidates = (("stored", framed.stored_mask), ("folder", framed.folder_mask))
-    elif mask_type == "stored":
-        candidates = (("stored", framed.stored_mask),)
-    elif mask_type == "folder":
-        candidates = (("folder", framed.folder_mask),)
-    elif mask_type == "occlusion":
-        if framed.folder_mask is not None:
-            return framed.folder_mask, "occlusion"
-        if framed.landmarks is not None:
-            return _to_uint8(LANDMARK_MASKS["extended"](framed.landmarks, size)), "extended"
-        candidates = (("stored", framed.stored_mask),)
-    else:
-        candidates = ()
-    for source, mask in candidates:
+    for source in MASK_LOOKUP.get_entry(mask_type):
+        mask = _mask_from(framed, source)
         if mask is not None:
-            return mask, source
+            return mask, source.removeprefix("landmarks:")
     return None, "none"
+
+
+def _mask_from(framed: FramedFace, source: str) -> np.ndarray | None:
+    if source.startswith("landmarks:"):
+        if framed.landmarks is None:
+            return None
+        draw = LANDMARK_MASKS[source.removeprefix("landmarks:")]
+        return _to_uint8(draw(framed.landmarks, framed.image.shape[0]))
+    if source == "stored":
+        return framed.stored_mask
+    return framed.folder_mask   # "folder" and "occlusion"
 
 
 def _to_uint8(mask: np.ndarray) -> np.ndarray:

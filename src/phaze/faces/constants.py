@@ -8,7 +8,9 @@ from importlib import resources
 
 import numpy as np
 
-CENTERINGS = ("legacy", "face", "head")
+from phaze.registry import Registry
+
+CENTERINGS = Registry.of("centering", ("legacy", "face", "head"))
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,7 @@ class Framing:
     vertical_offset: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.centering not in CENTERINGS:
-            raise ConfigError(f"framing option 'centering' = {self.centering!r} is invalid: "
-                              "expected one of: " + ", ".join(CENTERINGS))
+        CENTERINGS.check(self.centering, "framing option 'centering' =")
         _check_range("coverage", self.coverage, COVERAGE_RANGE)
         _check_range("vertical_offset", self.vertical_offset, VERTICAL_OFFSET_RANGE)
 

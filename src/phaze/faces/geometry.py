@@ -1,4 +1,4 @@
-"""Aligning matrices (legacy, pose, centred, padded), crops out of frames and back (PIPELINE §1, §3).
+"""Aligning matrices (legacy, pose, centred, padded), crops out of frames and back.
 
 Matrices are 2×3 affine maps from frame pixels to face pixels. Coverage and vertical offset are
 fractions here (1.0, 0.0); `Framing` holds the user-facing percentages.
@@ -30,10 +30,7 @@ def check_landmarks(landmarks: np.ndarray) -> np.ndarray:
 
 def check_centering(centering: str) -> str:
     """`centering` itself when it is legacy, face or head, else a ConfigError naming it."""
-    if centering not in CENTERINGS:
-        raise ConfigError(f"centering {centering!r} is invalid: expected one of: "
-                          + ", ".join(CENTERINGS))
-    return centering
+    return CENTERINGS.check(centering)
 
 
 def umeyama(source: np.ndarray, target: np.ndarray, estimate_scale: bool = True) -> np.ndarray:
@@ -185,7 +182,7 @@ def paste_face(frame: np.ndarray, face: np.ndarray, matrix: np.ndarray,
     return blended.astype(frame.dtype)
 
 
-# --- sub-crops out of a stored head-centred face (PIPELINE §3) -----------------------------------
+# --- sub-crops out of a stored head-centred face -----------------------------------
 def subcrop_side_px(head_size_px: int, centering: str, coverage: float = 1.0) -> int:
     """Side of a `centering` crop in a head face: 2·round(S·(1 − r_head)/(1 − r_c)·k / 2)."""
     _check_coverage(coverage)

@@ -1,16 +1,18 @@
-"""Landmark masks (components, extended) and the eye and mouth loss areas (PIPELINE §3).
+"""Landmark masks (components, extended) and the eye and mouth loss areas.
 
 Every function takes 68 landmarks already in the face's own px and returns a float32
 (size, size) mask in [0, 1].
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
-from phaze.errors import ConfigError
 from phaze.faces.constants import alignment_constants
 from phaze.faces.geometry import check_landmarks
+from phaze.registry import Registry
 
 AREA_DILATION = 0.025   # eye/mouth areas grow by 2.5 % of the face side
 AREA_BLUR_DIVISOR = 16  # ... and are blurred with a kernel of side/16
@@ -76,12 +78,11 @@ def mouth_mask(landmarks: np.ndarray, size_px: int) -> np.ndarray:
     return _area_mask(landmarks, size_px, (OUTER_MOUTH,))
 
 
-LANDMARK_MASKS = {"components": components_mask, "extended": extended_mask}
+LANDMARK_MASKS: Registry[Callable[[np.ndarray, int], np.ndarray]] = Registry("mask type")
+LANDMARK_MASKS.add("components", components_mask)
+LANDMARK_MASKS.add("extended", extended_mask)
 
 
 def landmark_mask(name: str, landmarks: np.ndarray, size_px: int) -> np.ndarray:
     """The landmark mask called `name` (components or extended)."""
-    if name not in LANDMARK_MASKS:
-        raise ConfigError(f"mask type {name!r} is invalid: expected one of: "
-                          + ", ".join(LANDMARK_MASKS))
-    return LANDMARK_MASKS[name](landmarks, size_px)
+    return LANDMARK_MASKS.get_entry(name)(landmarks, size_px)

@@ -1,4 +1,4 @@
-"""faceswap's aligned-face PNGs: the `faceswap` iTXt chunk written and read back (PIPELINE §2).
+"""faceswap's aligned-face PNGs: the `faceswap` iTXt chunk written and read back.
 
 The chunk text is the Python repr of a dict. It is parsed by `literal.parse_literal`, which
 refuses anything but plain literals, so a hostile file can never run code.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from phaze.limits import current_limits, env_name
+from phaze.io.limits import current_limits, env_name
 
 MAX_TEXT_CHARS = 16 * 2**20   # masks and identities included, real headers are a few hundred KiB
 MAX_DEPTH = 12                # faceswap's deepest value is alignments → mask → name → matrix row

@@ -39,7 +39,7 @@ class Swapper:
 
     def __init__(self, model: PhazeA, direction: str = "a-to-b", batch_size: int = 16,
                  coverage: float = 100.0) -> None:
-        # `coverage` < 100 crops aligned faces as training did (`phaze.model_framing`); callers
+        # `coverage` < 100 crops aligned faces as training did (`phaze.storage.framing_file`); callers
         # that frame faces themselves (convert) leave it at 100.
         self.coverage = coverage
         self.side = target_side(direction)

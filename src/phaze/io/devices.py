@@ -1,15 +1,20 @@
 """The one place that turns a device name ('auto', 'cpu', 'cuda:1') into a torch.device."""
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from phaze.errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
 
 DEVICES_DOC = "auto, cpu, cuda or cuda:<index>"
 
 
 def resolve_device(device: str | torch.device = "auto", option: str = "device") -> torch.device:
     """'auto' picks CUDA when present; asking for CUDA on a machine without it is an error."""
+    import torch   # here, so `--help` can show DEVICES_DOC without loading torch
+
     if isinstance(device, torch.device):
         return device
     if device == "auto":

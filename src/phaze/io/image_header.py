@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 
 from phaze.errors import DataError
-from phaze.limits import Limits, current_limits, env_name
+from phaze.io.limits import Limits, current_limits, env_name
 
 _PNG = b"\x89PNG\r\n\x1a\n"
 # JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic): they hold the size

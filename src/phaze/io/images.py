@@ -12,10 +12,11 @@ import cv2
 import numpy as np
 
 from phaze.errors import DataError, SaveError
+from phaze.registry import Registry
 from phaze.io.image_header import check_image_area
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-WRITE_SUFFIXES = (".png", ".jpg", ".jpeg")
+WRITE_SUFFIXES = Registry.of("image suffix", (".png", ".jpg", ".jpeg"))
 
 
 def is_image_path(path: str | Path) -> bool:
@@ -53,9 +54,7 @@ def read_image(path: str | Path, grayscale: bool = False) -> np.ndarray:
 def encode_image(image: np.ndarray, suffix: str = ".png", jpeg_quality: int = 95) -> bytes:
     """The bytes of an (H, W, 3) RGB or (H, W) grey uint8 image encoded as PNG or JPEG."""
     suffix = suffix.lower()
-    if suffix not in WRITE_SUFFIXES:
-        raise DataError(f"image suffix {suffix!r} is not writable: expected one of "
-                        + ", ".join(WRITE_SUFFIXES))
+    WRITE_SUFFIXES.check(suffix, error=DataError)
     if image.dtype != np.uint8 or image.ndim not in (2, 3) or (
             image.ndim == 3 and image.shape[2] != 3):
         raise DataError(f"image of shape {tuple(image.shape)} and dtype {image.dtype} cannot "

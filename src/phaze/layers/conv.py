@@ -1,4 +1,4 @@
-"""Convolutions with TensorFlow-style "same" padding, and faceswap's conv block (spec §4.1–4.2)."""
+"""Convolutions with TensorFlow-style "same" padding, and faceswap's conv block."""
 from __future__ import annotations
 
 import math
@@ -20,7 +20,7 @@ class SamePadConv2d(nn.Conv2d):
     """Conv2d whose padding is computed per input like TF "same" (zero or reflect).
 
     `padding_mode="valid"` pads nothing unless `reflect` is set: faceswap reflect-pads even
-    its "valid" convolution, which then stops shrinking the image (spec §4.1).
+    its "valid" convolution, which then stops shrinking the image.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,

@@ -1,4 +1,4 @@
-"""Weight initialisers of spec §4.8: He-uniform, residual scaling, conv-aware and ICNR."""
+"""Weight initialisers: He-uniform, residual scaling, conv-aware and ICNR."""
 from __future__ import annotations
 
 import math

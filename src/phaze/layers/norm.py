@@ -1,10 +1,12 @@
-"""Normalisation layers of spec §4.6, channels-first, for feature maps (N,C,H,W) or vectors (N,C)."""
+"""Normalisation layers, channels-first, for feature maps (N,C,H,W) or vectors (N,C)."""
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
-NORM_NAMES = ("none", "batch", "group", "instance", "layer", "rms")
+from phaze.registry import Registry
 
 
 class InstanceNormAll(nn.Module):
@@ -57,18 +59,17 @@ class ChannelRMSNorm(nn.Module):
         return x * rms * self.scale.view(_channel_shape(x))
 
 
+# option value → factory(channels); `none` is the identity. The BatchNorm and GroupNorm settings
+# are those of the Keras layers faceswap uses (epsilon 1e-3 / momentum 0.99, 32 groups, 1e-6).
+NORMS: Registry[Callable[[int], nn.Module]] = Registry("norm")
+NORMS.add("none", lambda channels: nn.Identity())
+NORMS.add("instance", lambda channels: InstanceNormAll())
+NORMS.add("layer", ChannelLayerNorm)
+NORMS.add("rms", ChannelRMSNorm)
+NORMS.add("batch", lambda channels: nn.BatchNorm2d(channels, eps=1e-3, momentum=0.01))
+NORMS.add("group", lambda channels: nn.GroupNorm(32, channels, eps=1e-6))
+
+
 def create_norm(name: str, channels: int) -> nn.Module:
-    """Norm layer by option value; `none` is the identity."""
-    if name == "none":
-        return nn.Identity()
-    if name == "instance":
-        return InstanceNormAll()
-    if name == "layer":
-        return ChannelLayerNorm(channels)
-    if name == "rms":
-        return ChannelRMSNorm(channels)
-    if name == "batch":
-        return nn.BatchNorm2d(channels, eps=1e-3, momentum=0.01)
-    if name == "group":
-        return nn.GroupNorm(32, channels, eps=1e-6)
-    raise ValueError(f"unknown norm {name!r}")
+    """Norm layer by option value."""
+    return NORMS.get_entry(name)(channels)

@@ -1,4 +1,4 @@
-"""faceswap's residual block (spec §4.5)."""
+"""faceswap's residual block."""
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,4 @@
-"""The ×2 upscalers of spec §4.3 and the FC's weight-free `upsample2d`."""
+"""The ×2 upscalers and the FC's weight-free `upsample2d`."""
 from __future__ import annotations
 
 import torch
@@ -105,7 +105,7 @@ class UpscaleDNY(nn.Module):
 class Upsample2D(nn.Module):
     """Weight-free FC upsampling: nearest ×2 for one step, one bilinear ×2ⁿ for n ≥ 2.
 
-    faceswap follows it with LReLU(0.1) even when n = 0 (spec §12 #18, reproduced).
+    faceswap follows it with LReLU(0.1) even when n = 0 (faceswap defect 18, reproduced, docs/faceswap-differences.md).
     """
 
     def __init__(self, upsamples: int) -> None:

@@ -19,7 +19,7 @@ from phaze.errors import DataError
 from phaze.faces.framing import Framing
 from phaze.faces.geometry import subcrop_box
 from phaze.faces.masks import extended_mask
-from phaze.masks import labels
+from phaze.data.sources import labels
 from phaze.masks.occluders import OccluderConfig, occlude
 
 logger = logging.getLogger(__name__)

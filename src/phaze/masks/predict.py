@@ -13,7 +13,7 @@ import torch
 from phaze.data.sources.scan import scan_folder
 from phaze.errors import DataError
 from phaze.io.images import decode_image
-from phaze.masks import labels
+from phaze.data.sources import labels
 from phaze.masks.dataset import MASK_FRAMING, face_box
 from phaze.masks.network import Segmenter
 from phaze.masks.storage import load_mask_model

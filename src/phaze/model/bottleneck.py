@@ -1,4 +1,4 @@
-"""The bottleneck that turns encoder features into a vector (spec §6.2)."""
+"""The bottleneck that turns encoder features into a vector."""
 from __future__ import annotations
 
 import torch

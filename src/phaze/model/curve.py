@@ -1,4 +1,4 @@
-"""The filter curve (spec §5.2): how filter counts move from a start to an end value."""
+"""The filter curve: how filter counts move from a start to an end value."""
 from __future__ import annotations
 
 import math
@@ -22,7 +22,7 @@ def _full_curve(start: int, end: int, steps: int, slope: float) -> list[int]:
     """faceswap's float64 arithmetic in faceswap's order, floored with no rounding first.
 
     The order matters: a point a hair below a multiple of 8 (455.999…) drops to the multiple
-    below, and faceswap's widths (so its parameter counts) include those drops (spec §5.2).
+    below, and faceswap's widths (so its parameter counts) include those drops.
     """
     if steps == 1:
         return [floor8(start)]

@@ -1,6 +1,6 @@
 """Plan a Phaze-A design before building it: every derived size, and every up-front check.
 
-Each combination that faceswap crashes on or silently mis-builds (spec §12) is rejected here
+Each combination that faceswap crashes on or silently mis-builds is rejected here
 with a ConfigError naming the options involved, before any real tensor is made.
 """
 from __future__ import annotations
@@ -71,7 +71,7 @@ def backbone_output_shape(opts: PhazeAOptions, size: int) -> tuple[int, ...]:
 def _probe_backbone(key: OptionKey, size: int) -> tuple[int, ...]:
     """Run the backbone on the meta device to learn its output shape without real tensors."""
     opts = options_from_key(key)
-    spec = ENCODERS.get(opts.enc_architecture)
+    spec = ENCODERS.get_entry(opts.enc_architecture)
     try:
         with torch.device("meta"):
             backbone = spec.build(opts, size).eval()   # train-mode batch norm rejects a
@@ -100,7 +100,7 @@ def resolve_input_size(spec: EncoderSpec, opts: PhazeAOptions) -> tuple[int, str
 def plan_design(opts: PhazeAOptions) -> Design:
     """Derive all sizes of `opts` or raise a ConfigError that names the offending options."""
     _check_general(opts)
-    spec = ENCODERS.get(opts.enc_architecture)
+    spec = ENCODERS.get_entry(opts.enc_architecture)
     size, warning = resolve_input_size(spec, opts)
     if warning:
         logger.warning(warning)

@@ -1,4 +1,4 @@
-"""Freeze named sub-models (`freeze_layers`, spec §9.3) and keep frozen norms' statistics fixed."""
+"""Freeze named sub-models (`freeze_layers`) and keep frozen norms' statistics fixed."""
 from __future__ import annotations
 
 from torch import nn
@@ -11,7 +11,7 @@ def apply_freeze(model: nn.Module, names: tuple[str, ...] | list[str]) -> list[s
 
     `keras_encoder` is `model.encoder.backbone` (for every architecture, unlike faceswap where
     it silently matched nothing for most backbones) and is dropped without complaint for
-    fs_original, which has no pretrained backbone (§9.3). The caller warns about the returned
+    fs_original, which has no pretrained backbone. The caller warns about the returned
     names once, e.g. `fc_a` when split_fc is off.
     """
     model.requires_grad_(True)

@@ -1,4 +1,4 @@
-"""The StyleGAN-like G-Block (spec §6.4): style MLP, AdaIN modulation, learned noise."""
+"""The StyleGAN-like G-Block: style MLP, AdaIN modulation, learned noise."""
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,4 @@
-"""Derived sizes of a Phaze-A design (spec §5): input size, FC scaling, decoder filter list."""
+"""Derived sizes of a Phaze-A design: input size, FC scaling, decoder filter list."""
 from __future__ import annotations
 
 import math
@@ -20,7 +20,7 @@ def dim_fit(size: int, target: int) -> int:
 
 
 def encoder_input_size(default_size: int, min_size: int, scaling_percent: int) -> int:
-    """S = max(min, 16·floor(default·scaling/100/16)) (spec §5.1)."""
+    """S = max(min, 16·floor(default·scaling/100/16))."""
     return max(min_size, 16 * math.floor(default_size * scaling_percent / 100 / 16))
 
 
@@ -40,7 +40,7 @@ class FCGeometry:
 
 def fc_geometry(opts: PhazeAOptions) -> FCGeometry:
     d, u = opts.fc_dimensions, opts.fc_upsamples
-    final_dims = d * (u + 1)          # faceswap's formula, not d·2^u (spec §5.3, §12 #5)
+    final_dims = d * (u + 1)          # faceswap's formula, not d·2^u (faceswap defect 5, docs/faceswap-differences.md)
     target = dim_fit(opts.output_size, final_dims)
 
     def scaled(filters: int) -> int:

@@ -1,4 +1,4 @@
-"""Phaze-A: the two-sided autoencoder assembled from named sub-models (spec §1, §7)."""
+"""Phaze-A: the two-sided autoencoder assembled from named sub-models."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,7 +47,7 @@ class PhazeA(nn.Module):
 
     # --- routing -------------------------------------------------------------------------
     def route(self, side: str) -> dict[str, str | None]:
-        """Names of the sub-models side `side` passes through (spec §7)."""
+        """Names of the sub-models side `side` passes through."""
         opts = self.options
         own_fc = f"fc_{side}" if opts.split_fc else "fc_both"
         shared = {"none": None, "full": "fc_shared",
@@ -81,7 +81,7 @@ class PhazeA(nn.Module):
         return self.side_forward(face_a, "a") + self.side_forward(face_b, "b")
 
     def swap(self, faces: torch.Tensor, direction: str = "a-to-b") -> list[torch.Tensor]:
-        """Swap faces: A→B sends faces through B's pathway, B→A through A's (spec §9.6)."""
+        """Swap faces: A→B sends faces through B's pathway, B→A through A's."""
         return self.side_forward(faces, target_side(direction))
 
     # --- sub-models ----------------------------------------------------------------------

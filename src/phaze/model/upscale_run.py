@@ -1,4 +1,4 @@
-"""One upscale run (spec §6.5): output-size reshape, DNY entry convs, and the ×2 stages.
+"""One upscale run: output-size reshape, DNY entry convs, and the ×2 stages.
 
 A model's single run is split between the FC models (`dec_upscales_in_fc` stages) and the
 decoders (the rest); each part is an UpscaleRun, and the skip-last-residual rule applies to each.

@@ -149,8 +149,8 @@ def _resized(faces: Faces, size: int) -> Faces:
 
 def read_faces(folder: str | Path, limit: int, framing=None, size_px: int | None = None) -> Faces:
     """Up to `limit` face images of a folder as (N, S, S, 3), all resized to the first's size;
-    with `framing` and `size_px`, framed as training frames them (`phaze.swap.framed_image`)."""
-    from phaze.swap import framed_image, list_images
+    with `framing` and `size_px`, framed as training frames them (`phaze.inference.folder_swap.framed_image`)."""
+    from phaze.inference.folder_swap import framed_image, list_images
 
     paths = list_images(folder)[:limit]
     if framing is not None and size_px is not None:
@@ -187,10 +187,10 @@ def score_model(model_dir: str | Path, faces_a: str | Path, faces_b: str | Path,
                 distractors: Sequence[str | Path] = ()) -> ScoreReport:
     """Load the model folder and score it on up to `limit` faces of each folder; each of
     `distractors` is a folder of one other person's faces for the retrieval gallery."""
-    from phaze.checkpoint import load_model_dir
+    from phaze.storage.checkpoint import load_model_dir
     from phaze.inference import Swapper
     from phaze.io.devices import resolve_device
-    from phaze.model_framing import read_model_framing
+    from phaze.storage.framing_file import read_model_framing
 
     model, _ = load_model_dir(model_dir, resolve_device(device))
     # Faces are framed as in training first, so the swapper crops nothing more.

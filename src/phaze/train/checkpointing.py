@@ -14,7 +14,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from phaze.checkpoint import Checkpoint, TrainingState, save_checkpoint
+from phaze.storage.checkpoint import Checkpoint, TrainingState, save_checkpoint
 from phaze.train.step import StepParts
 
 log = logging.getLogger(__name__)

@@ -12,18 +12,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from phaze.checkpoint import BACKUP, LATEST, STATE
-from phaze.data.augment import AugmentConfig
-from phaze.data.loss_weights import MaskWeighting
+from phaze.data.settings import AugmentConfig
+from phaze.data.settings import MaskWeighting
 from phaze.errors import ConfigError
-from phaze.train.losses import LossConfig, LossSpec, parse_loss_list
-from phaze.train.optim import OptimizerConfig
-from phaze.train.speed import SpeedConfig
+from phaze.config.flags import flag
+from phaze.registry import Registry
+from phaze.train.loss_config import LossConfig, LossSpec, parse_loss_list
+from phaze.train.optim.config import OptimizerConfig
 
 log = logging.getLogger(__name__)
 
 PRECISION_MODES = ("auto", "off", "bf16", "fp16")
 DEVICE_NAMES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class SpeedConfig:
+    """How the step runs, not what it computes. None = the device's measured default."""
+
+    channels_last: bool | None = None  # NHWC activations and conv weights
+    compile: bool | None = None        # torch.compile the model's forward (slow first steps)
+    per_side_backward: bool | None = None  # backward after each side: half the activations
+    cudnn_benchmark: bool | None = None    # let cuDNN time its algorithms (CUDA only)
+    # Update each weight as soon as its gradient is complete, with one backward for both
+    # sides: no gradient outlives its own update (train/in_backward.py).
+    optimizer_in_backward: bool | None = None
+    # Keep only each block's input for backward and run the block again there: less memory
+    # for activations, about one more forward of compute (`use_activation_checkpointing`).
+    activation_checkpointing: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -45,27 +61,33 @@ PARALLEL_MODES = ("ddp", "fsdp")
 class TrainerConfig:
     """How to train. `iterations=None` trains until Ctrl-C (or `on_progress` returns False)."""
 
-    batch_size: int = 16
-    iterations: int | None = None          # steps in this run, not a total
-    save_interval: int = 250
-    preview_interval: int = 250
-    snapshot_interval: int = 25000         # 0 = off
+    batch_size: int = flag(16, help="faces per side per step (1-256, default 16)")
+    iterations: int | None = flag(None, help="steps to train in this run (default: until "
+                                  "Ctrl-C)")   # steps in this run, not a total
+    save_interval: int = flag(250, help="save every N iterations (default 250)")
+    preview_interval: int = flag(250, help="write a preview every N iterations (default 250)")
+    snapshot_interval: int = flag(25000, help="copy the checkpoint every N iterations "
+                                  "(default 25000, 0 = off)")
     log_interval: int = 10                 # how often losses are read back from the device
     preview_faces: int = 8                 # per side
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     losses: LossConfig = field(default_factory=LossConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     masks: MaskWeighting = field(default_factory=MaskWeighting)  # face mask, eye/mouth weights
-    mixed_precision: str = "auto"
+    mixed_precision: str = flag("auto", help="auto (default: bf16 where the device has it), off, "
+                                             "bf16 or fp16")
     nan_protection: NanProtection = field(default_factory=NanProtection)
-    workers: int = 2
-    threads: int | None = None             # torch CPU threads; None leaves torch's default
-    seed: int = 0
-    device: str = "auto"
-    tensorboard: bool = True
+    workers: int = flag(2, help="data-loading processes (default 2)")
+    threads: int | None = flag(None, help="CPU threads for torch (default: torch's choice)")
+    seed: int = flag(0, help="random seed (default 0)")
+    device: str = flag("auto", help="auto (default), cpu, cuda or cuda:N")
+    tensorboard: bool = flag(True, name="no-tensorboard", store=False,
+                             help="do not write TensorBoard logs")
     tensorboard_score: bool = True         # swap-quality score of the previews in TensorBoard
     speed: SpeedConfig = field(default_factory=SpeedConfig)  # None = per-device default
-    parallel: str = "ddp"   # several processes: "ddp" (replicas) or "fsdp" (sharded weights)
+    parallel: str = flag("ddp", help="with several processes: ddp (default: a full copy of the "
+                         "model in each) or fsdp (weights, gradients and optimiser state "
+                         "sharded over them)")
 
     def __post_init__(self) -> None:
         _check_range("batch_size", self.batch_size, 1, 256)
@@ -107,9 +129,7 @@ def _check_range(name: str, value: Any, low: int, high: int | None) -> None:
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"trainer option '{name}' = {value!r} is invalid: expected one of: "
-                          + ", ".join(choices))
+    Registry.of(name, choices).check(value, f"trainer option '{name}' =")
 
 
 def _jsonable(value: Any) -> Any:
@@ -165,6 +185,8 @@ def saved_trainer_config(model_dir: str | Path) -> TrainerConfig | None:
 
     Reads only the small state file, not the weights.
     """
+    from phaze.storage.checkpoint import BACKUP, LATEST, STATE   # torch; settings stay light
+
     for name in (LATEST, BACKUP):
         path = Path(model_dir) / name / STATE
         try:

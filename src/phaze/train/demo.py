@@ -6,14 +6,11 @@ Sized to show a face swap taking shape within minutes on a 2-core CPU: 3-4 with 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
-from phaze.config.presets import resolve_options
 from phaze.data.sources import SourceScan, synthetic_source
 from phaze.data.synthetic import render_faces
 from phaze.train.config import TrainerConfig
-from phaze.train.loop import ProgressCallback, TrainResult, train
-from phaze.train.optim import OptimizerConfig
+from phaze.train.optim.config import OptimizerConfig
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +49,3 @@ def demo_sources(count: int = DEMO_FACES_PER_SIDE) -> tuple[SourceScan, SourceSc
         faces, masks = render_faces(identity, count, DEMO_FACE_PX, DEMO_SEED)
         sources.append(synthetic_source(faces, identity, masks))
     return sources[0], sources[1]
-
-
-def train_demo(model_dir: str | Path, trainer: TrainerConfig | None = None,
-               on_progress: ProgressCallback | None = None) -> TrainResult:
-    """Train (or resume) the `demo` preset in `model_dir` on the synthetic faces in memory."""
-    faces_a, faces_b = demo_sources()
-    return train(faces_a, faces_b, model_dir, resolve_options(DEMO_PRESET),
-                 trainer or demo_trainer(), on_progress=on_progress)

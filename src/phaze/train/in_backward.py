@@ -13,7 +13,8 @@ import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from phaze.train.optim import GradientClipper, OptimizerConfig
+from phaze.train.optim.clipping import GradientClipper
+from phaze.train.optim.config import OptimizerConfig
 
 # Clipping modes that read every gradient together.
 GLOBAL_CLIPPING = ("global_norm", "autoclip")

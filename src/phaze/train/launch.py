@@ -51,7 +51,7 @@ def _quiet_launcher_logs() -> None:
 
 def describe_failure(error, model_dir: Path) -> str:
     """One line for the first process that failed (its own error is printed above it)."""
-    from phaze.checkpoint import has_checkpoint
+    from phaze.storage.checkpoint import has_checkpoint
 
     rank, failure = error.get_first_failure()
     if failure.exitcode < 0:

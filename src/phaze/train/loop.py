@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Sequence
 import torch
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from phaze.checkpoint import TrainingState, has_checkpoint, snapshot
+from phaze.storage.checkpoint import TrainingState, has_checkpoint, snapshot
 from phaze.config.options import PhazeAOptions
 from phaze.data.faceset import FaceSet, load_faceset
 from phaze.data.batch import PairBatch, SideBatch
@@ -23,16 +23,18 @@ from phaze.data.loader import StreamPosition, Weighting, make_training_batches, 
 from phaze.data.sources import SourceScan
 from phaze.errors import DataError
 from phaze.faces.framing import Framing
-from phaze.model_framing import FRAMING_FILE, check_training_framing, write_model_framing
+from phaze.storage.framing_file import FRAMING_FILE, check_training_framing, write_model_framing
 from phaze.io.devices import resolve_device
 from phaze.model.design import plan_design
 from phaze.model.freeze import set_frozen_norms_eval
 from phaze.train.checkpointing import restore_training_state, save_training_state
 from phaze.train.config import TrainerConfig, resolve_trainer_config
 from phaze.train.distributed import Replicas, World
-from phaze.train.logging import Progress, ProgressBar, TensorBoardLog
+from phaze.train.run_log import Progress, ProgressBar, TensorBoardLog
 from phaze.train.losses import FaceLoss
-from phaze.train.optim import GradientClipper, build_optimizer, warmup_scheduler
+from phaze.train.optim.clipping import GradientClipper
+from phaze.train.optim.factory import build_optimizer
+from phaze.train.optim.warmup import warmup_scheduler
 from phaze.train.precision import resolve_precision
 from phaze.train.preview import render_preview, write_preview
 from phaze.train.preview_score import PreviewScorer, score_scalars

@@ -4,7 +4,7 @@ Every loss takes `(prediction, target)` as (N, C, H, W) float tensors in [0, 1] 
 float32 with autocast switched off, whatever precision the model runs in: SSIM's variances and the
 final means lose too much in float16.
 
-Two kinds of loss exist (spec §11):
+Two kinds of loss exist:
 - *map* losses return a per-pixel map, (N, C, H, W); with a face mask the map is weighted by it.
 - *image* losses return one value per image, (N,); with a face mask they see masked images.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
@@ -21,8 +21,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from phaze.data.batch import SideBatch
-from phaze.errors import ConfigError
 from phaze.registry import Registry
+from phaze.train.loss_config import LossConfig
 from phaze.train.weighted_loss import weighted_mean
 
 SSIM_WINDOW_PX = 11
@@ -34,7 +34,6 @@ DATA_RANGE = 1.0
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 # GMSD's constant 170 was chosen for [0, 255] images; rescaled for [0, 1].
 GMSD_C = 170.0 / 255.0**2
-MASK_LOSS_FUNCTIONS = ("mse", "mae")
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 
@@ -218,7 +217,7 @@ def gmsd_loss(prediction: Tensor, target: Tensor) -> Tensor:
     return torch.sqrt(similarity.var(dim=(1, 2, 3), unbiased=False) + 1e-12)
 
 
-# --- registry and configuration -----------------------------------------------------------------
+# --- registry -----------------------------------------------------------------
 
 @dataclass(frozen=True)
 class LossFunction:
@@ -237,79 +236,6 @@ LOSS_FUNCTIONS.add("ssim", LossFunction("map", ssim_map))
 LOSS_FUNCTIONS.add("ms_ssim", LossFunction("image", ms_ssim_loss))
 LOSS_FUNCTIONS.add("gmsd", LossFunction("image", gmsd_loss))
 LOSS_FUNCTIONS.add("pixel_gradient_diff", LossFunction("map", pixel_gradient_diff_map))
-
-
-@dataclass(frozen=True)
-class LossSpec:
-    """One image loss and its weight in the total (0 switches it off)."""
-
-    name: str
-    weight: float = 1.0
-
-    def __post_init__(self) -> None:
-        LOSS_FUNCTIONS.check(self.name)
-        weight = self.weight
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) \
-                or not math.isfinite(weight) or weight < 0:
-            raise ConfigError(f"loss weight of {self.name!r} is {weight!r}; allowed: a finite "
-                              "number >= 0")
-        object.__setattr__(self, "weight", float(weight))
-
-
-@dataclass(frozen=True)
-class LossConfig:
-    """Which image losses train the model, how the face mask weights them, and the mask loss."""
-
-    functions: tuple[LossSpec, ...] = field(
-        default=(LossSpec("ssim", 1.0), LossSpec("mse", 1.0)))
-    penalized_mask_loss: bool = True
-    mask_loss_function: str = "mse"
-    learn_mask: bool = False
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "functions", tuple(self.functions))
-        _check_functions(self.functions)
-        if self.mask_loss_function not in MASK_LOSS_FUNCTIONS:
-            raise ConfigError(f"mask_loss_function {self.mask_loss_function!r} is unknown; "
-                              f"allowed: {', '.join(MASK_LOSS_FUNCTIONS)}")
-
-
-def _check_functions(functions: tuple[LossSpec, ...]) -> None:
-    """Reject lists that are empty, repeat a name or leave nothing to optimise."""
-    if not all(isinstance(spec, LossSpec) for spec in functions):
-        raise ConfigError(f"loss functions must be LossSpec entries, got {functions!r}")
-    names = [spec.name for spec in functions]
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        raise ConfigError(f"loss functions list {', '.join(repeated)} more than once; "
-                          "give each function once with its total weight")
-    if not any(spec.weight > 0 for spec in functions):
-        raise ConfigError(f"loss functions {names} have no positive weight; at least one "
-                          f"of {', '.join(LOSS_FUNCTIONS)} needs a weight > 0")
-
-
-def parse_loss_list(text: str) -> tuple[LossSpec, ...]:
-    """Parse the CLI form `"ssim:1,mse:1,ms_ssim:0.5"`; a name without `:weight` weighs 1."""
-    entries = [entry.strip() for entry in text.split(",")]
-    if not text.strip() or not all(entries):
-        raise ConfigError(f"loss list {text!r} is malformed; expected comma-separated "
-                          "name[:weight] entries such as 'ssim:1,mse:1'")
-    specs = tuple(_parse_loss_entry(entry) for entry in entries)
-    _check_functions(specs)
-    return specs
-
-
-def _parse_loss_entry(entry: str) -> LossSpec:
-    """One `name[:weight]` entry of a loss list."""
-    name, separator, weight_text = (part.strip() for part in entry.partition(":"))
-    if not separator:
-        return LossSpec(name)
-    try:
-        weight = float(weight_text)
-    except ValueError:
-        raise ConfigError(f"loss weight {weight_text!r} of {name!r} is not a number; "
-                          "expected name:weight such as 'ssim:1'") from None
-    return LossSpec(name, weight)
 
 
 # --- the training loss --------------------------------------------------------------------------
@@ -334,7 +260,8 @@ class FaceLoss(nn.Module):
     Learned mask (`learn_mask` with both `predicted_mask` and `mask`): the mask loss between them
     (over the rows whose `mask_present` is 1) is added to the total with weight 1 and reported as
     `parts["mask"]`. faceswap never passes the
-    mask target, so its learned mask is never trained (spec §12 #14); this fixes that.
+    mask target, so its learned mask is never trained (faceswap defect 14,
+    docs/faceswap-differences.md); this fixes that.
     """
 
     def __init__(self, config: LossConfig | None = None) -> None:

@@ -2,7 +2,7 @@
 
 Creating writes the options marker and builds fresh weights (optionally copying sub-models from
 another model). Resuming rebuilds the saved design; a requested option that would change the
-network is an error, the updatable ones (spec §9.2) are applied, logged and saved.
+network is an error, the updatable ones are applied, logged and saved.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from phaze.checkpoint import (Checkpoint, is_model_dir, load_checkpoint, read_options,
+from phaze.storage.checkpoint import (Checkpoint, is_model_dir, load_checkpoint, read_options,
                               write_marker)
 from phaze.config.options import UPDATABLE_OPTIONS, PhazeAOptions
 from phaze.config.parse import coerce_option
@@ -62,7 +62,7 @@ def open_session(model_dir: str | Path, options: PhazeAOptions, device: torch.de
     """The model for this run on `device`: built, weights loaded, marker written, frozen.
 
     `options` come from `resolve_run_options`. With `freeze` the options' `freeze_layers` are
-    frozen; without it everything trains (a run without the flag unfreezes, spec §9.3).
+    frozen; without it everything trains (a run without the flag unfreezes).
     `write=False` (every training process but rank 0) leaves the marker to the writer.
     """
     model_dir = Path(model_dir)
@@ -133,7 +133,7 @@ def _build(options: PhazeAOptions, device: torch.device,
 
 
 def set_dropout(model: nn.Module, options: PhazeAOptions) -> None:
-    """Give every Dropout in an `fc_*` sub-model its configured rate (spec §9.2)."""
+    """Give every Dropout in an `fc_*` sub-model its configured rate."""
     for name, submodel in model.submodels().items():
         if not name.startswith("fc_"):
             continue

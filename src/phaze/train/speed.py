@@ -15,6 +15,7 @@ from torch.distributed._composable import checkpoint
 from torch.optim import Optimizer
 
 from phaze.errors import ConfigError
+from phaze.train.config import SpeedConfig
 
 # The measured defaults per device type (docs/performance.md); other device types get all off.
 DEVICE_DEFAULTS: dict[str, dict[str, bool]] = {
@@ -28,22 +29,6 @@ DEVICE_DEFAULTS: dict[str, dict[str, bool]] = {
 # Under bf16 autocast a CPU keeps channels-last: oneDNN's bf16 kernels work in NHWC, and the
 # bf16 default was measured with it on (an AVX512-BF16 machine; not yet without it).
 HALF_PRECISION_DEFAULTS: dict[str, dict[str, bool]] = {"cpu": {"channels_last": True}}
-
-
-@dataclass(frozen=True)
-class SpeedConfig:
-    """How the step runs, not what it computes. None = the device's measured default."""
-
-    channels_last: bool | None = None  # NHWC activations and conv weights
-    compile: bool | None = None        # torch.compile the model's forward (slow first steps)
-    per_side_backward: bool | None = None  # backward after each side: half the activations
-    cudnn_benchmark: bool | None = None    # let cuDNN time its algorithms (CUDA only)
-    # Update each weight as soon as its gradient is complete, with one backward for both
-    # sides: no gradient outlives its own update (train/in_backward.py).
-    optimizer_in_backward: bool | None = None
-    # Keep only each block's input for backward and run the block again there: less memory
-    # for activations, about one more forward of compute (`use_activation_checkpointing`).
-    activation_checkpointing: bool | None = None
 
 
 @dataclass(frozen=True)

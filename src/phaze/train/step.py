@@ -18,7 +18,7 @@ from phaze.data.batch import PairBatch, SideBatch
 from phaze.sides import SIDES
 from phaze.train.in_backward import OptimizerInBackward
 from phaze.train.losses import FaceLoss, LossParts
-from phaze.train.optim import GradientClipper
+from phaze.train.optim.clipping import GradientClipper
 from phaze.train.precision import Precision
 from phaze.train.distributed import Replicas, World, collectives_guard
 from phaze.train.speed import (Speed, SpeedConfig, resolve_speed,

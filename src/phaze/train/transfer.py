@@ -1,4 +1,4 @@
-"""Copy named sub-models' weights from another model folder into a new model (spec §9.4).
+"""Copy named sub-models' weights from another model folder into a new model.
 
 Tensors are matched by their structural path inside the sub-model (`backbone.0.conv.weight`),
 not by auto-generated layer names, and every shape is compared. A sub-model is copied whole or
@@ -14,7 +14,7 @@ from typing import Iterable
 import torch
 from torch import nn
 
-from phaze.checkpoint import load_checkpoint, read_options
+from phaze.storage.checkpoint import load_checkpoint, read_options
 from phaze.errors import ModelDirError, WeightsError
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from torch import Tensor
 def weighted_mean(loss_map: Tensor, weights: Tensor) -> Tensor:
     """mean(loss_map × weights): loss_map (N, C, H, W), weights (N, 1, H, W) broadcast over C.
 
-    Not normalised by the mask's area, exactly as PIPELINE.md §3 writes faceswap's sum, so a
+    Not normalised by the mask's area, exactly as faceswap sums it, so a
     pixel with weight 0 contributes nothing and one with weight 3 counts three times.
     """
     if weights.dim() != 4 or weights.shape[1] != 1 or weights.shape[0] != loss_map.shape[0] \

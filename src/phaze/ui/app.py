@@ -13,7 +13,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from phaze.errors import PhazeError
+from phaze.errors import ConfigError, PhazeError
+from phaze.registry import Registry
 from phaze.ui import design_view, faces, training
 from phaze.ui.evaluate_cache import ByteBoundedCache
 from phaze.ui.folders import AllowedFolders, BadRequestError, OutsideFoldersError
@@ -62,12 +63,12 @@ def builtin_preset(name: str) -> str:
     (the trainer's --preset also takes a path, which would escape --folder)."""
     from phaze.config.presets import list_presets
 
-    names = [preset.name for preset in list_presets()]
-    if name not in names:
-        raise BadRequestError(f"preset {name!r} is not a built-in preset: expected one of: "
-                              + ", ".join(names) + " (a preset file goes in 'config', inside "
-                              "the allowed folders)")
-    return name
+    names = Registry.of("built-in preset", [preset.name for preset in list_presets()])
+    try:
+        return names.check(name)
+    except ConfigError as error:
+        raise BadRequestError(f"{error} (a preset file goes in 'config', inside the allowed "
+                              "folders)") from None
 
 
 def create_app(folders: list[str | Path], token: str, bind_host: str = "127.0.0.1",

@@ -12,7 +12,15 @@ from typing import Any, Mapping
 from phaze.config.options import OPTION_FIELDS, PhazeAOptions
 from phaze.config.parse import coerce_option, describe_allowed
 from phaze.errors import PhazeError
-from phaze.ui.option_help import GROUP_ORDER, OPTION_HELP, PAGE_GROUPS
+
+# The options schema's own groups, folded into the guide's seven sections.
+PAGE_GROUPS = {
+    "general": "general", "global": "general", "encoder": "encoder", "fs_original": "encoder",
+    "mobilenet": "encoder", "bottleneck": "bottleneck", "hidden": "fully connected",
+    "gblock": "G-Block", "decoder": "decoder", "weights": "weights",
+}
+GROUP_ORDER = ("general", "encoder", "bottleneck", "fully connected", "G-Block", "decoder",
+               "weights")
 
 MAX_MEMORY_BATCH = 4096
 _QUOTED_NAME = re.compile(r"'([a-z0-9_]+)'")
@@ -28,7 +36,7 @@ def option_schema() -> dict[str, Any]:
                 tuple: "names"}[meta["kind"]]
         if kind == "choice" and meta["choices"] is None:
             kind = "encoder"
-        entry = {"name": name, "group": PAGE_GROUPS[meta["group"]], "help": OPTION_HELP[name],
+        entry = {"name": name, "group": PAGE_GROUPS[meta["group"]], "help": meta["help"],
                  "default": defaults[name], "kind": kind, "allowed": describe_allowed(meta),
                  "updatable": meta["updatable"]}
         if "range" in meta:
@@ -86,7 +94,7 @@ def evaluate(values: Mapping[str, Any], batch_size: int | None = None) -> dict[s
 
 
 def memory_estimate(options: PhazeAOptions, batch_size: int, model=None) -> dict[str, Any]:
-    from phaze.model.memory import estimate_training_memory
+    from phaze.train.memory import estimate_training_memory
 
     if not 1 <= batch_size <= MAX_MEMORY_BATCH:
         return {"error": f"batch size = {batch_size} is invalid: expected an integer from 1 "

@@ -1,6 +1,6 @@
 """The Faces page's endpoints: a face folder's gallery, its masks, exclusions and retraining.
 
-Masks and exclusions are stored where training reads them (phaze.masks.labels, docs/masks.md);
+Masks and exclusions are stored where training reads them (phaze.data.sources.labels, docs/masks.md);
 "retrain the segmenter" runs `phaze mask train --apply` as a child process, one per mask model.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from phaze.errors import DataError
 from phaze.io.images import is_image_path
-from phaze.masks import labels
+from phaze.data.sources import labels
 from phaze.ui.folders import AllowedFolders
 
 PAGE_SIZE = 48

@@ -37,7 +37,7 @@ class AllowedFolders:
 
     def model_dirs(self) -> list[Path]:
         """Model folders: each named folder and its sub-folders that hold a model."""
-        from phaze.checkpoint import is_model_dir
+        from phaze.storage.checkpoint import is_model_dir
 
         found = []
         for root in self.roots:

@@ -239,7 +239,7 @@ def _number(text: str) -> float | None:
 
 def model_status(model_dir: Path) -> dict[str, Any]:
     """Everything the train page shows for one model folder."""
-    from phaze.checkpoint import MARKER
+    from phaze.storage.checkpoint import MARKER
 
     state = _read_json(model_dir / "checkpoint" / "state.json") or {}
     text = _log_text(model_dir)

@@ -12,16 +12,18 @@ import skimage.data
 import torch
 
 from phaze.config.presets import resolve_options
-from phaze.data.augment import AugmentConfig
+from phaze.data.settings import AugmentConfig
 from phaze.data.faceset import load_faceset
 from phaze.data.loader import Weighting, make_training_batches, preview_batch
-from phaze.data.loss_weights import MaskWeighting, loss_weight_map, prepare_face_mask
+from phaze.data.settings import MaskWeighting
+from phaze.data.loss_weights import loss_weight_map, prepare_face_mask
 from phaze.faces.aligned import AlignedFace
 from phaze.faces.framing import Framing
 from phaze.faces.geometry import subcrop_face
 from phaze.faces.masks import extended_mask, eye_mask, mouth_mask
 from phaze.formats.faceswap_png import face_metadata, write_face_png
-from phaze.train.losses import FaceLoss, LossConfig, LossSpec
+from phaze.train.losses import FaceLoss
+from phaze.train.loss_config import LossConfig, LossSpec
 
 HEAD_PX = 128
 SIZE = 64
@@ -139,7 +141,7 @@ def test_the_astronaut_set_trains_a_tiny_model(tmp_path, astronaut_faces, astron
 def test_swap_frames_a_face_exactly_as_training_cropped_it(astronaut_faces, train_tiny):
     from phaze.inference.swapper import Swapper
     from phaze.model.phaze_a import build_model
-    from phaze.swap import framed_image
+    from phaze.inference.folder_swap import framed_image
 
     folder, _ = astronaut_faces
     framing = Framing("face", 87.5)

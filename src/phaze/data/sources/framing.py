@@ -1,7 +1,7 @@
 """Frame one stored face as a model sees it: its centering, coverage and vertical offset.
 
 faceswap/Phaze face PNGs hold head-centred faces and the face's frame geometry, so any centering
-is an exact sub-crop (PIPELINE.md §3, `phaze.faces.geometry.subcrop_face`). Other faces (DFL
+is an exact sub-crop. Other faces (DFL
 JPGs, plain crops, synthetic faces) carry no frame geometry: they are taken as already centred
 and only cropped to the coverage around their middle. Training, previews and swap all frame
 faces here, so a model sees the same crop of a face wherever it meets it.

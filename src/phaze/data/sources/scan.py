@@ -24,8 +24,8 @@ from phaze.errors import DataError
 from phaze.faces.aligned import AlignedFace
 from phaze.formats.dfl_jpg import read_dfl_jpg
 from phaze.io.images import is_image_path
-from phaze.limits import current_limits, env_name
-from phaze.masks.labels import EXCLUDED_FILE, excluded
+from phaze.io.limits import current_limits, env_name
+from phaze.data.sources.labels import EXCLUDED_FILE, excluded
 
 logger = logging.getLogger(__name__)
 

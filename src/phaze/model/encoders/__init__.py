@@ -8,7 +8,7 @@ from phaze.model.encoders.registry import EncoderRegistry, EncoderSpec
 
 def _build_registry() -> EncoderRegistry:
     registry = EncoderRegistry()
-    registry.register(FS_ORIGINAL)
+    registry.add(FS_ORIGINAL.name, FS_ORIGINAL)
     register_backbones(registry)   # imports no library: timm is loaded when one is built
     return registry
 

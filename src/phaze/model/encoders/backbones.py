@@ -1,4 +1,4 @@
-"""The ImageNet/CLIP backbones of spec §8.1 and `timm:<model>`, registered by name."""
+"""The ImageNet/CLIP backbones faceswap offers and `timm:<model>`, registered by name."""
 from __future__ import annotations
 
 from functools import lru_cache, partial
@@ -57,7 +57,7 @@ def keras_xception_layout(net: nn.Module) -> nn.Module:
 
 
 def _convnext(timm_name: str, opts: PhazeAOptions, input_size: int) -> TimmFeatures:
-    # Keras ConvNeXt takes 0–255 and normalises inside (§8.1 note 1); its final LayerNorm is
+    # Keras ConvNeXt takes 0–255 and normalises inside; its final LayerNorm is
     # timm's head norm, which timm applies in forward() even without a classifier.
     scaled = (tuple(255 * m for m in IMAGENET_MEAN), tuple(255 * s for s in IMAGENET_STD))
     return TimmFeatures(create_timm(timm_name), FixedNormalise(*scaled))
@@ -173,7 +173,7 @@ def _subsampling_preact_class(base: type) -> type:
 _resnet_v2 = _keras_resnet_v2
 
 
-# --- the table of spec §8.1 -------------------------------------------------------------
+# --- the backbone table (docs/backbones.md) -------------------------------------------------------------
 def _spec(name: str, build, default_size: int, input_range: str, weights_hint: str,
           min_size: int = 32, colour_order: str = "rgb", **extra) -> EncoderSpec:
     return EncoderSpec(name=name, build=build, default_size=default_size, min_size=min_size,
@@ -240,13 +240,13 @@ def _other_specs() -> list[EncoderSpec]:
                     description=f"{name} convolutional part") for name in ("vgg16", "vgg19")]
     specs += [_spec(name, partial(build_clip, name), variant.default_size, "unit",
                     "an OpenAI CLIP / FaRL state dict ('visual.' keys)",
-                    description="CLIP visual transformer (§8.2)")
+                    description="CLIP visual transformer")
               for name, variant in CLIP_VARIANTS.items()]
     return specs
 
 
 def register_backbones(registry: EncoderRegistry) -> None:
-    """Add the 46 backbones of spec §8.1 (all but fs_original) and the `timm:` prefix."""
+    """Add the 46 ImageNet/CLIP backbones (every encoder but fs_original) and the `timm:` prefix."""
     for spec in _cnn_specs() + _other_specs():
-        registry.register(spec)
+        registry.add(spec.name, spec)
     registry.add_resolver(TIMM_PREFIX, resolve_timm_encoder)

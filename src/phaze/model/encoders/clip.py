@@ -1,4 +1,4 @@
-"""CLIP's visual transformer (spec §8.2), built here so CLIP encoders need no extra library."""
+"""CLIP's visual transformer, built here so CLIP encoders need no extra library."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -73,7 +73,7 @@ class VisualTransformer(nn.Module):
     """CLIP's `visual` model: (N, 3, S, S) in [0, 1] → projected class token (N, E).
 
     The positional embedding is sized for the actual input S, so pretrained weights made at
-    another size leave it randomly initialised, as in faceswap (spec §8.2, §12 #16).
+    another size leave it randomly initialised, as in faceswap (faceswap defect 16, docs/faceswap-differences.md).
     """
 
     def __init__(self, variant: ClipVariant, input_size: int) -> None:

@@ -1,4 +1,4 @@
-"""faceswap's built-in conv encoder `fs_original`, standard and alternate ("DNY") variants (§6.1)."""
+"""faceswap's built-in conv encoder `fs_original`, standard and alternate ("DNY") variants."""
 from __future__ import annotations
 
 from torch import nn

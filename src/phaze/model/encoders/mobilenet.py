@@ -1,4 +1,4 @@
-"""MobileNet v1/v2/v3 from timm, with the `mobilenet_*` options applied (§3.9, §12 #12)."""
+"""MobileNet v1/v2/v3 from timm, with the `mobilenet_*` options applied (faceswap defect 12, docs/faceswap-differences.md)."""
 from __future__ import annotations
 
 import importlib
@@ -29,7 +29,7 @@ def _generator(module: str, name: str) -> Callable[..., nn.Module]:
 def build_mobilenet_v1(opts: PhazeAOptions, input_size: int) -> TimmFeatures:
     """Keras MobileNet: `mobilenet_width` is alpha, `mobilenet_depth` the depthwise multiplier.
 
-    `mobilenet_dropout` only reaches a classifier head, which Phaze-A never builds (§12 #13).
+    `mobilenet_dropout` only reaches a classifier head, which Phaze-A never builds (faceswap defect 13, docs/faceswap-differences.md).
     """
     make = _generator("efficientnet", "_gen_mobilenet_v1")
     # Keras' epsilon and TF "same" padding (the stride-2 stem pads only after, as in Keras)

@@ -7,7 +7,7 @@ from typing import Callable
 from torch import nn
 
 from phaze.config.options import PhazeAOptions
-from phaze.errors import ConfigError
+from phaze.registry import Registry, invalid_name_message
 
 INPUT_RANGES = ("unit", "byte", "signed")   # [0,1], [0,255], [-1,1]
 
@@ -41,18 +41,12 @@ class EncoderSpec:
             raise ValueError(f"{self.name}: unknown colour order {self.colour_order!r}")
 
 
-class EncoderRegistry:
-    """A name → EncoderSpec table; one instance holds the built-in encoders."""
+class EncoderRegistry(Registry[EncoderSpec]):
+    """The name → EncoderSpec table, plus name prefixes (e.g. 'timm:') resolved on demand."""
 
     def __init__(self) -> None:
-        self._specs: dict[str, EncoderSpec] = {}
+        super().__init__("option 'enc_architecture' =")
         self._resolvers: dict[str, Resolver] = {}
-
-    def register(self, spec: EncoderSpec) -> EncoderSpec:
-        if spec.name in self._specs:
-            raise ValueError(f"encoder {spec.name!r} registered twice")
-        self._specs[spec.name] = spec
-        return spec
 
     def add_resolver(self, prefix: str, resolve: Resolver) -> None:
         """Names starting with `prefix` (e.g. 'timm:') are built on demand by `resolve`."""
@@ -60,21 +54,16 @@ class EncoderRegistry:
             raise ValueError(f"encoder prefix {prefix!r} registered twice")
         self._resolvers[prefix] = resolve
 
-    def prefixes(self) -> list[str]:
-        return sorted(self._resolvers)
+    def names(self) -> tuple[str, ...]:
+        return tuple(sorted(super().names()))
 
-    def names(self) -> list[str]:
-        return sorted(self._specs)
+    def get_entry(self, name: object, what: str | None = None) -> EncoderSpec:
+        if isinstance(name, str) and name not in self:
+            for prefix, resolve in self._resolvers.items():
+                if name.startswith(prefix) and len(name) > len(prefix):
+                    return resolve(name[len(prefix):])
+        return super().get_entry(name, what)
 
-    def __contains__(self, name: str) -> bool:
-        return name in self._specs
-
-    def get(self, name: str) -> EncoderSpec:
-        if name in self._specs:
-            return self._specs[name]
-        for prefix, resolve in self._resolvers.items():
-            if name.startswith(prefix) and len(name) > len(prefix):
-                return resolve(name[len(prefix):])
-        patterns = [f"{prefix}<name>" for prefix in self.prefixes()]
-        raise ConfigError(f"option 'enc_architecture' = {name!r} is invalid: expected one of: "
-                          + ", ".join(self.names() + patterns))
+    def unknown_message(self, name: object, what: str | None = None) -> str:
+        patterns = [f"{prefix}<name>" for prefix in sorted(self._resolvers)]
+        return invalid_name_message(what or self.what, name, [*self.names(), *patterns])

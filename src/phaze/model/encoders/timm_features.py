@@ -1,4 +1,4 @@
-"""timm networks as feature backbones, with the fixes that make them match Keras (§8.1, App. A)."""
+"""timm networks as feature backbones, with the fixes that make them match Keras."""
 from __future__ import annotations
 
 from typing import Callable
@@ -35,7 +35,7 @@ class FixedNormalise(nn.Module):
 class KerasEfficientNetInput(nn.Module):
     """EfficientNet-v1's own input layers in Keras: ÷255, then a Normalization layer.
 
-    Its mean/variance/count are stored (7 non-trainable values, spec §8.1 note 2): identity
+    Its mean/variance/count are stored (7 non-trainable values): identity
     until ImageNet weights are loaded, then ImageNet statistics.
     """
 

@@ -21,7 +21,7 @@ _CONTAINER_KEYS = ("state_dict", "model", "module")   # checkpoints that wrap th
 
 @dataclass
 class WeightsReport:
-    """What a load did, tensor by tensor (faceswap only counted, and wrongly: spec §12 #15)."""
+    """What a load did, tensor by tensor (faceswap only counted, and wrongly: faceswap defect 15, docs/faceswap-differences.md)."""
 
     path: Path
     loaded: list[str] = field(default_factory=list)
@@ -110,7 +110,7 @@ def load_state_into(backbone: nn.Module, state: dict[str, torch.Tensor], path: P
     for key, tensor in matched.items():
         if tuple(tensor.shape) == tuple(own[key].shape):
             usable[key] = tensor
-        else:   # e.g. a CLIP positional embedding made for another input size (§12 #16)
+        else:   # e.g. a CLIP positional embedding made for another input size (faceswap defect 16, docs/faceswap-differences.md)
             report.shape_mismatch.append(f"{key}: file {tuple(tensor.shape)} vs model "
                                          f"{tuple(own[key].shape)}")
     if not any(t.is_meta for t in own.values()):   # a meta model (summary) has no storage

@@ -11,7 +11,7 @@ import numpy as np
 from phaze.errors import DataError
 from phaze.faces.framing import Framing
 from phaze.score.recognizer import FaceReading, FaceRecognizer
-from phaze.train.logging import Progress
+from phaze.train.run_log import Progress
 
 Faces = np.ndarray  # (N, S, S, 3) uint8 RGB
 
@@ -46,7 +46,7 @@ class ScoringFaces:
 
 def read_faces(paths: Sequence[Path], framing: Framing, size_px: int, limit: int,
                what: str) -> Faces:
-    from phaze.swap import framed_image
+    from phaze.inference.folder_swap import framed_image
 
     images = [image for image in (framed_image(path, framing, size_px) for path in paths[:limit])
               if image is not None]
@@ -60,7 +60,7 @@ class _Renders:
     score, the leakage and the sheet all ask for the same swaps)."""
 
     def __init__(self, model_dir: Path) -> None:
-        from phaze.checkpoint import load_model_dir
+        from phaze.storage.checkpoint import load_model_dir
         from phaze.inference import Swapper
 
         model, _ = load_model_dir(model_dir, "cpu")

@@ -16,12 +16,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from phaze.checkpoint import has_checkpoint, load_checkpoint, read_options
+from phaze.storage.checkpoint import has_checkpoint, load_checkpoint, read_options
 from phaze.errors import ConfigError, ModelDirError
 from phaze.io.images import encode_image, read_image, write_bytes_atomic
 from phaze.model.design import plan_design
-from phaze.model_framing import read_model_framing
-from phaze.train.logging import Progress
+from phaze.storage.framing_file import read_model_framing
+from phaze.train.run_log import Progress
 from phaze.train.reuse.fingerprint import first_batch_digest, submodel_digests
 from phaze.train.reuse.holdout import FaceSplit, split_faces
 from phaze.train.reuse.measure import (CachingRecognizer, ScoringFaces, final_loss,
@@ -98,7 +98,7 @@ def _old_faces(config: ReuseConfig, framing, size_px: int):
     if config.old_faces_a is None:
         log.warning("reuse: no --old-faces-a: identity leakage toward the old A is not measured")
         return None
-    from phaze.swap import list_images
+    from phaze.inference.folder_swap import list_images
 
     return read_faces(list_images(config.old_faces_a), framing, size_px, config.score_limit,
                       f"old A faces in {config.old_faces_a}")
