@@ -116,22 +116,10 @@ def _augment(face: MaskFace, rng: np.random.Generator) -> tuple[np.ndarray, np.n
 
 
 def _photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Lighting, camera and skin-tone changes, so the segmenter learns the face's shape rather
-    than the few skin tones and lights of the user's clips (a new scene, a new person)."""
-    out = image.astype(np.float32) / 255.0
-    if rng.random() < 0.8:
-        out = out ** rng.uniform(0.6, 1.6)                        # gamma
-        grey = out.mean(2, keepdims=True)
-        saturation = 0.0 if rng.random() < 0.1 else rng.uniform(0.5, 1.5)
-        out = grey + (out - grey) * saturation
-        mean = out.mean()
-        out = (out - mean) * rng.uniform(0.7, 1.3) + mean        # contrast
-    out = out * rng.uniform(0.7, 1.3, 3) + rng.uniform(-0.1, 0.1)  # white balance, exposure
-    if rng.random() < 0.2:                                        # focus
-        out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.5, 1.5))
-    if rng.random() < 0.2:                                        # sensor noise
-        out = out + rng.normal(0, rng.uniform(0.01, 0.04), out.shape)
-    return np.clip(out * 255.0, 0, 255).astype(np.uint8)
+    # A stronger lighting/camera jitter (gamma, saturation, blur, noise) was measured over three
+    # seeds and did not help on the labelled set (docs/masks.md), so the jitter stays this simple.
+    out = image.astype(np.float32) * rng.uniform(0.7, 1.3, 3) + rng.uniform(-25, 25)
+    return np.clip(out, 0, 255).astype(np.uint8)
 
 
 def make_batch(faces: Sequence[MaskFace], indices: Sequence[int], rng: np.random.Generator,
