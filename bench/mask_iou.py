@@ -7,6 +7,7 @@ committed labelled set (tests/data/masks_labelled, made by bench/make_mask_label
 
 Usage (docs/masks.md): python bench/mask_iou.py --train DIR [DIR…] --held-out DIR [DIR…]
        --model-dir MASKS [--steps N] [--skip-train] [--labelled tests/data/masks_labelled]
+       [--threads N]
 """
 from __future__ import annotations
 
@@ -54,7 +55,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--skip-train", action="store_true")
     parser.add_argument("--labelled", default=None)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (1 gives the same figures on every machine load)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     network = SegmenterConfig()
     if not args.skip_train:

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from phaze.convert.mask import (MaskOptions, blur, box_blend, erode_side, process_mask,
-                                scaled_kernel, threshold)
+from phaze.convert.mask import (MaskOptions, blur, box_blend, erode_side, keep_visible,
+                                process_mask, scaled_kernel, threshold)
 from phaze.errors import ConfigError
 
 
@@ -55,3 +55,14 @@ def test_process_mask_keeps_range_and_fades_out_at_the_crop_edge():
 def test_bad_threshold_is_refused():
     with pytest.raises(ConfigError, match="threshold"):
         MaskOptions(threshold_pct=60)
+
+
+def test_keep_visible_is_zero_on_the_occluder_and_feathers_on_the_face_side():
+    occlusion = np.ones((128, 128), np.float32)
+    occlusion[40:80, 40:80] = 0.2                     # the segmenter's occluder
+    mask = process_mask(np.ones((128, 128), np.float32), MaskOptions())
+    kept = keep_visible(mask, occlusion)
+    assert np.all(kept[40:80, 40:80] == 0.0)          # not one occluder pixel is swapped
+    assert 0.0 < kept[60, 82] < 1.0                   # the soft edge lies beside it
+    assert kept[60, 90] == pytest.approx(mask[60, 90])  # and ends a few px away
+    assert np.all(kept <= mask)

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from mask_helpers import TINY, astronaut_landmarks, write_astronaut_faces
+from astronaut import write_astronaut_faces
+from mask_helpers import TINY, astronaut_landmarks
 from phaze.masks.network import Segmenter
 from phaze.masks.storage import MaskModelInfo, save_mask_model
 

@@ -17,7 +17,8 @@ from phaze.faces.mask_shaping import (BASIS_PX, SIDES, basis_px, box_blur, grow_
                                       odd_kernel, threshold)
 
 __all__ = ["BASIS_PX", "SIDES", "MaskOptions", "blur", "box_blend", "erode", "erode_side",
-           "process_mask", "scaled_kernel", "threshold"]
+           "keep_visible", "process_mask", "scaled_kernel", "threshold"]
+OCCLUSION_EDGE_PX = 3  # the soft edge beside an occluder, on the 128 px basis
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,26 @@ def box_blend(size_px: int) -> np.ndarray:
     box = cv2.GaussianBlur(box, (kernel, kernel), 0, borderType=cv2.BORDER_CONSTANT)
     box[0, :] = box[-1, :] = box[:, 0] = box[:, -1] = 0.0
     return box
+
+
+def keep_visible(mask: np.ndarray, occlusion: np.ndarray,
+                 edge_px: int = OCCLUSION_EDGE_PX) -> np.ndarray:
+    """`mask` (S, S) × a weight that is 0 on every pixel the segmenter's `occlusion` (S, S)
+    calls occluded (< 0.5) and rises to 1 over about `edge_px` (128 px basis) on the face side.
+
+    The visible region is eroded by the edge before it is feathered, so the feather's support
+    ends at the occluder's edge: the blur that softens the face's outline cannot spread the
+    swap over a hand or a microphone in front of it.
+    """
+    radius = max(1, int(round(edge_px * mask.shape[0] / BASIS_PX)))
+    visible = (occlusion >= 0.5).astype(np.float32)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    feather = cv2.erode(visible, disc)
+    half = radius // 2  # two box passes of 2·half+1 reach 2·half <= radius px outward
+    for _ in range(2 if half else 0):
+        feather = cv2.blur(feather, (2 * half + 1, 2 * half + 1),
+                           borderType=cv2.BORDER_CONSTANT)
+    return (mask * feather).astype(np.float32)
 
 
 def process_mask(mask: np.ndarray, options: MaskOptions) -> np.ndarray:

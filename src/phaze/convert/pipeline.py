@@ -19,7 +19,7 @@ import torch
 from phaze.convert.alignments import Alignments
 from phaze.convert import DEFAULT_COLOUR, MASK_SOURCES, OCCLUSION_COMBINE
 from phaze.convert.colour import get_colour_method
-from phaze.convert.mask import MaskOptions, process_mask
+from phaze.convert.mask import MaskOptions, keep_visible, process_mask
 from phaze.convert.sharpen import sharpen
 from phaze.convert.steady import SteadyLandmarks, check_smoothing
 from phaze.convert.writers import FrameWriter
@@ -142,6 +142,9 @@ class FaceConverter:
                 raw_mask = self.geometry.landmark_mask(landmarks, out_matrix, self.output_px,
                                                        self.mask_type)
             mask = process_mask(raw_mask, self.options.mask)
+            if self.mask_type == "occlusion" and self.options.occlusion_combine != "union":
+                # After the blur: an occluder stays untouched, its soft edge on the face side.
+                mask = keep_visible(mask, occluded[index])
             original = crop(item.frame, out_matrix, self.output_px, CONVERT)
             original = original.astype(np.float32) / 255.0
             face = self.colour(faces[index].astype(np.float32), original, mask)
