@@ -1,4 +1,4 @@
-"""Build the small labelled set of real occlusions (tests/data/masks_labelled).
+"""Build the small labelled set of real occlusions (tests/masks/labelled_set).
 
 The face is scikit-image's astronaut photo (a real face, freely licensed with scikit-image); the
 occluders are real objects cut out of other scikit-image photos by hand-placed polygons and
@@ -7,7 +7,7 @@ which fills occluders with other faces and procedural textures. Each object is p
 hand-chosen places, some flipped or scaled. Truth = the face's extended landmark mask (landmarks
 found by `phaze extract`) minus the pasted object.
 
-Usage: python bench/make_mask_labelled_set.py [--out tests/data/masks_labelled]
+Usage: python bench/make_mask_labelled_set.py [--out tests/masks/labelled_set]
 """
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def paste(image: np.ndarray, truth: np.ndarray, name: str, where: tuple[float, f
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="tests/data/masks_labelled")
+    parser.add_argument("--out", default="tests/masks/labelled_set")
     out = Path(parser.parse_args().out)
     out.mkdir(parents=True, exist_ok=True)
     face, hull = _face()

@@ -1,4 +1,4 @@
-"""Train the small segmenter the convert test uses (tests/data/mask_model_astronaut).
+"""Train the small segmenter the convert test uses (tests/masks/mask_model_astronaut).
 
 Self-supervised, as `phaze mask train` does (landmark hull minus synthetic occluders), on three
 head-centred faces of scikit-image's astronaut (the frame rotated by -8, 0 and 8 degrees): the
@@ -6,7 +6,7 @@ intended use, a segmenter trained on the person being swapped. 64 px, 0.12 M par
 0.5 MB), 2000 steps of 16 faces, seed 0: about 90 CPU-seconds, too long for a test to train it
 each run. Nothing of the objects the test pastes (the cat's head, the coffee cup) is seen.
 
-Usage: python bench/make_test_mask_model.py [--out tests/data/mask_model_astronaut]
+Usage: python bench/make_test_mask_model.py [--out tests/masks/mask_model_astronaut]
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ TRAINING = MaskTrainConfig(steps=2000, batch_size=16, seed=0, save_every=10 ** 6
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="tests/data/mask_model_astronaut")
+    parser.add_argument("--out", default="tests/masks/mask_model_astronaut")
     out = Path(parser.parse_args().out)
     torch.set_num_threads(1)  # the same weights on every machine load
     for name in (OPTIONS_FILE, WEIGHTS_FILE):  # train from scratch, not on top of the old one

@@ -3,10 +3,10 @@
 Held-out faces get held-out occluders: shapes never drawn in training (blob, stick) filled with
 scikit-image photos never used in training (training fills occluders with other faces and
 procedural textures only). Also reports IoU without occluders and, with --labelled, on the
-committed labelled set (tests/data/masks_labelled, made by bench/make_mask_labelled_set.py).
+committed labelled set (tests/masks/labelled_set, made by bench/make_mask_labelled_set.py).
 
 Usage (docs/masks.md): python bench/mask_iou.py --train DIR [DIR…] --held-out DIR [DIR…]
-       --model-dir MASKS [--steps N] [--skip-train] [--labelled tests/data/masks_labelled]
+       --model-dir MASKS [--steps N] [--skip-train] [--labelled tests/masks/labelled_set]
        [--threads N]
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Before/after pictures for docs/masks.md: the labelled set's faces with the landmark mask
 (before) and the occlusion segmenter's mask (after), overlaid.
 
-Usage: python bench/mask_pictures.py --model-dir MASKS [--labelled tests/data/masks_labelled]
+Usage: python bench/mask_pictures.py --model-dir MASKS [--labelled tests/masks/labelled_set]
        [--out docs/images/masks-before-after.png]
 Rows: the face with a pasted real object; landmark (extended) mask; segmenter mask; the truth.
 """
@@ -27,7 +27,7 @@ def overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", required=True)
-    parser.add_argument("--labelled", default="tests/data/masks_labelled")
+    parser.add_argument("--labelled", default="tests/masks/labelled_set")
     parser.add_argument("--out", default="docs/images/masks-before-after.png")
     parser.add_argument("--count", type=int, default=6)
     args = parser.parse_args()

@@ -90,7 +90,7 @@ def test_the_occlusion_mask_leaves_the_occluder_unchanged_and_swaps_the_rest():
 # Trained by bench/make_test_mask_model.py: self-supervised (landmark hull minus synthetic
 # occluders) on three faces of the astronaut, 64 px, 0.12 M parameters, 2000 steps. Nothing of
 # the cat or the cup pasted below is seen in training.
-ASTRONAUT_SEGMENTER = Path(__file__).parents[1] / "data" / "mask_model_astronaut"
+ASTRONAUT_SEGMENTER = Path(__file__).parent / "mask_model_astronaut"
 OBJECTS = [("cat", (250, 150), 60, True), ("cup", (215, 170), 55, False)]  # frame px
 
 
