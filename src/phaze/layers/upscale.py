@@ -21,9 +21,22 @@ def depth_to_space(x: torch.Tensor, scale: int = 2) -> torch.Tensor:
     """
     n, channels, height, width = x.shape
     filters = channels // (scale * scale)
+    if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+        return _depth_to_space_nhwc(x, scale)
     x = x.reshape(n, scale, scale, filters, height, width)
     x = x.permute(0, 3, 4, 1, 5, 2)
     return x.reshape(n, filters, height * scale, width * scale)
+
+
+def _depth_to_space_nhwc(x: torch.Tensor, scale: int) -> torch.Tensor:
+    """depth_to_space of a channels-last tensor, returned channels-last with one copy: the
+    NCHW path's copy would come out NCHW, and the next convolution copy it back to NHWC."""
+    n, channels, height, width = x.shape
+    filters = channels // (scale * scale)
+    x = x.permute(0, 2, 3, 1).reshape(n, height, width, scale, scale, filters)  # a view
+    x = x.permute(0, 1, 3, 2, 4, 5)  # (N, H, i, W, j, F)
+    x = x.reshape(n, height * scale, width * scale, filters)  # the one copy, NHWC
+    return x.permute(0, 3, 1, 2)  # (N, F, H·s, W·s), channels-last strides
 
 
 class DepthToSpace(nn.Module):

@@ -26,9 +26,13 @@ DEVICE_DEFAULTS: dict[str, dict[str, bool]] = {
     "cuda": {"channels_last": True, "compile": False, "per_side_backward": True,
              "cudnn_benchmark": True},
 }
-# Under bf16 autocast a CPU keeps channels-last: oneDNN's bf16 kernels work in NHWC, and the
-# bf16 default was measured with it on (an AVX512-BF16 machine; not yet without it).
-HALF_PRECISION_DEFAULTS: dict[str, dict[str, bool]] = {"cpu": {"channels_last": True}}
+# Under bf16 autocast a CPU keeps channels-last: oneDNN's bf16 kernels work in NHWC (5-7 %
+# faster on an AMX Xeon). It runs one backward over both sides: a backward per side casts every
+# weight to bf16 and its gradient back once per side, and saves no memory at bf16's halved
+# activations (1.96 GiB peak either way; docs/performance.md, "bf16 step on an AVX512-BF16/AMX
+# CPU").
+HALF_PRECISION_DEFAULTS: dict[str, dict[str, bool]] = {
+    "cpu": {"channels_last": True, "per_side_backward": False}}
 
 
 @dataclass(frozen=True)
