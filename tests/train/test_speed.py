@@ -19,14 +19,6 @@ def test_defaults_resolve_per_device():
     assert resolve_speed(SpeedConfig(), "cuda").cudnn_benchmark
 
 
-def test_a_bf16_cpu_step_runs_one_backward_over_both_sides_and_float32_one_per_side():
-    assert not resolve_speed(SpeedConfig(), "cpu", torch.bfloat16).per_side_backward
-    assert resolve_speed(SpeedConfig(), "cpu").per_side_backward
-    assert resolve_speed(SpeedConfig(), "cuda", torch.bfloat16).per_side_backward
-    assert resolve_speed(SpeedConfig(per_side_backward=True), "cpu",
-                         torch.bfloat16).per_side_backward
-
-
 def test_a_switch_set_in_the_config_wins_over_the_default():
     assert resolve_speed(SpeedConfig(channels_last=True), "cpu").channels_last
     assert not resolve_speed(SpeedConfig(channels_last=False), "cpu", torch.bfloat16).channels_last

@@ -27,12 +27,10 @@ DEVICE_DEFAULTS: dict[str, dict[str, bool]] = {
              "cudnn_benchmark": True},
 }
 # Under bf16 autocast a CPU keeps channels-last: oneDNN's bf16 kernels work in NHWC (5-7 %
-# faster on an AMX Xeon). It runs one backward over both sides: a backward per side casts every
-# weight to bf16 and its gradient back once per side, and saves no memory at bf16's halved
-# activations (1.96 GiB peak either way; docs/performance.md, "bf16 step on an AVX512-BF16/AMX
-# CPU").
-HALF_PRECISION_DEFAULTS: dict[str, dict[str, bool]] = {
-    "cpu": {"channels_last": True, "per_side_backward": False}}
+# faster on an AMX Xeon). It keeps a backward per side too: one backward over both sides was
+# 1-10 % faster on `original` at the same peak RSS, but raised dfl-saehd-liae's by 0.64 GiB
+# (docs/performance.md, "bf16 step on an AVX512-BF16/AMX CPU").
+HALF_PRECISION_DEFAULTS: dict[str, dict[str, bool]] = {"cpu": {"channels_last": True}}
 
 
 @dataclass(frozen=True)
