@@ -78,7 +78,7 @@ def _weights_arguments(parser: argparse.ArgumentParser) -> None:
 
 # --- turning arguments into one library call ------------------------------------------------
 def run(args: argparse.Namespace) -> int:
-    from phaze.train.run import run_training  # imports torch: keep `phaze --help` fast
+    from phaze.train.run import end_group_worker, run_training  # torch: keep --help fast
 
     outcome = run_training(request_from_args(args))
     result = outcome.result
@@ -90,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
 
             folder = ModelFolder(result.model_dir)
             print(f"latest preview: {folder.preview} (all previews in {folder.previews})")
+    if outcome.group_worker:
+        end_group_worker(outcome.exit_code)
     return outcome.exit_code
 
 

@@ -15,6 +15,24 @@ from phaze.train.settings import (RunRequest, face_sources, requested_framing,
 class RunOutcome:
     exit_code: int    # 0, or 1 when training stopped on non-finite losses or a process failed
     result: Any = None   # this process's TrainResult; None for the launcher and ranks > 0
+    group_worker: bool = False   # one process of a torchrun/--nproc group (see end_group_worker)
+
+
+def end_group_worker(exit_code: int) -> None:
+    """End a group's worker process now that its work is saved and its group left.
+
+    At interpreter exit, torch's static C++ objects are destroyed; rarely (seen once in a CI run
+    of the two-process tests) one of them still owns a running std::thread and the process
+    aborts with "terminate called without an active exception" after a completed run, which the
+    launcher must report as a failed rank. Leaving with os._exit skips that teardown.
+    """
+    import os
+    import sys
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_code)
 
 
 def run_training(request: RunRequest) -> RunOutcome:
@@ -38,7 +56,7 @@ def run_training(request: RunRequest) -> RunOutcome:
                        load_weights=request.load_weights, load_layers=request.load_layers,
                        freeze_layers=request.freeze_layers, framing=requested_framing(request))
     code = 1 if result.stopped == "non_finite" else 0
-    return RunOutcome(code, result if world.is_main else None)
+    return RunOutcome(code, result if world.is_main else None, group_worker=world.distributed)
 
 
 def _launch(request: RunRequest, trainer) -> int:
