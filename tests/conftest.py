@@ -35,6 +35,24 @@ def train_tiny() -> dict:
 
 
 @pytest.fixture(scope="session")
+def split_tiny(train_tiny) -> dict:
+    """The tiny design with one FC model per side (fc_a, fc_b): sub-models to load and freeze."""
+    return dict(train_tiny, split_fc=True)
+
+
+@pytest.fixture(scope="module")
+def trained_split_model(tmp_path_factory, synthetic_faces, split_tiny, fast_trainer):
+    """A split_tiny model folder trained two steps, so its weights differ from a fresh init."""
+    from phaze.config.parse import options_from_mapping
+    from phaze.train.loop import train
+
+    model_dir = tmp_path_factory.mktemp("trained") / "model"
+    train(*synthetic_faces, model_dir, options_from_mapping(split_tiny),
+          fast_trainer(iterations=2))
+    return model_dir
+
+
+@pytest.fixture(scope="session")
 def fast_trainer():
     """Factory of TrainerConfigs for tests: batch 4, one thread, no augmentation, lr 1e-3."""
     from phaze.data.settings import AugmentConfig

@@ -10,7 +10,6 @@ import torch
 from phaze.storage.checkpoint import has_checkpoint, load_checkpoint
 from phaze.config.parse import options_from_mapping
 from phaze.errors import ConfigError
-from phaze.train.loop import train
 from phaze.train.reuse import ReuseConfig, derive_recipes, run_reuse
 from phaze.train.reuse.fingerprint import first_batch_digest, submodel_digests
 from phaze.train.reuse.run import prepare, recipe_dir, recipe_trainer
@@ -24,17 +23,9 @@ class NoFaceRecognizer:
 
 
 @pytest.fixture(scope="module")
-def split_tiny(train_tiny) -> dict:
-    return dict(train_tiny, split_fc=True)
-
-
-@pytest.fixture(scope="module")
-def old_model(tmp_path_factory, synthetic_faces, split_tiny, fast_trainer):
-    """The old model (old A + B): trained two steps, so its weights differ from a fresh init."""
-    model_dir = tmp_path_factory.mktemp("old") / "model"
-    train(*synthetic_faces, model_dir, options_from_mapping(split_tiny),
-          fast_trainer(iterations=2))
-    return model_dir
+def old_model(trained_split_model):
+    """The old model (old A + B)."""
+    return trained_split_model
 
 
 @pytest.fixture(scope="module")

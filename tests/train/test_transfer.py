@@ -13,17 +13,9 @@ from phaze.train.loop import Trainer, train
 
 
 @pytest.fixture(scope="module")
-def split_tiny(train_tiny) -> dict:
-    return dict(train_tiny, split_fc=True)
-
-
-@pytest.fixture(scope="module")
-def source_model(tmp_path_factory, synthetic_faces, split_tiny, fast_trainer):
-    """Model 1: trained two steps, so its weights differ from any fresh initialisation."""
-    model_dir = tmp_path_factory.mktemp("source") / "model"
-    train(*synthetic_faces, model_dir, options_from_mapping(split_tiny),
-          fast_trainer(iterations=2))
-    return model_dir
+def source_model(trained_split_model):
+    """Model 1, the one sub-models are loaded from."""
+    return trained_split_model
 
 
 def _submodel_weights(weights: dict, name: str) -> dict:

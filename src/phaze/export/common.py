@@ -63,11 +63,6 @@ def quiet_torchscript_export() -> Iterator[None]:
         yield
 
 
-def weight_bytes(model: nn.Module) -> int:
-    tensors = [*model.parameters(), *model.buffers()]
-    return sum(t.numel() * t.element_size() for t in tensors)
-
-
 
 def stamp_framing(path: Path, framing: Framing) -> None:
     """Record how the model frames faces (centering, coverage %, vertical offset %) in the ONNX

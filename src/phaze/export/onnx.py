@@ -12,7 +12,7 @@ from torch import nn
 from phaze.errors import ConfigError
 from phaze.export import DEFAULT_OPSET, EXPORTERS
 from phaze.export.common import (DEFAULT_ATOL, ExportReport, eval_mode, import_checkers,
-                                 import_module, quiet_torchscript_export, weight_bytes)
+                                 import_module, quiet_torchscript_export)
 from phaze.model.phaze_a import PhazeA
 from phaze.sides import target_side
 
@@ -67,6 +67,11 @@ def check_opset(opset: int, exporter: str) -> int:
     return opset
 
 
+def _weight_bytes(model: nn.Module) -> int:
+    tensors = [*model.parameters(), *model.buffers()]
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
 def _run_exporter(graph: SwapGraph, example: torch.Tensor, path: Path, exporter: str,
                   opset: int, names: tuple[str, ...]) -> None:
     if exporter == "dynamo":
@@ -74,7 +79,7 @@ def _run_exporter(graph: SwapGraph, example: torch.Tensor, path: Path, exporter:
         torch.onnx.export(graph, (example,), str(path), dynamo=True, verbose=False,
                           input_names=[INPUT_NAME], output_names=list(names),
                           dynamic_shapes=({0: batch},), opset_version=opset,
-                          external_data=weight_bytes(graph) > EXTERNAL_DATA_BYTES)
+                          external_data=_weight_bytes(graph) > EXTERNAL_DATA_BYTES)
         return
     # The TorchScript exporter switches to an external weights file by itself above 2 GiB.
     with quiet_torchscript_export():

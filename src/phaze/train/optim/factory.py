@@ -33,22 +33,19 @@ def build_optimizer(params_or_model: nn.Module | Iterable[Tensor],
     return OPTIMIZERS.get_entry(config.name)(groups, config)
 
 
-@OPTIMIZERS.register("adam")
-def _adam(groups: list[dict[str, Any]], config: OptimizerConfig) -> Optimizer:
-    if config.moments == "bfloat16":
-        return _bfloat16_moment_adam(groups, config, decoupled_weight_decay=False)
-    return torch.optim.Adam(groups, lr=config.learning_rate, betas=config.betas,
-                            eps=config.epsilon, amsgrad=config.amsgrad,
-                            **_torch_kernel(groups, config.fused))
+def _adam_family(torch_class: type[Optimizer], decoupled_weight_decay: bool):
+    """Adam (L2 weight decay) or AdamW (decoupled): torch's, or the bfloat16-moment version."""
+    def build(groups: list[dict[str, Any]], config: OptimizerConfig) -> Optimizer:
+        if config.moments == "bfloat16":
+            return _bfloat16_moment_adam(groups, config, decoupled_weight_decay)
+        return torch_class(groups, lr=config.learning_rate, betas=config.betas,
+                           eps=config.epsilon, amsgrad=config.amsgrad,
+                           **_torch_kernel(groups, config.fused))
+    return build
 
 
-@OPTIMIZERS.register("adamw")
-def _adamw(groups: list[dict[str, Any]], config: OptimizerConfig) -> Optimizer:
-    if config.moments == "bfloat16":
-        return _bfloat16_moment_adam(groups, config, decoupled_weight_decay=True)
-    return torch.optim.AdamW(groups, lr=config.learning_rate, betas=config.betas,
-                             eps=config.epsilon, amsgrad=config.amsgrad,
-                             **_torch_kernel(groups, config.fused))
+OPTIMIZERS.add("adam", _adam_family(torch.optim.Adam, decoupled_weight_decay=False))
+OPTIMIZERS.add("adamw", _adam_family(torch.optim.AdamW, decoupled_weight_decay=True))
 
 
 def _bfloat16_moment_adam(groups: list[dict[str, Any]], config: OptimizerConfig,
