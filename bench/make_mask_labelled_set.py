@@ -7,11 +7,18 @@ which fills occluders with other faces and procedural textures. Each object is p
 hand-chosen places, some flipped or scaled. Truth = the face's extended landmark mask (landmarks
 found by `phaze extract`) minus the pasted object.
 
+With --own-faces DIR it writes, instead of the set, training faces of the same person, as a
+user's own face set has them: the photo rotated by -8, -4, 4 and 8 degrees (not the labelled frame itself),
+extracted by `phaze extract`, each face copied 18 times so that she weighs about as much in
+training as one of the clips' people. No object is on them.
+
 Usage: python bench/make_mask_labelled_set.py [--out tests/masks/labelled_set]
+       python bench/make_mask_labelled_set.py --own-faces DIR
 """
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,6 +35,7 @@ from phaze.io.images import write_image
 from phaze.masks.dataset import MASK_FRAMING
 
 SIZE_PX = 128
+OWN_ANGLES, OWN_COPIES = (-8, -4, 4, 8), 18
 # (photo, polygon or circle in the photo's px): cut-outs drawn by hand on the photos.
 CUTOUTS = {
     "cat": ("chelsea", [(140, 40), (200, 20), (260, 40), (310, 30), (330, 110), (320, 200),
@@ -79,6 +87,27 @@ def _face() -> tuple[np.ndarray, np.ndarray]:
     return framed.image, extended_mask(framed.landmarks, SIZE_PX)
 
 
+def write_own_faces(folder: Path) -> None:
+    """The astronaut's faces for training: rotated frames, extracted, repeated."""
+    photo = skimage.data.astronaut()
+    with tempfile.TemporaryDirectory() as temp:
+        frames, faces = Path(temp, "in"), Path(temp, "faces")
+        frames.mkdir()
+        for angle in OWN_ANGLES:
+            matrix = cv2.getRotationMatrix2D((220.0, 130.0), angle, 1.0)
+            write_image(frames / f"astronaut_r{angle:+d}.png",
+                        cv2.warpAffine(photo, matrix, photo.shape[1::-1],
+                                       borderMode=cv2.BORDER_REFLECT))
+        subprocess.run([sys.executable, "-m", "phaze", "extract", "--input", str(frames),
+                        "--output", str(faces), "--size", "256", "--no-progress"], check=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        for face in sorted(faces.glob("*.png")):
+            for copy in range(OWN_COPIES):
+                stem = face.stem.removesuffix("_0")
+                shutil.copyfile(face, folder / f"{stem}_c{copy:02d}_0.png")
+    print(f"{len(OWN_ANGLES)} × {OWN_COPIES} training faces written to {folder}")
+
+
 def paste(image: np.ndarray, truth: np.ndarray, name: str, where: tuple[float, float],
           scale: float, flip: bool) -> tuple[np.ndarray, np.ndarray]:
     rgb, alpha = cutout(name)
@@ -102,7 +131,13 @@ def paste(image: np.ndarray, truth: np.ndarray, name: str, where: tuple[float, f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="tests/masks/labelled_set")
-    out = Path(parser.parse_args().out)
+    parser.add_argument("--own-faces", default=None,
+                        help="write the astronaut's training faces into this folder instead")
+    args = parser.parse_args()
+    if args.own_faces:
+        write_own_faces(Path(args.own_faces))
+        return
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     face, hull = _face()
     for index, (name, where, scale, flip) in enumerate(PLACEMENTS):

@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--skip-train", action="store_true")
     parser.add_argument("--labelled", default=None)
+    parser.add_argument("--seed", type=int, default=0, help="MaskTrainConfig.seed")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (1 gives the same figures on every machine load)")
     args = parser.parse_args()
@@ -66,7 +67,8 @@ def main() -> None:
         faces = load_mask_faces(args.train, network.size_px)
         start = time.perf_counter()
         train_segmenter(faces, args.model_dir, network,
-                        MaskTrainConfig(steps=args.steps, batch_size=args.batch_size))
+                        MaskTrainConfig(steps=args.steps, batch_size=args.batch_size,
+                                        seed=args.seed))
         seconds = time.perf_counter() - start
         print(f"trained {args.steps} steps × {args.batch_size} on {len(faces)} faces in "
               f"{seconds:.0f} s ({args.steps * args.batch_size / seconds:.1f} faces/s)")
