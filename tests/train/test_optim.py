@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from phaze.errors import ConfigError
+from phaze.train.optim import channels_last_adam
 from phaze.train.optim.clipping import GradientClipper
 from phaze.train.optim.config import OptimizerConfig
 from phaze.train.optim.factory import OPTIMIZER_NAMES, build_optimizer
@@ -72,7 +73,8 @@ def test_adam_uses_foreach_when_fused_is_switched_off():
 
 
 @pytest.mark.parametrize("name, optimizer_class", [
-    ("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW), ("adabelief", AdaBelief),
+    ("adam", channels_last_adam.Adam), ("adamw", channels_last_adam.AdamW),
+    ("adabelief", AdaBelief),
     ("lion", Lion),
 ])
 def test_build_optimizer_returns_the_named_class(name, optimizer_class):

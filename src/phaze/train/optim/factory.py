@@ -10,6 +10,7 @@ from torch.optim import Optimizer
 
 from phaze.errors import ConfigError
 from phaze.registry import Registry
+from phaze.train.optim import channels_last_adam
 from phaze.train.optim.bf16_adam import BFloat16MomentAdam
 from phaze.train.optim.groupwise import AdaBelief, Lion
 
@@ -44,8 +45,8 @@ def _adam_family(torch_class: type[Optimizer], decoupled_weight_decay: bool):
     return build
 
 
-OPTIMIZERS.add("adam", _adam_family(torch.optim.Adam, decoupled_weight_decay=False))
-OPTIMIZERS.add("adamw", _adam_family(torch.optim.AdamW, decoupled_weight_decay=True))
+OPTIMIZERS.add("adam", _adam_family(channels_last_adam.Adam, decoupled_weight_decay=False))
+OPTIMIZERS.add("adamw", _adam_family(channels_last_adam.AdamW, decoupled_weight_decay=True))
 
 
 def _bfloat16_moment_adam(groups: list[dict[str, Any]], config: OptimizerConfig,
