@@ -44,7 +44,7 @@ from phaze.train.optim.factory import build_optimizer
 from phaze.train.optim.warmup import warmup_scheduler
 from phaze.train.precision import resolve_precision
 from phaze.train.in_backward import in_backward_blocker
-from phaze.train.speed import SpeedConfig, resolve_speed
+from phaze.train.speed import SpeedConfig, resolve_model_speed
 from phaze.sides import SIDES
 from phaze.train.step import StepParts, TrainStep
 
@@ -108,8 +108,9 @@ def build_train_step(options: Any, device: torch.device, config: TrainerConfig) 
         scheduler=warmup_scheduler(optimizer, config.optimizer.warmup_steps),
         clipper=GradientClipper(config.optimizer), scaler=precision.grad_scaler(),
         precision=precision, check_finite=config.nan_protection.enabled,
-        speed=resolve_speed(config.speed, device, precision.dtype,
-                            in_backward_blocker(config.optimizer, precision.needs_scaler, 1)))
+        speed=resolve_model_speed(config.speed, device, precision.dtype,
+                                  in_backward_blocker(config.optimizer, precision.needs_scaler, 1),
+                                  options, config.batch_size))
     model.train()
     return TrainStep(model, parts)
 

@@ -8,7 +8,8 @@ from bf16_tolerance import BF16_STEP
 
 from phaze.config.parse import options_from_mapping
 from phaze.train.optim.config import OptimizerConfig
-from phaze.train.speed import Speed, SpeedConfig, resolve_speed
+from phaze.config.presets import resolve_options
+from phaze.train.speed import Speed, SpeedConfig, resolve_model_speed, resolve_speed
 from phaze.train.step import TrainStep
 
 
@@ -17,6 +18,28 @@ def test_defaults_resolve_per_device():
     assert not cpu.channels_last and cpu.per_side_backward and not cpu.compile
     assert resolve_speed(SpeedConfig(), "cpu", torch.bfloat16).channels_last
     assert resolve_speed(SpeedConfig(), "cuda").cudnn_benchmark
+
+
+def test_a_bf16_cpu_steps_inside_backward_by_default_where_that_saves_memory():
+    saves = resolve_speed(SpeedConfig(), "cpu", torch.bfloat16, None, in_backward_saves_memory=True)
+    assert saves.optimizer_in_backward and not saves.per_side_backward
+    assert resolve_speed(SpeedConfig(), "cpu", torch.bfloat16).per_side_backward  # no saving
+    for off in [resolve_speed(SpeedConfig(), "cpu", None, None, True),         # float32
+                resolve_speed(SpeedConfig(), "cuda", torch.bfloat16, None, True),  # unmeasured
+                resolve_speed(SpeedConfig(), "cpu", torch.bfloat16, "clipping", True),
+                resolve_speed(SpeedConfig(per_side_backward=True), "cpu", torch.bfloat16,
+                              None, True),
+                resolve_speed(SpeedConfig(optimizer_in_backward=False), "cpu", torch.bfloat16,
+                              None, True)]:
+        assert not off.optimizer_in_backward
+
+
+def test_the_in_backward_default_follows_the_memory_estimate():
+    def speed(preset):
+        return resolve_model_speed(SpeedConfig(), "cpu", torch.bfloat16, None,
+                                   resolve_options(preset), 16)
+    assert speed("iae").optimizer_in_backward            # small activations, large weights
+    assert not speed("dfl-saehd-liae").optimizer_in_backward  # 0.96 GiB a side, 0.33 of grads
 
 
 def test_a_switch_set_in_the_config_wins_over_the_default():

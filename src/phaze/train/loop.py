@@ -42,7 +42,7 @@ from phaze.train.preview import render_preview, write_preview
 from phaze.train.preview_score import PreviewScorer, score_scalars
 from phaze.train.session import open_session, resolve_run_options, saved_options
 from phaze.train.in_backward import in_backward_blocker
-from phaze.train.speed import resolve_speed
+from phaze.train.speed import resolve_model_speed
 from phaze.sides import SIDES
 from phaze.train.step import StepParts, TrainStep
 from phaze.train.stop import stop_requests
@@ -117,15 +117,16 @@ class Trainer:
         self.device = self.world.device(resolve_device(self.config.device,
                                                        "trainer option 'device'"))
         self.precision = resolve_precision(self.config.mixed_precision, self.device)
-        self.speed = resolve_speed(self.config.speed, self.device, self.precision.dtype,
-                                   in_backward_blocker(self.config.optimizer,
-                                                       self.precision.needs_scaler,
-                                                       self.world.world_size))
         saved = saved_options(self.model_dir)
         options = resolve_run_options(self.model_dir, options, load_layers, freeze_layers,
                                       saved)
         # Data is checked before anything is written, so a typo leaves no half-made model.
         design = plan_design(options)
+        self.speed = resolve_model_speed(self.config.speed, self.device, self.precision.dtype,
+                                         in_backward_blocker(self.config.optimizer,
+                                                             self.precision.needs_scaler,
+                                                             self.world.world_size),
+                                         options, self.config.batch_size)
         self.facesets = self._load_facesets(faces_a, faces_b, design.input_size,
                                             options.output_size, options.learn_mask)
         torch.manual_seed(self.config.seed)

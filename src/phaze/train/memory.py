@@ -79,6 +79,23 @@ def estimate_training_memory(options: PhazeAOptions, batch_size: int, optimizer:
             "total_bytes": weights + gradients + states + activations + workspace}
 
 
+# Stepping inside backward needs one backward over both sides: the second side's activations
+# stay alive too, while no gradient outlives its update. Worth it where the activations are
+# clearly the smaller (the estimate was 0.07 GiB optimistic on `original`, docs/performance.md).
+IN_BACKWARD_ACTIVATION_SHARE = 0.75
+
+
+def one_backward_saves_memory(options: PhazeAOptions, batch_size: int,
+                              dtype_bytes: int) -> bool:
+    """Whether stepping the optimiser inside one backward over both sides lowers the peak:
+    true when the smaller side's activations are under IN_BACKWARD_ACTIVATION_SHARE of the
+    gradients' bytes."""
+    model = build_model(options, "meta")
+    gradients = sum(p.numel() for p in model.parameters() if p.requires_grad) * FLOAT32_BYTES
+    second_side = min(saved_activation_bytes(model, batch_size, dtype_bytes).values())
+    return second_side < IN_BACKWARD_ACTIVATION_SHARE * gradients
+
+
 def saved_activation_bytes(model: PhazeA, batch_size: int,
                            dtype_bytes: int = 4) -> dict[str, int]:
     """Bytes autograd saves for backward in one step of `model` (built on meta), per side.

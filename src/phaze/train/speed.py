@@ -14,6 +14,7 @@ from torch import nn
 from torch.distributed._composable import checkpoint
 from torch.optim import Optimizer
 
+from phaze.config.options import PhazeAOptions
 from phaze.errors import ConfigError
 from phaze.train.config import SpeedConfig
 
@@ -31,6 +32,10 @@ DEVICE_DEFAULTS: dict[str, dict[str, bool]] = {
 # 1-10 % faster on `original` at the same peak RSS, but raised dfl-saehd-liae's by 0.64 GiB
 # (docs/performance.md, "bf16 step on an AVX512-BF16/AMX CPU").
 HALF_PRECISION_DEFAULTS: dict[str, dict[str, bool]] = {"cpu": {"channels_last": True}}
+# ...unless the optimiser steps inside that one backward and the caller found that this lowers
+# the peak (train/memory.one_backward_saves_memory): on `original` 9 % faster and 0.08 GiB less;
+# in float32 it was no faster (docs/performance.md).
+IN_BACKWARD_WHERE_IT_SAVES_MEMORY = {"cpu"}
 
 
 @dataclass(frozen=True)
@@ -45,19 +50,34 @@ class Speed:
     activation_checkpointing: bool = False
 
 
+def _may_step_in_backward_by_default(config: SpeedConfig, device: torch.device | str,
+                                     autocast_dtype: torch.dtype | None,
+                                     in_backward_blocker: str | None) -> bool:
+    return (torch.device(device).type in IN_BACKWARD_WHERE_IT_SAVES_MEMORY
+            and autocast_dtype is not None and in_backward_blocker is None
+            and config.optimizer_in_backward is None and config.per_side_backward is None)
+
+
 def resolve_speed(config: SpeedConfig, device: torch.device | str,
                   autocast_dtype: torch.dtype | None = None,
-                  in_backward_blocker: str | None = None) -> Speed:
+                  in_backward_blocker: str | None = None,
+                  in_backward_saves_memory: bool = False) -> Speed:
     """The switches for `device` (running autocast in `autocast_dtype`, None: float32): the
     ones set in `config`, else the measured default for that device and precision.
 
     `in_backward_blocker` says why the other settings rule out `optimizer_in_backward`
     (train/in_backward.py); the default then leaves it off, and asking for it is an error.
+    `in_backward_saves_memory`: the estimate for this model and batch
+    (`resolve_model_speed`); it turns the optimiser step inside backward on by default where
+    the device, precision and other switches allow it.
     """
     kind = torch.device(device).type
     defaults = dict(DEVICE_DEFAULTS.get(kind, {}))
     if autocast_dtype is not None:
         defaults.update(HALF_PRECISION_DEFAULTS.get(kind, {}))
+    if in_backward_saves_memory and _may_step_in_backward_by_default(
+            config, device, autocast_dtype, in_backward_blocker):
+        defaults.update(optimizer_in_backward=True, per_side_backward=False)
     if in_backward_blocker is not None:
         if config.optimizer_in_backward:
             raise ConfigError(f"speed option 'optimizer_in_backward' is True but "
@@ -73,6 +93,19 @@ def resolve_speed(config: SpeedConfig, device: torch.device | str,
                               "backward needs one backward over both sides)")
         speed = dataclasses.replace(speed, per_side_backward=False)
     return speed
+
+
+def resolve_model_speed(config: SpeedConfig, device: torch.device | str,
+                        autocast_dtype: torch.dtype | None, in_backward_blocker: str | None,
+                        options: PhazeAOptions, batch_size: int) -> Speed:
+    """`resolve_speed` for training `options` at `batch_size` faces per side: the memory
+    estimate that decides the in-backward default is made only where it can matter (it builds
+    the model on the meta device: 0.1-1.5 s)."""
+    saves = False
+    if _may_step_in_backward_by_default(config, device, autocast_dtype, in_backward_blocker):
+        from phaze.train.memory import one_backward_saves_memory
+        saves = one_backward_saves_memory(options, batch_size, autocast_dtype.itemsize)
+    return resolve_speed(config, device, autocast_dtype, in_backward_blocker, saves)
 
 
 def use_channels_last(model: nn.Module, optimizer: Optimizer | None = None) -> None:
