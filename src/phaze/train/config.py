@@ -35,7 +35,8 @@ class SpeedConfig:
     per_side_backward: bool | None = None  # backward after each side: half the activations
     cudnn_benchmark: bool | None = None    # let cuDNN time its algorithms (CUDA only)
     # Update each weight as soon as its gradient is complete, with one backward for both
-    # sides: no gradient outlives its own update (train/in_backward.py).
+    # sides: no gradient outlives its own update (train/in_backward.py). Default: on for a
+    # bf16 CPU where it lowers the estimated peak (train/speed.resolve_model_speed).
     optimizer_in_backward: bool | None = None
     # Keep only each block's input for backward and run the block again there: less memory
     # for activations, about one more forward of compute (`use_activation_checkpointing`).
