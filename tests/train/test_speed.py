@@ -42,6 +42,12 @@ def test_the_in_backward_default_follows_the_memory_estimate():
     assert not speed("dfl-saehd-liae").optimizer_in_backward  # 0.96 GiB a side, 0.33 of grads
 
 
+def test_the_log_names_the_switches_that_are_on():
+    assert Speed(channels_last=True, optimizer_in_backward=True).label == \
+        "channels-last, optimiser in backward"
+    assert Speed().label == ""
+
+
 def test_a_switch_set_in_the_config_wins_over_the_default():
     assert resolve_speed(SpeedConfig(channels_last=True), "cpu").channels_last
     assert not resolve_speed(SpeedConfig(channels_last=False), "cpu", torch.bfloat16).channels_last

@@ -307,9 +307,10 @@ class _RunState:
         t.model.train()
         set_frozen_norms_eval(t.model)
         processes = f" over {t.world.world_size} processes" if t.world.distributed else ""
-        logger.info("training on %s (%s), batch %d per side%s, from iteration %d%s", t.device,
-                 t.precision.label, self.config.batch_size, processes, t.iteration,
-                 f" for {limit} iterations" if limit else " until Ctrl-C")
+        switches = t.parts.speed.label
+        logger.info("training on %s (%s%s), batch %d per side%s, from iteration %d%s", t.device,
+                 t.precision.label, f"; {switches}" if switches else "", self.config.batch_size,
+                 processes, t.iteration, f" for {limit} iterations" if limit else " until Ctrl-C")
         logger.info("previews every %d iterations: %s (history in %s)",
                  self.config.preview_interval, t.folder.preview, t.folder.previews)
         while limit is None or self.steps < limit:

@@ -49,6 +49,13 @@ class Speed:
     optimizer_in_backward: bool = False
     activation_checkpointing: bool = False
 
+    @property
+    def label(self) -> str:
+        """The switches that are on, for the log: 'channels-last, optimiser in backward'."""
+        return ", ".join(name.replace("_", " ").replace("channels last", "channels-last")
+                         .replace("optimizer", "optimiser")
+                         for name, on in dataclasses.asdict(self).items() if on)
+
 
 def _may_step_in_backward_by_default(config: SpeedConfig, device: torch.device | str,
                                      autocast_dtype: torch.dtype | None,
