@@ -8,9 +8,9 @@ hand-chosen places, some flipped or scaled. Truth = the face's extended landmark
 found by `phaze extract`) minus the pasted object.
 
 With --own-faces DIR it writes, instead of the set, training faces of the same person, as a
-user's own face set has them: the photo rotated by -8, -4, 4 and 8 degrees (not the labelled frame itself),
-extracted by `phaze extract`, each face copied 18 times so that she weighs about as much in
-training as one of the clips' people. No object is on them.
+user's own face set has them: the photo rotated by -8, -4, 4 and 8 degrees (never the labelled
+frame itself), extracted by `phaze extract`, each face copied 18 times so that she weighs about
+as much in training as one of the clips' people. No object is on them.
 
 Usage: python bench/make_mask_labelled_set.py [--out tests/masks/labelled_set]
        python bench/make_mask_labelled_set.py --own-faces DIR

@@ -65,11 +65,9 @@ def estimate_training_memory(options: PhazeAOptions, batch_size: int, optimizer:
     if dtype_bytes not in (2, 4):
         raise ValueError(f"dtype_bytes must be 2 or 4, got {dtype_bytes}")
     model = model or build_model(options, "meta")
-    params = [p for p in model.parameters() if p.requires_grad]
-    count = sum(p.numel() for p in params)
     weights = sum(p.numel() for p in model.parameters()) * FLOAT32_BYTES
-    gradients = count * FLOAT32_BYTES
-    states = count * FLOAT32_BYTES * OPTIMIZER_STATES[optimizer]
+    gradients = _gradient_bytes(model)
+    states = gradients * OPTIMIZER_STATES[optimizer]
     per_side = saved_activation_bytes(model, batch_size, dtype_bytes)
     activations = max(per_side.values()) if per_side_backward else sum(per_side.values())
     workspace = _cpu_weight_copies(model) if device == "cpu" else 0
@@ -91,9 +89,14 @@ def one_backward_saves_memory(options: PhazeAOptions, batch_size: int,
     true when the smaller side's activations are under IN_BACKWARD_ACTIVATION_SHARE of the
     gradients' bytes."""
     model = build_model(options, "meta")
-    gradients = sum(p.numel() for p in model.parameters() if p.requires_grad) * FLOAT32_BYTES
+    gradients = _gradient_bytes(model)
     second_side = min(saved_activation_bytes(model, batch_size, dtype_bytes).values())
     return second_side < IN_BACKWARD_ACTIVATION_SHARE * gradients
+
+
+def _gradient_bytes(model: nn.Module) -> int:
+    """Float32 gradients of the trainable weights (the optimiser's moments are as large)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad) * FLOAT32_BYTES
 
 
 def saved_activation_bytes(model: PhazeA, batch_size: int,

@@ -29,8 +29,8 @@ class _DenseViews:
 
     def _init_group(self, group, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
                     state_steps, *args: Any) -> Any:
-        result = super()._init_group(group, params, grads, exp_avgs, exp_avg_sqs,  # type: ignore[misc]
-                                     max_exp_avg_sqs, state_steps, *args)
+        result = super()._init_group(  # type: ignore[misc]
+            group, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *args)
         moments = [exp_avgs, exp_avg_sqs] + ([max_exp_avg_sqs] if group["amsgrad"] else [])
         for index, param in enumerate(params):
             if not _is_nhwc(param) or grads[index].stride() != param.stride():
