@@ -167,6 +167,27 @@ def test_lightness_factor_moves_lightness_towards_black_or_white(gradient_face):
     assert all(np.sign(factor) == np.sign(shift) for factor, shift in shifts if abs(factor) > 0.05)
 
 
+def _colour_shift_per_pixel(face: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """The L*a*b* shift written per pixel, as the lookup table must reproduce it."""
+    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = np.where(factors > 0, lab + (255.0 - lab) * factors, lab * (1.0 + factors))
+    return cv2.cvtColor(np.clip(np.rint(lab), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_colour_table_equals_the_per_pixel_shift(seed):
+    from phaze.data.augment import jitter_colour
+
+    rng = np.random.default_rng(seed)
+    face = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    config = AugmentConfig(color_lightness=30, color_ab=8, color_clahe_chance=0)
+    factors = np.random.default_rng(seed).uniform(
+        -np.array([0.3, 0.08, 0.08]), np.array([0.3, 0.08, 0.08])).astype(np.float32)
+    shifted = jitter_colour(face, config, np.random.default_rng(seed))
+    np.testing.assert_array_equal(shifted, _colour_shift_per_pixel(face, factors))
+    assert not np.array_equal(shifted, face)
+
+
 def test_bad_flip_chance_names_the_option():
     from phaze.errors import ConfigError
 

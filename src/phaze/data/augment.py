@@ -76,18 +76,29 @@ def prepare_plain(face: np.ndarray, masks: np.ndarray | None, input_size: int, o
 
 def jitter_colour(face: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
     """Random per-channel L*a*b* shift towards 0 or 255, then CLAHE on L* by chance."""
-    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB)
     limits = np.array([config.color_lightness, config.color_ab, config.color_ab]) / 100.0
     factors = rng.uniform(-limits, limits).astype(np.float32)  # one per channel
-    # A positive factor moves a value that fraction of the way to 255, a negative one towards 0.
-    lab = np.where(factors > 0, lab + (255.0 - lab) * factors, lab * (1.0 + factors))
-    lab = np.clip(np.rint(lab), 0, 255).astype(np.uint8)
+    lab = cv2.LUT(lab, colour_shift_table(factors))
     if rng.random() < config.color_clahe_chance / 100.0:
         base = max(2, face.shape[0] // 128)
         grid = base + int(rng.integers(0, config.color_clahe_max_size + 1)) * (base // 2)
         clahe = cv2.createCLAHE(clipLimit=_CLAHE_CLIP_LIMIT, tileGridSize=(grid, grid))
         lab[..., 0] = clahe.apply(np.ascontiguousarray(lab[..., 0]))
     return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
+
+
+def colour_shift_table(factors: np.ndarray) -> np.ndarray:
+    """(256, 1, 3) uint8 lookup table: per channel, a positive factor moves a value that fraction
+    of the way to 255, a negative one towards 0.
+
+    The shift depends only on the 8-bit value, so it is computed for the 256 values once, not
+    for every pixel (at 256 px that per-pixel float work was the loader's largest cost).
+    """
+    values = np.arange(256, dtype=np.float32)[:, None]
+    shifted = np.where(factors > 0, values + (255.0 - values) * factors,
+                       values * (1.0 + factors))
+    return np.clip(np.rint(shifted), 0, 255).astype(np.uint8)[:, None, :]
 
 
 def random_affine(face: np.ndarray, masks: np.ndarray | None, landmarks: np.ndarray | None,
