@@ -246,7 +246,8 @@ SPEED_SWITCHES = (("channels-last", "channels_last memory format"),
                   ("per-side-backward", "backward after each side's loss"),
                   ("cudnn-benchmark", "cuDNN algorithm timing (CUDA only)"),
                   ("optimizer-in-backward", "optimiser step inside one backward"),
-                  ("activation-checkpointing", "recompute each block's forward in backward"))
+                  ("activation-checkpointing", "recompute each block's forward in backward"),
+                  ("small-convs-as-matmul", "convolutions with 4x4 outputs as matmuls"))
 
 
 def add_speed_arguments(parser: argparse.ArgumentParser) -> None:

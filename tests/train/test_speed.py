@@ -16,6 +16,8 @@ from phaze.train.step import TrainStep
 def test_defaults_resolve_per_device():
     cpu = resolve_speed(SpeedConfig(), "cpu")
     assert not cpu.channels_last and cpu.per_side_backward and not cpu.compile
+    assert cpu.small_convs_as_matmul
+    assert not resolve_speed(SpeedConfig(), "cuda", torch.bfloat16).small_convs_as_matmul
     assert resolve_speed(SpeedConfig(), "cpu", torch.bfloat16).channels_last
     assert resolve_speed(SpeedConfig(), "cuda").cudnn_benchmark
 
@@ -48,6 +50,24 @@ def test_the_log_names_the_switches_that_are_on():
     assert Speed().label == ""
 
 
+def test_the_tiny_design_has_a_small_convolution_that_takes_the_matmul_path(
+        train_tiny, monkeypatch):
+    # Otherwise the "matmul" cases above would compare the convolution with itself.
+    import phaze.layers.conv as conv_module
+    from phaze.model.phaze_a import build_model
+    from phaze.train.speed import use_small_convs_as_matmul
+
+    model = build_model(options_from_mapping(train_tiny))
+    assert use_small_convs_as_matmul(model) > 0
+    shapes = []
+    original = conv_module.conv2d_as_matmul
+    monkeypatch.setattr(conv_module, "conv2d_as_matmul",
+                        lambda x, *rest: shapes.append(x.shape) or original(x, *rest))
+    with torch.no_grad():
+        model.side_forward(torch.rand(2, 3, model.input_size, model.input_size), "a")
+    assert shapes
+
+
 def test_a_switch_set_in_the_config_wins_over_the_default():
     assert resolve_speed(SpeedConfig(channels_last=True), "cpu").channels_last
     assert not resolve_speed(SpeedConfig(channels_last=False), "cpu", torch.bfloat16).channels_last
@@ -55,8 +75,9 @@ def test_a_switch_set_in_the_config_wins_over_the_default():
 
 @pytest.mark.parametrize("fast", [
     Speed(channels_last=True), Speed(per_side_backward=True),
-    Speed(channels_last=True, per_side_backward=True)], ids=["channels_last", "per_side",
-                                                            "both"])
+    Speed(channels_last=True, per_side_backward=True), Speed(small_convs_as_matmul=True),
+    Speed(channels_last=True, small_convs_as_matmul=True)],
+    ids=["channels_last", "per_side", "both", "matmul", "matmul_channels_last"])
 def test_fast_paths_compute_the_same_losses_and_gradients(train_tiny, fast, make_train_step,
                                                            random_pair_batch):
     # Both paths in float64, and gradients rather than weights after Adam steps: in float32
@@ -85,8 +106,10 @@ def test_fast_paths_compute_the_same_losses_and_gradients(train_tiny, fast, make
                                        msg=name)
 
 
-@pytest.mark.parametrize("fast", [Speed(channels_last=True), Speed(per_side_backward=True)],
-                         ids=["channels_last", "per_side"])
+@pytest.mark.parametrize("fast", [
+    Speed(channels_last=True), Speed(per_side_backward=True),
+    Speed(channels_last=True, small_convs_as_matmul=True)],
+    ids=["channels_last", "per_side", "matmul_channels_last"])
 def test_fast_paths_under_bf16_differ_by_bf16_rounding_only(train_tiny, fast, make_train_step,
                                                             random_pair_batch):
     # Under bf16 autocast another memory layout or backward order rounds differently: each

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from phaze.layers.conv_matmul import conv2d_as_matmul
 from phaze.layers.init import ConvInit, init_faceswap_conv
 
 
@@ -23,6 +24,10 @@ class SamePadConv2d(nn.Conv2d):
     its "valid" convolution, which then stops shrinking the image.
     """
 
+    # Outputs of at most this many positions per image are computed as a matmul over image
+    # columns (`conv2d_as_matmul`); 0: never. A speed choice of the caller, not of the model.
+    matmul_max_positions: int = 0
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  reflect: bool = False, valid: bool = False, bias: bool = True) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride=stride, bias=bias)
@@ -30,20 +35,27 @@ class SamePadConv2d(nn.Conv2d):
         self.valid = valid and not reflect
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        k, s = self.kernel_size[0], self.stride[0]
+        top, bottom = (0, 0) if self.valid else same_padding(x.shape[-2], k, s)
+        left, right = (0, 0) if self.valid else same_padding(x.shape[-1], k, s)
+        positions = ((x.shape[-2] + top + bottom - k) // s + 1) * \
+            ((x.shape[-1] + left + right - k) // s + 1)
+        if positions <= self.matmul_max_positions:
+            return conv2d_as_matmul(self._pad(x, left, right, top, bottom), self.weight,
+                                    self.bias, s)
         if self.valid:
             return super().forward(x)
-        k, s = self.kernel_size[0], self.stride[0]
-        top, bottom = same_padding(x.shape[-2], k, s)
-        left, right = same_padding(x.shape[-1], k, s)
         if not self.reflect and top == bottom and left == right:
             # Symmetric zeros: the convolution pads by itself, without a padded copy of x
             # (faster, and autograd saves no copy for the backward pass).
             return F.conv2d(x, self.weight, self.bias, self.stride, (top, left),
                             self.dilation, self.groups)
-        if top or bottom or left or right:
-            mode = "reflect" if self.reflect else "constant"
-            x = F.pad(x, (left, right, top, bottom), mode=mode)
-        return super().forward(x)
+        return super().forward(self._pad(x, left, right, top, bottom))
+
+    def _pad(self, x: torch.Tensor, left: int, right: int, top: int, bottom: int) -> torch.Tensor:
+        if not (top or bottom or left or right):
+            return x
+        return F.pad(x, (left, right, top, bottom), mode="reflect" if self.reflect else "constant")
 
 
 class ConvBlock(nn.Sequential):

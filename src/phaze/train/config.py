@@ -41,6 +41,9 @@ class SpeedConfig:
     # Keep only each block's input for backward and run the block again there: less memory
     # for activations, about one more forward of compute (`use_activation_checkpointing`).
     activation_checkpointing: bool | None = None
+    # Convolutions with a 4×4 output or smaller as one matmul over image columns
+    # (`use_small_convs_as_matmul`): oneDNN's weight gradient is slow there. Default: on a CPU.
+    small_convs_as_matmul: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,17 @@ from torch.optim import Optimizer
 
 from phaze.config.options import PhazeAOptions
 from phaze.errors import ConfigError
+from phaze.layers.conv import SamePadConv2d
 from phaze.train.config import SpeedConfig
 
 # The measured defaults per device type (docs/performance.md); other device types get all off.
 DEVICE_DEFAULTS: dict[str, dict[str, bool]] = {
     # float32 on a CPU: oneDNN's channels-last convolution backward measured 1.5-1.9x slower
     # than NCHW in the decoders of dfl-saehd-liae and stojo (AVX2, docs/performance.md).
-    "cpu": {"channels_last": False, "compile": False, "per_side_backward": True},
+    "cpu": {"channels_last": False, "compile": False, "per_side_backward": True,
+            # 4×4-output convolutions as matmuls: `original` 1.03 -> 0.82 s/step in bf16 on an
+            # AMX Xeon, 2.17 -> 1.80 in float32 there, 2.86 -> 2.51 limited to AVX2.
+            "small_convs_as_matmul": True},
     # Not yet measured on a GPU: the usual best choices for convolutions on tensor cores.
     "cuda": {"channels_last": True, "compile": False, "per_side_backward": True,
              "cudnn_benchmark": True},
@@ -36,6 +40,10 @@ HALF_PRECISION_DEFAULTS: dict[str, dict[str, bool]] = {"cpu": {"channels_last": 
 # the peak (train/memory.one_backward_saves_memory): on `original` 9 % faster and 0.08 GiB less;
 # in float32 it was no faster (docs/performance.md).
 IN_BACKWARD_WHERE_IT_SAVES_MEMORY = {"cpu"}
+# Largest output (positions per image) computed as a matmul: for `original`'s 4×4 layers the
+# matmul's forward + backward took 0.4× oneDNN's convolution (whose weight gradient and weight
+# reorders dominate there), at 8×8 about the same, at 16×16 more (docs/performance.md).
+SMALL_CONV_POSITIONS = 16
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class Speed:
     cudnn_benchmark: bool = False
     optimizer_in_backward: bool = False
     activation_checkpointing: bool = False
+    small_convs_as_matmul: bool = False
 
     @property
     def label(self) -> str:
@@ -129,6 +138,15 @@ def use_channels_last(model: nn.Module, optimizer: Optimizer | None = None) -> N
             if isinstance(value, torch.Tensor) and value.dim() == 4 \
                     and value.shape == param.shape:
                 state[key] = value.contiguous(memory_format=torch.channels_last)
+
+
+def use_small_convs_as_matmul(model: nn.Module, positions: int = SMALL_CONV_POSITIONS) -> int:
+    """Compute every "same"-padded convolution whose output has at most `positions` positions
+    per image as a matmul over image columns; returns how many convolutions may do so."""
+    convs = [module for module in model.modules() if isinstance(module, SamePadConv2d)]
+    for conv in convs:
+        conv.matmul_max_positions = positions
+    return len(convs)
 
 
 def use_activation_checkpointing(model: nn.Module) -> list[nn.Module]:

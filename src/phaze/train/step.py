@@ -22,7 +22,8 @@ from phaze.train.optim.clipping import GradientClipper
 from phaze.train.precision import Precision
 from phaze.train.distributed import Replicas, World, collectives_guard
 from phaze.train.speed import (Speed, SpeedConfig, resolve_speed,
-                               use_activation_checkpointing, use_channels_last)
+                               use_activation_checkpointing, use_channels_last,
+                               use_small_convs_as_matmul)
 
 
 class LossMeter:
@@ -88,6 +89,8 @@ class TrainStep:
             use_channels_last(model, parts.optimizer)
         if parts.speed.activation_checkpointing:
             use_activation_checkpointing(model)
+        if parts.speed.small_convs_as_matmul:
+            use_small_convs_as_matmul(model)
         if parts.speed.cudnn_benchmark:
             torch.backends.cudnn.benchmark = True  # process-wide; input sizes never change
         self._sides = self.replicas.wrap(model)
