@@ -85,3 +85,23 @@ def test_under_bf16_autocast_the_weight_gradient_is_float32_in_the_weight_layout
     expected = torch.autograd.grad(F.conv2d(x, weight, b, 2).sum(), weight)[0]
     torch.testing.assert_close(weight.grad, expected, rtol=0,
                                atol=0.02 * float(expected.abs().max()))
+
+
+def test_forwards_sharing_weight_casts_cast_each_weight_once():
+    from phaze.train.speed import sharing_weight_casts, use_small_convs_as_matmul
+
+    conv = SamePadConv2d(4, 6, 3, stride=2)
+    convs = use_small_convs_as_matmul(conv)
+    x = torch.randn(2, 4, 8, 8)
+    with torch.autocast("cpu", dtype=torch.bfloat16), sharing_weight_casts(convs):
+        first, second = conv(x), conv(x + 1)
+        assert list(conv.weight_casts) == [torch.bfloat16]
+        cast = conv.weight_casts[torch.bfloat16]
+    assert conv.weight_casts is None  # dropped after the block; the graph holds what it needs
+    (first.float().sum() + second.float().sum()).backward()
+    assert cast.grad_fn is not None and conv.weight.grad.dtype == torch.float32
+    expected = torch.autograd.grad(
+        (F.conv2d(F.pad(x, (0, 1, 0, 1)), conv.weight, conv.bias, 2).sum()
+         + F.conv2d(F.pad(x + 1, (0, 1, 0, 1)), conv.weight, conv.bias, 2).sum()), conv.weight)[0]
+    torch.testing.assert_close(conv.weight.grad, expected, rtol=0,
+                               atol=0.02 * float(expected.abs().max()))

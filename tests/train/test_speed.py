@@ -58,7 +58,7 @@ def test_the_tiny_design_has_a_small_convolution_that_takes_the_matmul_path(
     from phaze.train.speed import use_small_convs_as_matmul
 
     model = build_model(options_from_mapping(train_tiny))
-    assert use_small_convs_as_matmul(model) > 0
+    assert use_small_convs_as_matmul(model)
     shapes = []
     original = conv_module.conv2d_as_matmul
     monkeypatch.setattr(conv_module, "conv2d_as_matmul",

@@ -27,6 +27,10 @@ class SamePadConv2d(nn.Conv2d):
     # Outputs of at most this many positions per image are computed as a matmul over image
     # columns (`conv2d_as_matmul`); 0: never. A speed choice of the caller, not of the model.
     matmul_max_positions: int = 0
+    # On that path, where the caller shares reduced-precision copies of the weight between
+    # forwards (both sides of one step): {dtype: copy}. Autocast's cache does this for
+    # F.conv2d; without it each side's float32 weight gradient would be alive at once.
+    weight_casts: dict[torch.dtype, torch.Tensor] | None = None
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  reflect: bool = False, valid: bool = False, bias: bool = True) -> None:
@@ -41,8 +45,8 @@ class SamePadConv2d(nn.Conv2d):
         positions = ((x.shape[-2] + top + bottom - k) // s + 1) * \
             ((x.shape[-1] + left + right - k) // s + 1)
         if positions <= self.matmul_max_positions:
-            return conv2d_as_matmul(self._pad(x, left, right, top, bottom), self.weight,
-                                    self.bias, s)
+            return conv2d_as_matmul(self._pad(x, left, right, top, bottom),
+                                    self._matmul_weight(), self.bias, s)
         if self.valid:
             return super().forward(x)
         if not self.reflect and top == bottom and left == right:
@@ -51,6 +55,15 @@ class SamePadConv2d(nn.Conv2d):
             return F.conv2d(x, self.weight, self.bias, self.stride, (top, left),
                             self.dilation, self.groups)
         return super().forward(self._pad(x, left, right, top, bottom))
+
+    def _matmul_weight(self) -> torch.Tensor:
+        device = self.weight.device.type
+        if self.weight_casts is None or not torch.is_autocast_enabled(device):
+            return self.weight
+        dtype = torch.get_autocast_dtype(device)
+        if dtype not in self.weight_casts:
+            self.weight_casts[dtype] = self.weight.to(dtype)
+        return self.weight_casts[dtype]
 
     def _pad(self, x: torch.Tensor, left: int, right: int, top: int, bottom: int) -> torch.Tensor:
         if not (top or bottom or left or right):

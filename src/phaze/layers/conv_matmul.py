@@ -39,12 +39,11 @@ def _matrix(weight: torch.Tensor) -> torch.Tensor:
 
 
 class _ColumnsTimesWeight(torch.autograd.Function):
-    """columns @ weightᵀ + bias, keeping the float32 weight (not a cast copy) for backward.
-
-    Under autocast a plain matmul would cast the weight view on every call and keep each copy
-    for backward: with the encoder shared by both sides that is two bf16 copies per weight
-    (+64 MB on `original`); casting again in backward costs a few milliseconds instead.
-    """
+    """columns @ weightᵀ + bias in the autocast dtype, keeping the weight as given (not a cast
+    copy) for backward: a float32 weight is cast again there, a cast shared by both sides
+    (`SamePadConv2d.weight_casts`) is kept once and gets its gradient in its own dtype, so the
+    two sides' gradients add up in bf16 before one cast to float32, as with autocast's own
+    cache."""
 
     @staticmethod
     def forward(ctx, columns: torch.Tensor, weight: torch.Tensor,

@@ -6,7 +6,9 @@ for one device. The optimiser's fused kernels are switched in OptimizerConfig (`
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -140,13 +142,28 @@ def use_channels_last(model: nn.Module, optimizer: Optimizer | None = None) -> N
                 state[key] = value.contiguous(memory_format=torch.channels_last)
 
 
-def use_small_convs_as_matmul(model: nn.Module, positions: int = SMALL_CONV_POSITIONS) -> int:
+def use_small_convs_as_matmul(model: nn.Module,
+                              positions: int = SMALL_CONV_POSITIONS) -> list[SamePadConv2d]:
     """Compute every "same"-padded convolution whose output has at most `positions` positions
-    per image as a matmul over image columns; returns how many convolutions may do so."""
+    per image as a matmul over image columns; returns the convolutions that may do so."""
     convs = [module for module in model.modules() if isinstance(module, SamePadConv2d)]
     for conv in convs:
         conv.matmul_max_positions = positions
-    return len(convs)
+    return convs
+
+
+@contextlib.contextmanager
+def sharing_weight_casts(convs: list[SamePadConv2d]) -> Iterator[None]:
+    """Forwards inside the block share one reduced-precision copy of each weight of `convs`
+    (on the matmul path), as autocast shares its casts for F.conv2d; dropped at the end (the
+    autograd graph keeps what backward needs)."""
+    for conv in convs:
+        conv.weight_casts = {}
+    try:
+        yield
+    finally:
+        for conv in convs:
+            conv.weight_casts = None
 
 
 def use_activation_checkpointing(model: nn.Module) -> list[nn.Module]:

@@ -23,7 +23,7 @@ from phaze.train.precision import Precision
 from phaze.train.distributed import Replicas, World, collectives_guard
 from phaze.train.speed import (Speed, SpeedConfig, resolve_speed,
                                use_activation_checkpointing, use_channels_last,
-                               use_small_convs_as_matmul)
+                               sharing_weight_casts, use_small_convs_as_matmul)
 
 
 class LossMeter:
@@ -89,8 +89,8 @@ class TrainStep:
             use_channels_last(model, parts.optimizer)
         if parts.speed.activation_checkpointing:
             use_activation_checkpointing(model)
-        if parts.speed.small_convs_as_matmul:
-            use_small_convs_as_matmul(model)
+        self._matmul_convs = (use_small_convs_as_matmul(model)
+                              if parts.speed.small_convs_as_matmul else [])
         if parts.speed.cudnn_benchmark:
             torch.backends.cudnn.benchmark = True  # process-wide; input sizes never change
         self._sides = self.replicas.wrap(model)
@@ -169,7 +169,7 @@ class TrainStep:
         if self.parts.speed.channels_last:
             inputs = {side: x.contiguous(memory_format=torch.channels_last)
                       for side, x in inputs.items()}
-        with self.parts.precision.autocast():
+        with self.parts.precision.autocast(), sharing_weight_casts(self._matmul_convs):
             outputs = self._forward(inputs)  # {side: SideOutput}
         return {side: self.parts.loss.of_batch(out.face, batches[side], out.mask)
                 for side, out in outputs.items()}
