@@ -40,6 +40,22 @@ for compile in off on; do
     .venv/bin/python bench/mfu.py "$OUT"/throughput-*-compile-"$compile".json >> "$REPORT"
 done
 
+# The CPU default computes 4x4-output convolutions as matmuls; measured here on the GPU.
+for matmul in on off; do
+    .venv/bin/python bench/throughput.py --device cuda --presets original --batch-sizes 16 \
+        --precision bf16 --channels-last on --small-convs-as-matmul "$matmul" \
+        --steps "$STEPS" --loader-batches 0 \
+        > "$OUT/throughput-original-matmul-$matmul.log" 2>&1 || true
+    echo -e "\nsmall convs as matmul $matmul:\n\n$(grep -E '^original' \
+        "$OUT/throughput-original-matmul-$matmul.log" | head -1)" >> "$REPORT"
+done
+
+# Does the loader keep up with the GPU step? Samples/s per worker on this machine's CPUs.
+.venv/bin/python bench/data_path.py --preset original --workers 0,4,8 \
+    > "$OUT/data_path.log" 2>&1 || true
+echo -e "\n## Data loader (bench/data_path.py)\n\n$(grep -E 'samples/s|^load' \
+    "$OUT/data_path.log")" >> "$REPORT"
+
 if [ -f bench/realswap.py ] && [ -d ../shared/realvideo ]; then
     clips=(../shared/realvideo/rt_face2_man_tie.mp4 ../shared/realvideo/rt_face4_woman_blue.mp4)
     .venv/bin/python bench/realswap.py "${clips[@]}" --preset original \
