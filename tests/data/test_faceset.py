@@ -160,3 +160,20 @@ def test_an_alignments_file_beside_the_faces_is_no_warning(tmp_path, caplog):
     (tmp_path / "alignments.json").write_text("{}")
     faceset = load_faceset(tmp_path, "a", min_count=1, size_px=32)
     assert len(faceset) == 1 and _warnings(caplog) == []
+
+
+def test_the_framed_face_cache_follows_the_file_and_the_framing(tmp_path):
+    # The cache lives for one load, keyed by nothing else: a face file changed between runs, or
+    # another framing, is framed again from the file.
+    from phaze.faces.framing import Framing
+
+    ramp = np.tile(np.linspace(0, 255, 48, dtype=np.uint8)[None, :, None], (48, 1, 3))
+    cv2.imwrite(str(tmp_path / "a.png"), ramp)
+    first = load_faceset(tmp_path, "a", min_count=1, size_px=32).face(0).image.copy()
+    tighter = load_faceset(tmp_path, "a", min_count=1, size_px=32,
+                           framing=Framing(coverage=75.0)).face(0).image
+    assert not np.array_equal(tighter, first)
+    cv2.imwrite(str(tmp_path / "a.png"), 255 - ramp)
+    again = load_faceset(tmp_path, "a", min_count=1, size_px=32).face(0).image
+    # 255 - x framed, against 255 - (x framed): equal up to the resize's rounding.
+    np.testing.assert_allclose(again.astype(int), 255 - first.astype(int), atol=1)
