@@ -30,6 +30,7 @@ from phaze.data.settings import AugmentConfig
 from phaze.data.synthetic import write_faceset
 from phaze.model.phaze_a import build_model
 from phaze.sides import SIDES
+from throughput import batches_per_second  # bench/: this script's own folder is on sys.path
 
 SYNTHETIC_FACES_PER_SIDE = 200
 SYNTHETIC_FACE_PX = 256
@@ -69,14 +70,7 @@ def time_stream(sets: dict[str, FaceSet], model, batch_size: int, workers: int,
     """Samples (both sides) per second of the trainer's batch stream after it has warmed up."""
     stream = make_training_batches(sets["a"], sets["b"], model.input_size, model.output_size,
                                    batch_size, AugmentConfig(), workers)
-    for _ in range(max(2, workers * 2)):  # start the workers, fill the prefetch queue
-        next(stream)
-    started = time.perf_counter()
-    for _ in range(batches):
-        next(stream)
-    elapsed = time.perf_counter() - started
-    del stream
-    return batches * batch_size * 2 / elapsed
+    return batches_per_second(stream, workers, batches) * batch_size * 2
 
 
 def main() -> None:

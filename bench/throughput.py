@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -228,16 +229,21 @@ def measure_loader(preset: str, batch_size: int, workers: int, batches: int,
             sets[side] = load_faceset(Path(folder) / side, side, batch_size, size_px)
         stream = make_training_batches(sets["a"], sets["b"], model.input_size,
                                        model.output_size, batch_size, config.augment, workers)
-        for _ in range(max(2, workers * 2)):  # start the workers, fill the prefetch queue
-            next(stream)
-        started = time.perf_counter()
-        for _ in range(batches):
-            next(stream)
-        elapsed = time.perf_counter() - started
+        per_second = batches_per_second(stream, workers, batches)
         del stream
     return {"preset": preset, "batch_size": batch_size, "workers": workers,
             "batches": batches, "face_size_px": size_px,
-            "batches_per_s": batches / elapsed, "egs_per_s": batches * batch_size * 2 / elapsed}
+            "batches_per_s": per_second, "egs_per_s": per_second * batch_size * 2}
+
+
+def batches_per_second(stream: Iterator[Any], workers: int, batches: int) -> float:
+    """Rate of `batches` from the trainer's batch stream once its workers have started."""
+    for _ in range(max(2, workers * 2)):  # start the workers, fill the prefetch queue
+        next(stream)
+    started = time.perf_counter()
+    for _ in range(batches):
+        next(stream)
+    return batches / (time.perf_counter() - started)
 
 
 # --- orchestration --------------------------------------------------------------------------
