@@ -89,8 +89,11 @@ class TrainStep:
             use_channels_last(model, parts.optimizer)
         if parts.speed.activation_checkpointing:
             use_activation_checkpointing(model)
-        self._matmul_convs = (use_small_convs_as_matmul(model)
-                              if parts.speed.small_convs_as_matmul else [])
+        matmul_convs = (use_small_convs_as_matmul(model)
+                        if parts.speed.small_convs_as_matmul else [])
+        # A recomputed block must save what the forward saved: it runs in backward, after the
+        # shared casts are dropped, so with recomputation each forward casts its own.
+        self._shared_casts = [] if parts.speed.activation_checkpointing else matmul_convs
         if parts.speed.cudnn_benchmark:
             torch.backends.cudnn.benchmark = True  # process-wide; input sizes never change
         self._sides = self.replicas.wrap(model)
@@ -169,7 +172,7 @@ class TrainStep:
         if self.parts.speed.channels_last:
             inputs = {side: x.contiguous(memory_format=torch.channels_last)
                       for side, x in inputs.items()}
-        with self.parts.precision.autocast(), sharing_weight_casts(self._matmul_convs):
+        with self.parts.precision.autocast(), sharing_weight_casts(self._shared_casts):
             outputs = self._forward(inputs)  # {side: SideOutput}
         return {side: self.parts.loss.of_batch(out.face, batches[side], out.mask)
                 for side, out in outputs.items()}
