@@ -96,7 +96,8 @@ def test_forwards_sharing_weight_casts_cast_each_weight_once():
     with torch.autocast("cpu", dtype=torch.bfloat16), sharing_weight_casts(convs):
         first, second = conv(x), conv(x + 1)
         assert list(conv.weight_casts) == [torch.bfloat16]
-        cast = conv.weight_casts[torch.bfloat16]
+        source, cast = conv.weight_casts[torch.bfloat16]
+        assert source is conv.weight and cast.dtype == torch.bfloat16
     assert conv.weight_casts is None  # dropped after the block; the graph holds what it needs
     (first.float().sum() + second.float().sum()).backward()
     assert cast.grad_fn is not None and conv.weight.grad.dtype == torch.float32

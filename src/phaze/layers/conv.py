@@ -28,9 +28,9 @@ class SamePadConv2d(nn.Conv2d):
     # columns (`conv2d_as_matmul`); 0: never. A speed choice of the caller, not of the model.
     matmul_max_positions: int = 0
     # On that path, where the caller shares reduced-precision copies of the weight between
-    # forwards (both sides of one step): {dtype: copy}. Autocast's cache does this for
-    # F.conv2d; without it each side's float32 weight gradient would be alive at once.
-    weight_casts: dict[torch.dtype, torch.Tensor] | None = None
+    # forwards (both sides of one step): {dtype: (weight, copy)}. Autocast's cache does this
+    # for F.conv2d; without it each side's float32 weight gradient would be alive at once.
+    weight_casts: dict[torch.dtype, tuple[torch.Tensor, torch.Tensor]] | None = None
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  reflect: bool = False, valid: bool = False, bias: bool = True) -> None:
@@ -61,9 +61,12 @@ class SamePadConv2d(nn.Conv2d):
         if self.weight_casts is None or not torch.is_autocast_enabled(device):
             return self.weight
         dtype = torch.get_autocast_dtype(device)
-        if dtype not in self.weight_casts:
-            self.weight_casts[dtype] = self.weight.to(dtype)
-        return self.weight_casts[dtype]
+        source, cast = self.weight_casts.get(dtype, (None, None))
+        # Only a copy of this very tensor: a wrapper that gathers a new weight tensor for each
+        # forward (FSDP) must get its gradient through the tensor it gathered.
+        if source is not self.weight:
+            source, cast = self.weight_casts[dtype] = (self.weight, self.weight.to(dtype))
+        return cast
 
     def _pad(self, x: torch.Tensor, left: int, right: int, top: int, bottom: int) -> torch.Tensor:
         if not (top or bottom or left or right):
