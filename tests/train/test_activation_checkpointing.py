@@ -96,7 +96,7 @@ def test_recomputing_works_with_the_optimizer_inside_backward(train_tiny, make_t
 def test_recomputing_under_bf16_works_with_small_convs_as_matmuls(train_tiny, make_train_step,
                                                                    random_pair_batch):
     # The forward's matmul convolutions must save the same tensors when a block is recomputed.
-    from bf16_tolerance import BF16_STEP
+    from bf16_tolerance import assert_same_losses_within_bf16
 
     options = options_from_mapping(train_tiny)
     plain = make_train_step(options, Speed(small_convs_as_matmul=True), SGD, precision="bf16")
@@ -105,7 +105,4 @@ def test_recomputing_under_bf16_works_with_small_convs_as_matmuls(train_tiny, ma
         precision="bf16")
     batch = random_pair_batch(plain)
     assert plain(batch) and recomputing(batch)
-    losses, recomputed = plain.meter.read(), recomputing.meter.read()
-    assert losses.keys() == recomputed.keys()
-    for key, value in losses.items():
-        assert recomputed[key] == pytest.approx(value, rel=4 * BF16_STEP), key
+    assert_same_losses_within_bf16(plain, recomputing)

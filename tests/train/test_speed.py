@@ -4,7 +4,7 @@ import dataclasses
 import pytest
 import torch
 
-from bf16_tolerance import BF16_STEP
+from bf16_tolerance import BF16_STEP, assert_same_losses_within_bf16
 
 from phaze.config.parse import options_from_mapping
 from phaze.train.optim.config import OptimizerConfig
@@ -123,10 +123,7 @@ def test_fast_paths_under_bf16_differ_by_bf16_rounding_only(train_tiny, fast, ma
 
     assert plain(batch) and quick(batch)
 
-    losses_plain, losses_quick = plain.meter.read(), quick.meter.read()
-    assert losses_plain.keys() == losses_quick.keys()
-    for key, value in losses_plain.items():
-        assert losses_quick[key] == pytest.approx(value, rel=4 * BF16_STEP), key
+    assert_same_losses_within_bf16(plain, quick)
     for submodel in plain.model.submodels():
         grads = [(a.grad, b.grad) for a, b in zip(
             plain.model.submodels()[submodel].parameters(),
