@@ -1,7 +1,8 @@
 """Adam step time over ~82 M float32 parameters shaped like `original`'s largest tensors.
 
-Compares torch's fused and foreach Adam with the bfloat16-moment Adam (eager and compiled).
-Usage: python bench/bf16_moments.py [--steps N] [--variants fused,foreach,eager,compiled]
+Compares torch's fused and foreach Adam with the bfloat16-moment Adam's kernels (native C,
+torch.compile, eager torch ops).
+Usage: python bench/bf16_moments.py [--steps N] [--variants fused,foreach,native,compile,eager]
 """
 from __future__ import annotations
 
@@ -22,13 +23,13 @@ SHAPES = [(16384, 1024), (1024, 16384), (2048, 1024, 3, 3), (1024, 1024, 3, 3),
 def _optimizer(variant: str, params: list[torch.Tensor]) -> torch.optim.Optimizer:
     if variant in ("fused", "foreach"):
         return torch.optim.Adam(params, lr=5e-5, **{variant: True})
-    return BFloat16MomentAdam(params, lr=5e-5, compile=variant == "compiled")
+    return BFloat16MomentAdam(params, lr=5e-5, kernel=variant)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--variants", default="fused,foreach,eager,compiled")
+    parser.add_argument("--variants", default="fused,foreach,native,compile,eager")
     args = parser.parse_args()
     torch.manual_seed(0)
     params = [torch.randn(shape, requires_grad=True) for shape in SHAPES]

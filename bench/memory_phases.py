@@ -74,7 +74,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--precision", default="off", choices=("auto", "off", "bf16", "fp16"))
-    parser.add_argument("--moments", choices=MOMENT_DTYPES, default="float32")
+    parser.add_argument("--moments", choices=MOMENT_DTYPES, default="auto")
     add_speed_arguments(parser)
     args = parser.parse_args()
 

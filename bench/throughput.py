@@ -41,7 +41,7 @@ from phaze.train.config import TrainerConfig
 from phaze.train.losses import FaceLoss
 from phaze.train.optim.clipping import GradientClipper
 from phaze.train.optim.config import MOMENT_DTYPES, OptimizerConfig
-from phaze.train.optim.factory import build_optimizer
+from phaze.train.optim.factory import build_optimizer, moments_label
 from phaze.train.optim.warmup import warmup_scheduler
 from phaze.train.precision import resolve_precision
 from phaze.train.in_backward import in_backward_blocker
@@ -151,7 +151,7 @@ def count_step_flops(step: TrainStep, batch: dict[str, SideBatch]) -> int:
 def measure_preset(preset: str, batch_size: int, device_name: str, warmup: int, steps: int,
                    speed: SpeedConfig, fused: bool | None, precision: str,
                    threads: int | None, count_flops: bool = True,
-                   moments: str = "float32") -> dict[str, Any]:
+                   moments: str = "auto") -> dict[str, Any]:
     """One preset at one batch size; meant to run alone in its own process."""
     if threads:
         torch.set_num_threads(threads)
@@ -178,7 +178,7 @@ def measure_preset(preset: str, batch_size: int, device_name: str, warmup: int, 
         "precision": step.parts.precision.label,
         "speed": dataclasses.asdict(step.parts.speed),
         "fused_optimizer": bool(step.parts.optimizer.defaults.get("fused")),
-        "moments": moments,
+        "moments": "bfloat16" if moments_label(step.parts.optimizer) else "float32",
         "parameters": count_parameters(step.model)[0],
         "input_size": step.model.input_size, "output_size": step.model.output_size,
         "warmup_steps": warmup, "steps": steps,
@@ -349,8 +349,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="timed loader batches (default 20; 0 skips the loader timing)")
     parser.add_argument("--loader-faces", type=int, default=64,
                         help="synthetic faces written per side (default 64)")
-    parser.add_argument("--moments", choices=MOMENT_DTYPES, default="float32",
-                        help="Adam's moments between steps (default float32)")
+    parser.add_argument("--moments", choices=MOMENT_DTYPES, default="auto",
+                        help="Adam's moments between steps (default auto, as the trainer)")
     parser.add_argument("--count-flops", action=argparse.BooleanOptionalAction, default=True,
                         help="count one more step's FLOPs (default on; off for slow presets)")
     parser.add_argument("--json", help="also write every result to this JSON file")

@@ -17,6 +17,23 @@ TRAIN_TINY = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def kernel_dir(tmp_path_factory: pytest.TempPathFactory):
+    """Native kernels built by the tests (and the trainers they start) go to a temporary
+    folder, not the user's cache."""
+    import os
+
+    from phaze.train.optim.native_kernel import KERNEL_DIR_ENV
+
+    before = os.environ.get(KERNEL_DIR_ENV)
+    os.environ[KERNEL_DIR_ENV] = str(tmp_path_factory.mktemp("kernels"))
+    yield Path(os.environ[KERNEL_DIR_ENV])
+    if before is None:
+        del os.environ[KERNEL_DIR_ENV]
+    else:
+        os.environ[KERNEL_DIR_ENV] = before
+
+
 @pytest.fixture(scope="session")
 def synthetic_faces(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Folders A and B of 16 synthetic 64 px faces each, with masks in masks/."""

@@ -8,7 +8,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src"
 # A package may import packages of a lower rank, never of its own rank or above (but itself).
 RANK = {
-    "errors": 0, "registry": 1, "sides": 2, "io": 3,
+    "errors": 0, "registry": 1, "user_cache": 1, "sides": 2, "io": 3,
     "config": 4, "layers": 4, "faces": 4,
     "model": 5, "formats": 5,
     "storage": 6,

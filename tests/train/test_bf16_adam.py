@@ -10,7 +10,8 @@ from phaze.train.optim.bf16_adam import (
     BFloat16MomentAdam, _add_noise_truncate, _hash_noise, noise_seed, round_stochastic_,
 )
 from phaze.train.optim.config import OptimizerConfig
-from phaze.train.optim.factory import build_optimizer
+from phaze.train.optim import factory
+from phaze.train.optim.factory import build_optimizer, moments_label
 
 LR = 1e-2
 STEPS = 20
@@ -40,59 +41,75 @@ def _saved(optimizer: torch.optim.Optimizer) -> dict:
     return torch.load(buffer)
 
 
-def _pair(decoupled: bool, weight_decay: float, amsgrad: bool, compile: bool):
+def _pair(decoupled: bool, weight_decay: float, amsgrad: bool, kernel: str):
     ours, theirs = _weights().requires_grad_(), _weights().requires_grad_()
     reference = (torch.optim.AdamW if decoupled else torch.optim.Adam)(
         [theirs], lr=LR, weight_decay=weight_decay, amsgrad=amsgrad)
     optimizer = BFloat16MomentAdam([ours], lr=LR, weight_decay=weight_decay, amsgrad=amsgrad,
-                                   decoupled_weight_decay=decoupled, compile=compile)
+                                   decoupled_weight_decay=decoupled, kernel=kernel)
     return ours, optimizer, theirs, reference
 
 
 # --- the update ---------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("kernel", ["eager", "native"])
 @pytest.mark.parametrize("decoupled, weight_decay, amsgrad", [
     (False, 0.0, False), (False, 0.1, False), (True, 0.1, False), (False, 0.0, True)])
-def test_eager_update_matches_torch_adam(decoupled, weight_decay, amsgrad):
-    ours, optimizer, theirs, reference = _pair(decoupled, weight_decay, amsgrad, compile=False)
+def test_update_matches_torch_adam(kernel, decoupled, weight_decay, amsgrad):
+    ours, optimizer, theirs, reference = _pair(decoupled, weight_decay, amsgrad, kernel)
     start = theirs.detach().clone()
 
     _run(optimizer, ours, STEPS)
     _run(reference, theirs, STEPS)
 
+    assert optimizer.fast_kernels(ours.device) == ([] if kernel == "eager" else [kernel])
     assert (ours - theirs).abs().max().item() < TOLERANCE
     assert (theirs - start).abs().mean().item() > 10 * TOLERANCE  # the weights did move
 
 
-def test_compiled_update_matches_torch_adamw_with_amsgrad_and_decay():
-    # One compiled graph covers decay on/off (the unused factor is exact); amsgrad is the other.
-    ours, optimizer, theirs, reference = _pair(True, 0.1, True, compile=True)
+def test_native_and_compiled_kernels_agree_bit_for_bit():
+    # The same arithmetic in the same order (torch.compile's loop is the C kernel's reference,
+    # and what CUDA tensors use); amsgrad and decoupled decay take every branch.
+    results = []
+    for kernel in ("native", "compile"):
+        ours, optimizer, _, _ = _pair(True, 0.1, True, kernel)
+        _run(optimizer, ours, STEPS)
+        assert optimizer.fast_kernels(ours.device) == [kernel]  # neither fell back
+        results.append([ours.detach()] + [optimizer.state[ours][key] for key in
+                                          ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")])
 
-    _run(optimizer, ours, STEPS)
-    _run(reference, theirs, STEPS)
-
-    assert optimizer._compiled is not None  # it did not fall back to eager
-    assert (ours - theirs).abs().max().item() < TOLERANCE
+    for native, compiled in zip(*results):
+        assert torch.equal(native, compiled)
 
 
-def test_a_failing_compile_falls_back_to_eager_with_one_warning(caplog):
-    ours, optimizer, theirs, reference = _pair(False, 0.0, False, compile=False)
+def test_a_failing_kernel_gives_way_to_the_next_with_one_warning(caplog):
+    ours, optimizer, theirs, reference = _pair(False, 0.0, False, "auto")
 
     def broken(*args):
         raise RuntimeError("no compiler\nsecond line")
-    optimizer._compiled = broken
+    optimizer._fast_kernels = {"native": broken, "compile": broken}
     _run(optimizer, ours, 3)
     _run(reference, theirs, 3)
 
-    warnings = [r for r in caplog.records if "torch.compile failed" in r.getMessage()]
-    assert len(warnings) == 1 and "no compiler" in warnings[0].getMessage()
-    assert "second line" not in warnings[0].getMessage()
+    warnings = [r.getMessage() for r in caplog.records if "kernel failed" in r.getMessage()]
+    assert len(warnings) == 2 and "native" in warnings[0] and "compile" in warnings[1]
+    assert "no compiler" in warnings[0] and "second line" not in warnings[0]
+    assert optimizer.fast_kernels(ours.device) == []   # eager from now on
     assert (ours - theirs).abs().max().item() < TOLERANCE
+
+
+def test_auto_kernel_is_native_on_the_cpu_and_compiled_elsewhere():
+    optimizer = BFloat16MomentAdam([torch.zeros(3, requires_grad=True)], kernel="auto")
+
+    assert optimizer.fast_kernels(torch.device("cpu")) == ["native", "compile"]
+    assert optimizer.fast_kernels(torch.device("meta")) == ["compile"]
+    with pytest.raises(ValueError, match="kernel 'fast'; allowed: auto, native, compile, eager"):
+        BFloat16MomentAdam([torch.zeros(3, requires_grad=True)], kernel="fast")
 
 
 def test_moments_are_stored_in_bfloat16_at_half_the_memory():
     model = nn.Linear(32, 16)
-    float_adam = build_optimizer(model, OptimizerConfig(amsgrad=True))
+    float_adam = build_optimizer(model, OptimizerConfig(amsgrad=True, moments="float32"))
     half_adam = build_optimizer(model, OptimizerConfig(amsgrad=True, moments="bfloat16",
                                                        fused=False))
     for param in model.parameters():
@@ -142,12 +159,12 @@ def test_stochastic_rounding_of_one_element_is_unbiased_over_steps():
 
 
 # The compiled path costs a few ms a call, so it takes fewer steps (0.999**500 = 0.61).
-@pytest.mark.parametrize("compile, steps", [(False, 2000), (True, 500)])
-def test_second_moment_decays_like_beta_2_power_under_zero_gradients(compile, steps):
+@pytest.mark.parametrize("kernel, steps", [("eager", 2000), ("native", 2000), ("compile", 500)])
+def test_second_moment_decays_like_beta_2_power_under_zero_gradients(kernel, steps):
     # After one step of ones, exp_avg_sq = 1 - β2; with zero gradients it is (1 - β2)·β2**t.
     # Each step changes it by 0.1 %, under half a bfloat16 ulp: nearest rounding would freeze it.
     weight = torch.zeros(4096, requires_grad=True)
-    optimizer = BFloat16MomentAdam([weight], lr=LR, compile=compile)
+    optimizer = BFloat16MomentAdam([weight], lr=LR, kernel=kernel)
     weight.grad = torch.ones_like(weight)
     optimizer.step()
     weight.grad = torch.zeros_like(weight)
@@ -166,7 +183,7 @@ def test_second_moment_decays_like_beta_2_power_under_zero_gradients(compile, st
 
 @pytest.mark.parametrize("settings, match", [
     ({"moments": "float16"}, r"^optimizer option 'moments' is 'float16'; allowed: "
-                             r"float32, bfloat16$"),
+                             r"auto, float32, bfloat16$"),
     ({"moments": "bfloat16", "name": "lion"},
      r"^optimizer option 'moments' is 'bfloat16' but 'lion' .*allowed with: adam, adamw$"),
 ])
@@ -181,15 +198,29 @@ def test_build_optimizer_selects_bfloat16_moments(name, decoupled):
                                                                  weight_decay=0.01))
 
     assert isinstance(optimizer, BFloat16MomentAdam)
-    assert optimizer._compiled is not None  # `fused` None: the compiled update
+    assert optimizer.kernel == "auto"  # `fused` None: the fast kernels
     assert optimizer.param_groups[0]["decoupled_weight_decay"] is decoupled
     assert optimizer.param_groups[0]["weight_decay"] == 0.01
+
+
+def test_auto_moments_are_bfloat16_where_the_native_kernel_runs(monkeypatch):
+    model = nn.Linear(4, 3)
+
+    assert isinstance(build_optimizer(model, OptimizerConfig()), BFloat16MomentAdam)
+    assert moments_label(build_optimizer(model, OptimizerConfig())) == "bfloat16 Adam moments"
+    for float_moments in (OptimizerConfig(moments="float32"), OptimizerConfig(fused=False),
+                          OptimizerConfig(name="adabelief")):
+        assert not isinstance(build_optimizer(model, float_moments), BFloat16MomentAdam)
+    assert not isinstance(build_optimizer(nn.Linear(4, 3).double(), OptimizerConfig()),
+                          BFloat16MomentAdam)   # the kernel is for float32 weights
+    monkeypatch.setattr(factory, "native_kernel_available", lambda: False)  # no C compiler
+    assert not isinstance(build_optimizer(model, OptimizerConfig()), BFloat16MomentAdam)
 
 
 # --- resume -------------------------------------------------------------------------------------
 
 def test_resume_from_own_state_dict_continues_identically():
-    first, optimizer, _, _ = _pair(False, 0.0, True, compile=False)
+    first, optimizer, _, _ = _pair(False, 0.0, True, "eager")
     _run(optimizer, first, 5)
     second = first.detach().clone().requires_grad_()
     resumed = BFloat16MomentAdam([second], lr=LR, amsgrad=True)
@@ -206,7 +237,7 @@ def test_resume_from_own_state_dict_continues_identically():
 
 
 def test_float32_adam_state_loads_into_bfloat16_moments():
-    _, _, weight, adam = _pair(False, 0.0, False, compile=False)
+    _, _, weight, adam = _pair(False, 0.0, False, "eager")
     _run(adam, weight, 5)
     ours = weight.detach().clone().requires_grad_()
     optimizer = BFloat16MomentAdam([ours], lr=LR)
@@ -222,7 +253,7 @@ def test_float32_adam_state_loads_into_bfloat16_moments():
 
 
 def test_bfloat16_moment_state_loads_into_float32_adam():
-    ours, optimizer, weight, adam = _pair(False, 0.0, False, compile=False)
+    ours, optimizer, weight, adam = _pair(False, 0.0, False, "eager")
     _run(optimizer, ours, 5)
     _run(adam, weight, 5)
     resumed = torch.optim.Adam([ours], lr=LR)
@@ -236,15 +267,16 @@ def test_bfloat16_moment_state_loads_into_float32_adam():
     assert (ours - weight).abs().max().item() < TOLERANCE
 
 
-def test_channels_last_weights_take_the_compiled_path_and_match_torch_adam():
+@pytest.mark.parametrize("kernel", ["native", "compile"])
+def test_channels_last_weights_take_the_fast_path_and_match_torch_adam(kernel):
     generator = torch.Generator().manual_seed(0)
     start = torch.randn(8, 4, 3, 3, generator=generator).to(memory_format=torch.channels_last)
     ours, theirs = start.clone().requires_grad_(), start.clone().requires_grad_()
-    optimizer = BFloat16MomentAdam([ours], lr=LR, compile=True)
+    optimizer = BFloat16MomentAdam([ours], lr=LR, kernel=kernel)
     reference = torch.optim.Adam([theirs], lr=LR)
-    compiled = optimizer._compiled
+    fast = optimizer._fast_kernels[kernel]
     calls = []
-    optimizer._compiled = lambda *args: calls.append(1) or compiled(*args)
+    optimizer._fast_kernels[kernel] = lambda *args: calls.append(1) or fast(*args)
 
     for weight, opt in ((ours, optimizer), (theirs, reference)):
         generator = torch.Generator().manual_seed(1)

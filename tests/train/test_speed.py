@@ -13,6 +13,12 @@ from phaze.train.speed import Speed, SpeedConfig, resolve_model_speed, resolve_s
 from phaze.train.step import TrainStep
 
 
+def _torch_adam(fused: bool) -> OptimizerConfig:
+    """torch's float32 Adam, fused or not (bfloat16 moments would follow the weights' dtype
+    as built, not the float64 these tests switch to)."""
+    return OptimizerConfig(fused=fused, moments="float32")
+
+
 def test_defaults_resolve_per_device():
     cpu = resolve_speed(SpeedConfig(), "cpu")
     assert not cpu.channels_last and cpu.per_side_backward and not cpu.compile
@@ -86,8 +92,8 @@ def test_fast_paths_compute_the_same_losses_and_gradients(train_tiny, fast, make
     # eps) turns any difference in a near-zero gradient into an lr-sized weight difference.
     # The image losses still run in float32 (FaceLoss), so float32-sized tolerances remain.
     options = options_from_mapping(train_tiny)
-    plain = make_train_step(options, Speed(), OptimizerConfig(fused=False))
-    quick = make_train_step(options, fast, OptimizerConfig(fused=True))
+    plain = make_train_step(options, Speed(), _torch_adam(fused=False))
+    quick = make_train_step(options, fast, _torch_adam(fused=True))
     plain.model.double()
     quick.model.double()
     batch = random_pair_batch(quick, dtype=torch.float64)
@@ -117,8 +123,8 @@ def test_fast_paths_under_bf16_differ_by_bf16_rounding_only(train_tiny, fast, ma
     # through the layers. A path that computed something else would be off by the gradient
     # itself (relative difference ~1), so 16 rounding steps still tell the two apart.
     options = options_from_mapping(train_tiny)
-    plain = make_train_step(options, Speed(), OptimizerConfig(fused=False), precision="bf16")
-    quick = make_train_step(options, fast, OptimizerConfig(fused=True), precision="bf16")
+    plain = make_train_step(options, Speed(), _torch_adam(fused=False), precision="bf16")
+    quick = make_train_step(options, fast, _torch_adam(fused=True), precision="bf16")
     batch = random_pair_batch(quick)
 
     assert plain(batch) and quick(batch)
@@ -136,8 +142,8 @@ def test_fast_paths_under_bf16_differ_by_bf16_rounding_only(train_tiny, fast, ma
 def test_fused_adam_makes_the_same_update_from_the_same_gradients(train_tiny,
                                                                    make_train_step):
     options = options_from_mapping(train_tiny)
-    plain = make_train_step(options, Speed(), OptimizerConfig(fused=False))
-    fused = make_train_step(options, Speed(), OptimizerConfig(fused=True))
+    plain = make_train_step(options, Speed(), _torch_adam(fused=False))
+    fused = make_train_step(options, Speed(), _torch_adam(fused=True))
     generator = torch.Generator().manual_seed(2)
     for _ in range(2):
         for a, b in zip(plain.model.parameters(), fused.model.parameters()):
@@ -152,7 +158,7 @@ def test_fused_adam_makes_the_same_update_from_the_same_gradients(train_tiny,
 def test_channels_last_converts_restored_optimizer_state(train_tiny, make_train_step,
                                                           random_pair_batch):
     options = options_from_mapping(train_tiny)
-    step = make_train_step(options, Speed(), OptimizerConfig(fused=True))
+    step = make_train_step(options, Speed(), _torch_adam(fused=True))
     step(random_pair_batch(step))
 
     again = TrainStep(step.model, dataclasses.replace(step.parts, speed=Speed(channels_last=True)))

@@ -35,7 +35,7 @@ from phaze.train.distributed import Replicas, World
 from phaze.train.run_log import Progress, ProgressBar, TensorBoardLog
 from phaze.train.losses import FaceLoss
 from phaze.train.optim.clipping import GradientClipper
-from phaze.train.optim.factory import build_optimizer
+from phaze.train.optim.factory import build_optimizer, moments_label
 from phaze.train.optim.warmup import warmup_scheduler
 from phaze.train.precision import resolve_precision
 from phaze.train.preview import render_preview, write_preview
@@ -307,7 +307,7 @@ class _RunState:
         t.model.train()
         set_frozen_norms_eval(t.model)
         processes = f" over {t.world.world_size} processes" if t.world.distributed else ""
-        switches = t.parts.speed.label
+        switches = ", ".join(filter(None, [t.parts.speed.label, moments_label(t.parts.optimizer)]))
         logger.info("training on %s (%s%s), batch %d per side%s, from iteration %d%s", t.device,
                  t.precision.label, f"; {switches}" if switches else "", self.config.batch_size,
                  processes, t.iteration, f" for {limit} iterations" if limit else " until Ctrl-C")

@@ -11,6 +11,7 @@ from torch import nn
 
 from phaze.errors import WeightsError
 from phaze.model.encoders.registry import EncoderSpec
+from phaze.user_cache import user_cache_dir
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +35,7 @@ def weights_dir() -> Path:
     """$PHAZE_WEIGHTS_DIR, else $XDG_CACHE_HOME/phaze/weights, else ~/.cache/phaze/weights."""
     if os.environ.get(WEIGHTS_DIR_ENV):
         return Path(os.environ[WEIGHTS_DIR_ENV]).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "phaze" / "weights"
+    return user_cache_dir("weights")
 
 
 def weights_file_stem(enc_architecture: str) -> str:

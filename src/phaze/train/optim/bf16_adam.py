@@ -13,9 +13,13 @@ stepped in (the optimiser step inside backward steps them as their gradients arr
 """
 from __future__ import annotations
 
+import ctypes
+import functools
 import logging
 import math
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -23,11 +27,13 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 from phaze.train.optim.groupwise import GroupwiseOptimizer, dense_grad
+from phaze.train.optim.native_kernel import KernelBuildError, load_kernel
 
 logger = logging.getLogger(__name__)
 
 MOMENT_DTYPE = torch.bfloat16
 MOMENT_KEYS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+KERNELS = ("auto", "native", "compile", "eager")
 # bfloat16 is the top half of a float32's bits: keep the high 16, drop the low 16.
 _HIGH_HALF = -(1 << 16)  # 0xFFFF0000 as an int32
 
@@ -125,27 +131,108 @@ def _add_noise_truncate(value: Tensor, noise: Tensor) -> Tensor:
     return noisy.view(torch.float32).to(MOMENT_DTYPE)
 
 
+@dataclass(frozen=True)
+class _StepScalars:
+    """One tensor's update constants; the decay not in use is 0 (L2) or 1 (decoupled)."""
+
+    beta_1: float
+    beta_2: float
+    eps: float
+    l2_decay: float
+    decoupled_factor: float
+    step_size: float
+    bias_correction2_sqrt: float
+
+    @classmethod
+    def of(cls, group: dict[str, Any], step: float) -> _StepScalars:
+        beta_1, beta_2 = group["betas"]
+        lr, decay = float(group["lr"]), group["weight_decay"]
+        decoupled = group["decoupled_weight_decay"]
+        return cls(beta_1, beta_2, group["eps"], 0.0 if decoupled else decay,
+                   1.0 - lr * decay if decoupled else 1.0, lr / (1.0 - beta_1 ** step),
+                   math.sqrt(1.0 - beta_2 ** step))
+
+
+@functools.cache
+def _native_library() -> ctypes.CDLL:
+    """bf16_adam_kernel.c, built and loaded once per process (KernelBuildError if it cannot)."""
+    library = load_kernel(Path(__file__).with_name("bf16_adam_kernel.c"))
+    function = library.phaze_bf16_adam_step
+    function.restype = None
+    function.argtypes = [ctypes.c_void_p] * 5 + [ctypes.c_int64] + [ctypes.c_float] * 8 + \
+        [ctypes.c_uint32, ctypes.c_int]
+    return library
+
+
+def native_kernel_available() -> bool:
+    """Whether the C kernel builds and loads here (the reason is logged when not)."""
+    try:
+        _native_library()
+    except KernelBuildError as error:
+        logger.info("bfloat16-moment Adam: no native kernel (%s)", error)
+        return False
+    return True
+
+
+def _native_update(flat: list[Tensor], scalars: _StepScalars, seed: int) -> bool:
+    """The C kernel's step on flat views; False (nothing done) unless the weights are float32
+    on the CPU, as the kernel assumes."""
+    param, grad = flat[0], flat[1]
+    if param.device.type != "cpu" or param.dtype != torch.float32 or \
+            grad.dtype != torch.float32:
+        return False
+    maximum = flat[4].data_ptr() if len(flat) > 4 else None
+    _native_library().phaze_bf16_adam_step(
+        param.data_ptr(), grad.data_ptr(), flat[2].data_ptr(), flat[3].data_ptr(), maximum,
+        param.numel(), 1.0 - scalars.beta_1, scalars.beta_2, 1.0 - scalars.beta_2, scalars.eps,
+        scalars.l2_decay, scalars.decoupled_factor, scalars.step_size,
+        scalars.bias_correction2_sqrt, seed & 0xFFFFFFFF, torch.get_num_threads())
+    return True
+
+
+@functools.cache
+def _compiled_adam_update() -> Callable[..., None]:
+    # Made on first use: importing torch's compiler costs time and memory.
+    return torch.compile(_adam_update_flat, dynamic=True)
+
+
+def _compiled_update(flat: list[Tensor], scalars: _StepScalars, seed: int) -> bool:
+    maximum = flat[4] if len(flat) > 4 else None
+    _compiled_adam_update()(flat[0], flat[1], flat[2], flat[3], maximum, scalars.beta_1,
+                            scalars.beta_2, scalars.eps, scalars.l2_decay,
+                            scalars.decoupled_factor, scalars.step_size,
+                            scalars.bias_correction2_sqrt, seed)
+    return True
+
+
 class BFloat16MomentAdam(GroupwiseOptimizer):
     """Adam (or, with `decoupled_weight_decay=True`, AdamW) with bfloat16 moments.
 
     Float moments found in the state (a checkpoint of torch's Adam, which load_state_dict casts
     to the parameter's dtype) are converted to bfloat16 on load and, as a safeguard, on use.
-    `compile=True` runs the per-tensor update through torch.compile; if that fails the eager
-    update is used, with one warning.
+
+    `kernel` picks how a tensor is updated: "native" (the C kernel, float32 CPU weights),
+    "compile" (torch.compile of the same loop), "eager" (torch ops), or "auto": native for CPU
+    tensors and compile for the others. A fast kernel that fails (no C compiler, say) is
+    dropped with one warning, for the next in line: native, then compile, then eager.
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False,
-                 decoupled_weight_decay: bool = False, compile: bool = False) -> None:
+                 decoupled_weight_decay: bool = False, kernel: str = "eager") -> None:
         if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
             raise ValueError(f"invalid Adam settings: lr={lr}, betas={betas}, eps={eps}, "
                              f"weight_decay={weight_decay}")
+        if kernel not in KERNELS:
+            raise ValueError(f"kernel {kernel!r}; allowed: {', '.join(KERNELS)}")
         defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
                     "amsgrad": amsgrad, "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
-        self._compiled: Callable[..., None] | None = \
-            torch.compile(_adam_update_flat, dynamic=True) if compile else None
+        self.kernel = kernel
+        # Fast kernels still in use; one that fails is removed (eager is always left).
+        self._fast_kernels: dict[str, Callable[..., bool]] = {
+            "native": _native_update, "compile": _compiled_update}
         self.register_load_state_dict_post_hook(_moments_to_bfloat16)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -163,6 +250,14 @@ class BFloat16MomentAdam(GroupwiseOptimizer):
             group.setdefault("amsgrad", False)
             group.setdefault("decoupled_weight_decay", False)
 
+    def fast_kernels(self, device: torch.device) -> list[str]:
+        """The kernels a tensor on `device` tries before the eager update, in order."""
+        if self.kernel == "auto":
+            wanted = ["native", "compile"] if device.type == "cpu" else ["compile"]
+        else:
+            wanted = [self.kernel]
+        return [name for name in wanted if name in self._fast_kernels]
+
     def _step_group(self, group: dict[str, Any]) -> None:
         for param in group["params"]:
             if param.grad is None:
@@ -173,31 +268,26 @@ class BFloat16MomentAdam(GroupwiseOptimizer):
             self._update(param, state, group)
 
     def _update(self, param: Tensor, state: dict[str, Tensor], group: dict[str, Any]) -> None:
-        beta_1, beta_2 = group["betas"]
-        lr, step = float(group["lr"]), state["step"].item()
+        step = state["step"].item()
+        scalars = _StepScalars.of(group, step)
         seed = noise_seed(self._tensor_index[param], int(step))
         maximum = state.get("max_exp_avg_sq") if group["amsgrad"] else None
         tensors = [param, param.grad, state["exp_avg"], state["exp_avg_sq"]] + \
             ([maximum] if maximum is not None else [])
-        flat = _flat_views(tensors) if self._compiled is not None else None
-        if flat is not None:
-            decay, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
+        kernels = self.fast_kernels(param.device)
+        flat = _flat_views(tensors) if kernels else None
+        for name in kernels if flat is not None else []:
             try:
-                self._compiled(flat[0], flat[1], flat[2], flat[3],
-                               flat[4] if maximum is not None else None, beta_1, beta_2,
-                               group["eps"], 0.0 if decoupled else decay,
-                               1.0 - lr * decay if decoupled else 1.0,
-                               lr / (1.0 - beta_1 ** step), math.sqrt(1.0 - beta_2 ** step),
-                               seed)
-                return
-            except Exception as error:  # noqa: BLE001 - any compiler failure: run eagerly
-                logger.warning("bfloat16-moment Adam: torch.compile failed (%s: %s); using the "
-                            "eager update", type(error).__name__,
-                            (str(error).splitlines() or [""])[0])
-                self._compiled = None
+                if self._fast_kernels[name](flat, scalars, seed):
+                    return
+            except Exception as error:  # noqa: BLE001 - any build or compiler failure
+                logger.warning("bfloat16-moment Adam: the %s kernel failed (%s: %s); using the "
+                               "next one", name, type(error).__name__,
+                               (str(error).splitlines() or [""])[0])
+                del self._fast_kernels[name]
         _adam_update_eager(param, param.grad, state["exp_avg"], state["exp_avg_sq"], maximum,
-                           lr, beta_1, beta_2, group["eps"], group["weight_decay"],
-                           group["decoupled_weight_decay"], step, seed)
+                           float(group["lr"]), *group["betas"], group["eps"],
+                           group["weight_decay"], group["decoupled_weight_decay"], step, seed)
 
     def _state_for(self, param: Tensor, amsgrad: bool) -> dict[str, Tensor]:
         state = self.state[param]

@@ -9,8 +9,9 @@ from phaze.config.flags import flag
 from phaze.train.optim.checks import check_beta, check_integer, check_number
 
 LEARNING_RATE_RANGE = (1e-6, 1e-1)
-# How Adam's two moments are stored between steps; bfloat16 halves their memory (bf16_adam.py).
-MOMENT_DTYPES = ("float32", "bfloat16")
+# How Adam's two moments are stored between steps; bfloat16 halves their memory (bf16_adam.py);
+# auto: bfloat16 where its one-pass kernel runs (factory.moments_in_bfloat16).
+MOMENT_DTYPES = ("auto", "float32", "bfloat16")
 BFLOAT16_MOMENT_OPTIMIZERS = ("adam", "adamw")
 EPSILON_EXPONENT_RANGE = (-20, 0)
 
@@ -37,8 +38,9 @@ class OptimizerConfig:
     autoclip_history: int = 10000
     warmup_steps: int = flag(0, name="warmup", help="learning-rate warm-up steps (default 0)")
     fused: bool | None = None  # adam/adamw kernels: None = fused where torch has them
-    moments: str = flag("float32", help="how adam/adamw store their two moments: float32 "
-                        "(default) or bfloat16 (half the memory, stochastic rounding)")
+    moments: str = flag("auto", help="how adam/adamw store their two moments: auto (default: "
+                        "bfloat16 on the CPU where its kernel builds, else float32), float32 "
+                        "or bfloat16 (half the memory, stochastic rounding)")
 
     def __post_init__(self) -> None:
         # The registries hold torch code; imported here so the settings themselves stay light.
