@@ -50,6 +50,16 @@ for matmul in on off; do
         "$OUT/throughput-original-matmul-$matmul.log" | head -1)" >> "$REPORT"
 done
 
+# bfloat16 Adam moments (the CPU default) on the GPU: torch.compile's kernel there.
+for moments in float32 bfloat16; do
+    .venv/bin/python bench/throughput.py --device cuda --presets original --batch-sizes 16 \
+        --precision bf16 --channels-last on --moments "$moments" \
+        --steps "$STEPS" --loader-batches 0 \
+        > "$OUT/throughput-original-moments-$moments.log" 2>&1 || true
+    echo -e "\nAdam moments $moments:\n\n$(grep -E '^original' \
+        "$OUT/throughput-original-moments-$moments.log" | head -1)" >> "$REPORT"
+done
+
 # Does the loader keep up with the GPU step? Samples/s per worker on this machine's CPUs.
 .venv/bin/python bench/data_path.py --preset original --workers 0,4,8 \
     > "$OUT/data_path.log" 2>&1 || true

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import logging
 import os
 import platform
 import shlex
@@ -21,6 +22,8 @@ import tempfile
 from pathlib import Path
 
 from phaze.user_cache import user_cache_dir
+
+logger = logging.getLogger(__name__)
 
 KERNEL_DIR_ENV = "PHAZE_KERNEL_DIR"
 BUILD_TIMEOUT_S = 120.0
@@ -54,6 +57,8 @@ def load_kernel(source: Path) -> ctypes.CDLL:
         library = kernel_dir() / f"{source.stem}-{build_key(source, compiler, all_flags)}.so"
         try:
             if not library.is_file():
+                logger.info("building %s into %s (once for this machine)", source.name,
+                            library.parent)
                 build(compiler, source, all_flags, library)
             return ctypes.CDLL(str(library))
         except (KernelBuildError, OSError) as error:
