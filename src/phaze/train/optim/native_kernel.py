@@ -31,9 +31,13 @@ COMPILERS = ("cc", "gcc", "clang")
 # Every build: no fused multiply-add, so results do not depend on the CPU built for; sqrtf
 # without errno, so loops with it vectorise.
 COMMON_FLAGS = ("-shared", "-fPIC", "-O3", "-ffp-contract=off", "-fno-math-errno")
+# Tuning for this CPU. On x86 GCC otherwise keeps to 256-bit vectors where AVX-512 exists
+# (4.8 against 3.9 ms for the Adam kernel on 8 M elements; torch's own kernels use 512 bits).
+NATIVE = ("-march=native", "-mprefer-vector-width=512") \
+    if platform.machine().lower() in ("x86_64", "amd64") else ("-march=native",)
 # Tried in order, the first that builds is used: OpenMP threads are optional (Apple's clang has
 # none), and so is tuning for this CPU.
-FLAG_SETS = (("-march=native", "-fopenmp"), ("-march=native",), ())
+FLAG_SETS = ((*NATIVE, "-fopenmp"), NATIVE, ())
 # /proc/cpuinfo lines that tell CPUs apart (x86 and Arm names).
 CPU_INFO_FIELDS = ("model name", "flags", "Features", "CPU implementer", "CPU part")
 
