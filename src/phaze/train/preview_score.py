@@ -1,7 +1,8 @@
 """The swap-quality score (`phaze score`'s figures) of the preview faces, for TensorBoard.
 
 The preview samples are already framed as in training, so the swaps are the model's outputs
-for exactly those inputs. dlib's models load once per run, at the first preview.
+for exactly those inputs. dlib's models load once per run, at the first preview, and read each
+real face once.
 """
 from __future__ import annotations
 
@@ -53,10 +54,11 @@ class PreviewScorer:
     def _load(self) -> bool:
         if self._recognizer is None:
             from phaze.errors import DataError
-            from phaze.score.recognizer import FaceRecognizer
+            from phaze.score.recognizer import CachingRecognizer
 
             try:
-                self._recognizer = FaceRecognizer()
+                # The preview's real faces are the same at every preview: read once per run.
+                self._recognizer = CachingRecognizer()
             except (DataError, ImportError) as error:
                 logger.warning("preview scores are off: %s", error)
                 self.available = False

@@ -1,7 +1,6 @@
 """One recipe's figures: swap quality and leakage on held-out faces, and its loss curve."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -10,29 +9,10 @@ import numpy as np
 
 from phaze.errors import DataError
 from phaze.faces.framing import Framing
-from phaze.score.recognizer import FaceReading, FaceRecognizer
+from phaze.score.recognizer import CachingRecognizer
 from phaze.train.run_log import Progress
 
 Faces = np.ndarray  # (N, S, S, 3) uint8 RGB
-
-
-class CachingRecognizer:
-    """A FaceRecognizer that reads each distinct image once.
-
-    Every recipe is scored on the same held-out faces, so their readings are computed for the
-    first recipe and reused; only the swaps are new each time.
-    """
-
-    def __init__(self, recognizer: FaceRecognizer | None = None) -> None:
-        self._recognizer = recognizer or FaceRecognizer()
-        self._cache: dict[bytes, FaceReading | None] = {}
-
-    def read(self, face: np.ndarray) -> FaceReading | None:
-        key = hashlib.sha1(np.ascontiguousarray(face).tobytes()).digest() + \
-            str(face.shape).encode()
-        if key not in self._cache:
-            self._cache[key] = self._recognizer.read(face)
-        return self._cache[key]
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from phaze.storage.framing_file import read_model_framing
 from phaze.train.run_log import Progress
 from phaze.train.reuse.fingerprint import first_batch_digest, submodel_digests
 from phaze.train.reuse.holdout import FaceSplit, split_faces
-from phaze.train.reuse.measure import (CachingRecognizer, ScoringFaces, final_loss,
+from phaze.score.recognizer import CachingRecognizer
+from phaze.train.reuse.measure import (ScoringFaces, final_loss,
                                        iterations_to_reach, loss_curve, measure_recipe,
                                        read_faces)
 from phaze.train.reuse.recipes import SCRATCH, Recipe, SkippedRecipe, derive_recipes
