@@ -276,15 +276,16 @@ class BFloat16MomentAdam(GroupwiseOptimizer):
             ([maximum] if maximum is not None else [])
         kernels = self.fast_kernels(param.device)
         flat = _flat_views(tensors) if kernels else None
-        for name in kernels if flat is not None else []:
-            try:
-                if self._fast_kernels[name](flat, scalars, seed):
-                    return
-            except Exception as error:  # noqa: BLE001 - any build or compiler failure
-                logger.warning("bfloat16-moment Adam: the %s kernel failed (%s: %s); using the "
-                               "next one", name, type(error).__name__,
-                               (str(error).splitlines() or [""])[0])
-                del self._fast_kernels[name]
+        if flat is not None:
+            for name in kernels:
+                try:
+                    if self._fast_kernels[name](flat, scalars, seed):
+                        return
+                except Exception as error:  # noqa: BLE001 - any build or compiler failure
+                    logger.warning("bfloat16-moment Adam: the %s kernel failed (%s: %s); using "
+                                   "the next one", name, type(error).__name__,
+                                   (str(error).splitlines() or [""])[0])
+                    del self._fast_kernels[name]
         _adam_update_eager(param, param.grad, state["exp_avg"], state["exp_avg_sq"], maximum,
                            float(group["lr"]), *group["betas"], group["eps"],
                            group["weight_decay"], group["decoupled_weight_decay"], step, seed)

@@ -10,6 +10,7 @@ half-written library behind.
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import logging
 import os
@@ -116,11 +117,9 @@ def _run(command: list[str]) -> str:
     try:
         output, _ = process.communicate(timeout=BUILD_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
         raise KernelBuildError(f"{command[0]} ran past {BUILD_TIMEOUT_S:.0f} s") from None
     finally:
-        if process.poll() is None:  # interrupted (Ctrl-C) while compiling
+        if process.poll() is None:  # timed out, or interrupted (Ctrl-C) while compiling
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     if process.returncode:
@@ -130,12 +129,19 @@ def _run(command: list[str]) -> str:
 
 
 def _compiler_version(compiler: list[str]) -> str:
+    return _cached_compiler_version(tuple(compiler))
+
+
+@functools.cache
+def _cached_compiler_version(compiler: tuple[str, ...]) -> str:
+    # Once per process and compiler: every flag set's key needs it.
     try:
         return _run([*compiler, "--version"]).partition("\n")[0]
     except KernelBuildError:
         return "unknown"
 
 
+@functools.cache
 def _cpu_identity() -> str:
     """The CPU's model and feature flags (what -march=native compiles for)."""
     try:
